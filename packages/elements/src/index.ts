@@ -1,0 +1,1 @@
+export { OmniCartButton } from './cart-button.js';

@@ -1,0 +1,1 @@
+export { readScriptConfig, EmbedConfigError, type EmbedConfig } from './config.js';

@@ -1,0 +1,38 @@
+import { expect } from '@open-wc/testing';
+import { setupWorker } from 'msw/browser';
+import { http, HttpResponse } from 'msw';
+import { createHandlers } from '@omnikit/mock';
+import { OmniError } from '@omnikit/protocol';
+
+const endpoint = 'https://api.omnikit.test';
+const worker = setupWorker(...createHandlers({ endpoint }));
+
+describe('@omnikit/mock', () => {
+  before(() => worker.start({ quiet: true, onUnhandledRequest: 'error' }));
+  afterEach(() => worker.resetHandlers());
+  after(() => worker.stop());
+
+  it('answers fetch through the msw service worker', async () => {
+    const res = await fetch(`${endpoint}/v1/health`);
+    expect(await res.json()).to.deep.equal({ ok: true, version: 'mock' });
+  });
+
+  it('answers unknown routes with the server error shape', async () => {
+    const res = await fetch(`${endpoint}/v1/unknown`, { method: 'POST' });
+    expect(res.status).to.equal(404);
+    expect(OmniError.fromBody(res.status, await res.json()).code).to.equal('not_found');
+  });
+
+  it('lets a test inject a fault with a one-off handler', async () => {
+    worker.use(
+      http.get(
+        `${endpoint}/v1/health`,
+        () => HttpResponse.json(new OmniError('unavailable', 'down').toBody(), { status: 503 }),
+        { once: true },
+      ),
+    );
+    const res = await fetch(`${endpoint}/v1/health`);
+    expect(res.status).to.equal(503);
+    expect((await fetch(`${endpoint}/v1/health`)).status).to.equal(200);
+  });
+});

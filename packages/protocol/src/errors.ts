@@ -1,0 +1,99 @@
+/**
+ * Stable error codes shared by the server (HTTP bodies) and the SDK (`OmniError.code`).
+ * Clients switch on these; never rename one.
+ */
+export const ErrorCode = {
+  invalid_argument: 'invalid_argument',
+  unauthorized: 'unauthorized',
+  forbidden: 'forbidden',
+  not_found: 'not_found',
+  conflict: 'conflict',
+  gone: 'gone',
+  rate_limited: 'rate_limited',
+  payload_too_large: 'payload_too_large',
+  unsupported_media_type: 'unsupported_media_type',
+  unavailable: 'unavailable',
+  network: 'network',
+  storage: 'storage',
+  internal: 'internal',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** HTTP status the server answers for each code. `network`/`storage` are client-side only. */
+export const errorStatus: Readonly<Record<ErrorCode, number>> = {
+  invalid_argument: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  gone: 410,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  internal: 500,
+  unavailable: 503,
+  network: 0,
+  storage: 0,
+};
+
+/** The JSON body of every non-2xx answer of the server. */
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details?: unknown };
+}
+
+/** True when `value` is one of the stable error codes. */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ErrorCode, value);
+}
+
+/** Whether a failure with this code/status is worth retrying unchanged. */
+export function isRetryable(code: ErrorCode, status = errorStatus[code]): boolean {
+  return code === 'network' || code === 'rate_limited' || code === 'unavailable' || status >= 500;
+}
+
+/** A typed error: what the SDK throws and what the server turns into an {@link ErrorBody}. */
+export class OmniError extends Error {
+  override readonly name = 'OmniError';
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly retryable: boolean;
+  readonly details: unknown;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { status?: number; retryable?: boolean; details?: unknown; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.status = options.status ?? errorStatus[code];
+    this.retryable = options.retryable ?? isRetryable(code, this.status);
+    this.details = options.details;
+  }
+
+  /** The wire form of this error. */
+  toBody(): ErrorBody {
+    return {
+      error:
+        this.details === undefined
+          ? { code: this.code, message: this.message }
+          : { code: this.code, message: this.message, details: this.details },
+    };
+  }
+
+  /** Rebuilds an error from a server answer; a body that is not an {@link ErrorBody} becomes `internal`. */
+  static fromBody(status: number, body: unknown): OmniError {
+    const err = (body as Partial<ErrorBody> | null)?.error;
+    if (err && isErrorCode(err.code) && typeof err.message === 'string') {
+      return new OmniError(err.code, err.message, { status, details: err.details });
+    }
+    return new OmniError(
+      status >= 500 ? 'unavailable' : 'internal',
+      `Unexpected answer (HTTP ${status})`,
+      {
+        status,
+      },
+    );
+  }
+}

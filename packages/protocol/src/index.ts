@@ -1,0 +1,7 @@
+export * from './errors.js';
+export type * from './types.js';
+export { LIMITS } from './limits.js';
+export { lineKey } from './key.js';
+export * from './validate.js';
+export * from './reducers.js';
+export { mergeStates } from './merge.js';

@@ -1,0 +1,184 @@
+// The pure reducers of the replicated profile state. The server and every device run exactly
+// this code, so a device that applies the server's order converges to the server's state.
+// Rules: never mutate an input, never read the clock (times come from the mutation's `at`),
+// return the same object when nothing changes, throw only OmniError.
+import { OmniError } from './errors.js';
+import { lineKey } from './key.js';
+import { LIMITS } from './limits.js';
+import type { CartLine, Mutation, MutationResult, ProfileState } from './types.js';
+import { invalid, validateMutation } from './validate.js';
+
+/** The state of a brand-new profile. */
+export function emptyState(): ProfileState {
+  return { cart: { lines: [], pickupStore: null }, viewed: [], prefs: {} };
+}
+
+const withLines = (s: ProfileState, lines: CartLine[]): ProfileState => ({
+  ...s,
+  cart: { ...s.cart, lines },
+});
+
+/** Applies one mutation; throws OmniError('invalid_argument') if it is malformed or breaks a limit. */
+export function applyMutation(state: ProfileState, mutation: Mutation): ProfileState {
+  const m = validateMutation(mutation);
+  const { at } = m;
+  switch (m.name) {
+    case 'cart.add':
+    case 'cart.setQuantity':
+    case 'cart.remove': {
+      const { sku, options } = m.args;
+      const key = lineKey(sku, options);
+      const { lines } = state.cart;
+      const i = lines.findIndex((l) => l.key === key);
+      const cur = lines[i];
+      const qty = Math.min(
+        m.name === 'cart.remove'
+          ? 0
+          : m.name === 'cart.add'
+            ? (cur?.qty ?? 0) + m.args.qty
+            : m.args.qty,
+        LIMITS.maxQtyPerLine,
+      );
+      if (qty <= 0)
+        return cur
+          ? withLines(
+              state,
+              lines.filter((_, j) => j !== i),
+            )
+          : state;
+      if (cur) {
+        return cur.qty === qty
+          ? state
+          : withLines(
+              state,
+              lines.map((l) => (l === cur ? { ...l, qty, updatedAt: at } : l)),
+            );
+      }
+      if (lines.length >= LIMITS.maxLines) {
+        invalid('cart.lines', `is full: a cart holds at most ${LIMITS.maxLines} lines`, {
+          limit: 'maxLines',
+          max: LIMITS.maxLines,
+        });
+      }
+      const line: CartLine = {
+        key,
+        sku,
+        qty,
+        ...(options && { options }),
+        addedAt: at,
+        updatedAt: at,
+      };
+      return withLines(state, [...lines, line]);
+    }
+    case 'cart.clear':
+      return state.cart.lines.length ? withLines(state, []) : state;
+    case 'cart.setPickupStore':
+      return state.cart.pickupStore === m.args.storeId
+        ? state
+        : { ...state, cart: { ...state.cart, pickupStore: m.args.storeId } };
+    case 'viewed.add': {
+      const { sku } = m.args;
+      const viewed = [{ sku, at }, ...state.viewed.filter((v) => v.sku !== sku)];
+      return { ...state, viewed: viewed.slice(0, LIMITS.maxViewed) };
+    }
+    case 'prefs.set': {
+      const { key, value } = m.args;
+      const { prefs } = state;
+      const has = Object.hasOwn(prefs, key);
+      if (value === null) {
+        if (!has) return state;
+        const { [key]: _gone, ...rest } = prefs;
+        return { ...state, prefs: rest };
+      }
+      if (has && prefs[key] === value) return state;
+      if (!has && Object.keys(prefs).length >= LIMITS.maxPrefs) {
+        invalid('prefs', `is full: a profile holds at most ${LIMITS.maxPrefs} preferences`, {
+          limit: 'maxPrefs',
+          max: LIMITS.maxPrefs,
+        });
+      }
+      return { ...state, prefs: { ...prefs, [key]: value } };
+    }
+  }
+}
+
+/** Applies mutations in order, skipping the ones that fail, exactly as the server consumes them. */
+export function reduce(
+  mutations: readonly Mutation[],
+  initial: ProfileState = emptyState(),
+): ProfileState {
+  return rebase(initial, mutations).state;
+}
+
+/** Why a mutation was not applied. */
+export interface Rejection {
+  mutation: Mutation;
+  error: OmniError;
+}
+
+/**
+ * Re-applies a device's still-pending mutations on top of a server snapshot (the optimistic
+ * view). Mutations that now fail are left out and returned in `rejected`.
+ */
+export function rebase(
+  serverState: ProfileState,
+  pending: readonly Mutation[],
+): { state: ProfileState; rejected: Rejection[] } {
+  let state = serverState;
+  const rejected: Rejection[] = [];
+  for (const mutation of pending) {
+    try {
+      state = applyMutation(state, mutation);
+    } catch (error) {
+      if (!(error instanceof OmniError)) throw error;
+      rejected.push({ mutation, error });
+    }
+  }
+  return { state, rejected };
+}
+
+/** The outcome of one push batch. */
+export interface BatchResult {
+  state: ProfileState;
+  lastSeq: number;
+  results: MutationResult[];
+}
+
+/**
+ * The server's push rule: skips `seq <= lastSeq` (idempotent retries), applies the rest in
+ * order; an invalid mutation is consumed (`rejected`, lastSeq advances) without stopping the
+ * batch. Throws only when a `seq` itself is unusable, before changing anything.
+ */
+export function applyBatch(
+  state: ProfileState,
+  lastSeq: number,
+  mutations: readonly Mutation[],
+): BatchResult {
+  const seqs = mutations.map((m, i) => {
+    const seq: unknown = (m as { seq?: unknown } | null)?.seq;
+    return Number.isSafeInteger(seq) && (seq as number) > 0
+      ? (seq as number)
+      : invalid(`mutations[${i}].seq`, 'must be a positive integer');
+  });
+  const results: MutationResult[] = [];
+  mutations.forEach((m, i) => {
+    const seq = seqs[i] as number;
+    if (seq <= lastSeq) {
+      results.push({ seq, status: 'skipped' });
+      return;
+    }
+    lastSeq = seq;
+    try {
+      state = applyMutation(state, m);
+      results.push({ seq, status: 'applied' });
+    } catch (error) {
+      if (!(error instanceof OmniError)) throw error;
+      results.push({
+        seq,
+        status: 'rejected',
+        error: { code: error.code, message: error.message },
+      });
+    }
+  });
+  return { state, lastSeq, results };
+}

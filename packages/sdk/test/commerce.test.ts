@@ -1,0 +1,319 @@
+// Catalog, stock near me and recommendations against the real server's commerce extension and
+// its fixture (the `shop` site of test/browser/server-plugin.mjs).
+import { expect } from '@open-wc/testing';
+import {
+  createClient,
+  OmniError,
+  type ClientOptions,
+  type OmniClient,
+  type StockAnswer,
+} from '@omnikit/sdk';
+import {
+  admin,
+  testConfig,
+  testNetwork,
+  uniqueNs,
+  type TestConfig,
+  type TestNetwork,
+} from './helpers.js';
+
+let cfg: TestConfig;
+const clients: OmniClient[] = [];
+
+before(async () => {
+  cfg = await testConfig();
+});
+
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+});
+
+function shopper(options: Partial<ClientOptions> = {}): OmniClient {
+  const c = createClient({
+    endpoint: cfg.endpoint,
+    publishableKey: cfg.sites.shop.publishableKey,
+    namespace: uniqueNs('shop'),
+    storage: 'memory',
+    currency: 'GBP',
+    retry: { baseMs: 20, maxMs: 200 },
+    timeoutMs: 3000,
+    ...options,
+  });
+  clients.push(c);
+  return c;
+}
+
+/** The error a promise rejects with (fails when it resolves). */
+async function rejection(p: Promise<unknown>): Promise<OmniError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).to.be.instanceOf(OmniError);
+    return e as OmniError;
+  }
+  throw new Error('expected a rejection');
+}
+
+const productRequests = (net: TestNetwork) =>
+  net.urls.filter((u) => new URL(u).pathname === '/v1/products');
+
+describe('products.get', () => {
+  it('answers in the order asked, without the unknown skus, and caches by sku', async () => {
+    const net = testNetwork();
+    const c = shopper({ network: net });
+    const list = await c.products.get(['TEA-1', 'NOPE-1', 'MUG-1']);
+    expect(list.map((p) => p.sku)).to.deep.equal(['TEA-1', 'MUG-1']);
+    expect(list[0]).to.include({ title: 'Breakfast tea', price: 450, currency: 'GBP' });
+    expect(list[0]!.description).to.be.a('string');
+    expect(productRequests(net)).to.have.length(1);
+
+    // Cached, the unknown sku too: no second request.
+    const again = await c.products.get(['MUG-1', 'NOPE-1']);
+    expect(again.map((p) => p.sku)).to.deep.equal(['MUG-1']);
+    expect(again[0]).to.equal(list[1]);
+    expect(productRequests(net)).to.have.length(1);
+
+    // Only what is not cached is asked for.
+    await c.products.get(['MUG-1', 'LAMP-1']);
+    const urls = productRequests(net);
+    expect(urls).to.have.length(2);
+    expect(new URL(urls[1]!).searchParams.get('skus')).to.equal('LAMP-1');
+  });
+
+  it('shares one request between concurrent calls for the same skus', async () => {
+    const net = testNetwork();
+    const c = shopper({ network: net });
+    const [a, b] = await Promise.all([
+      c.products.get(['MUG-1', 'TEA-1']),
+      c.products.get(['TEA-1', 'MUG-1', 'TEA-1']),
+    ]);
+    expect(a.map((p) => p.sku)).to.deep.equal(['MUG-1', 'TEA-1']);
+    expect(b.map((p) => p.sku)).to.deep.equal(['TEA-1', 'MUG-1']);
+    expect(b[1]).to.equal(a[0]);
+    expect(productRequests(net)).to.have.length(1);
+  });
+
+  it('teaches the cart catalog prices, so subtotal works', async () => {
+    const c = shopper();
+    c.cart.add('MUG-1', 2);
+    c.cart.add('SPOON-1');
+    expect(c.cart.subtotal).to.equal(0);
+    await c.products.get(['MUG-1', 'SPOON-1']);
+    expect(c.cart.subtotal).to.equal(2 * 850 + 300);
+    expect(c.cart.lines.map((l) => l.price)).to.deep.equal([850, 300]);
+  });
+
+  it('ignores prices in another currency than the cart', async () => {
+    const c = shopper({ currency: 'EUR' });
+    c.cart.add('MUG-1');
+    await c.products.get(['MUG-1']);
+    expect(c.cart.subtotal).to.equal(0);
+  });
+
+  it('refuses a bad sku with invalid_argument, without a request', async () => {
+    const net = testNetwork();
+    const c = shopper({ network: net });
+    const error = await rejection(c.products.get(['MUG-1', 'not a sku']));
+    expect(error.code).to.equal('invalid_argument');
+    expect(error.retryable).to.equal(false);
+    expect(productRequests(net)).to.have.length(0);
+  });
+
+  it('does not remember a failure: the next call asks again', async () => {
+    const net = testNetwork();
+    const c = shopper({ network: net });
+    net.setOnline(false);
+    const error = await rejection(c.products.get(['CANDLE-1']));
+    expect(error.code).to.equal('network');
+    expect(error.retryable).to.equal(true);
+    net.setOnline(true);
+    const list = await c.products.get(['CANDLE-1']);
+    expect(list.map((p) => p.sku)).to.deep.equal(['CANDLE-1']);
+  });
+
+  it('answers an empty list without a request', async () => {
+    const net = testNetwork();
+    const c = shopper({ network: net });
+    expect(await c.products.get([])).to.deep.equal([]);
+    expect(productRequests(net)).to.have.length(0);
+  });
+});
+
+const ids = (a: StockAnswer) => a.stores.map((s) => s.store.id);
+const bandOf = (a: StockAnswer, id: string) => a.stores.find((s) => s.store.id === id)!;
+
+describe('stock.near', () => {
+  it('from a position: stores with stock first, then nearest, with honest bands', async () => {
+    const c = shopper();
+    const a = await c.stock.near({ sku: 'MUG-1', lat: 53.48, lng: -2.24 });
+    expect(a.sku).to.equal('MUG-1');
+    // In Manchester; Leeds has 2 left; Bristol (never reported) is nearer than London (none).
+    expect(ids(a)).to.deep.equal(['manchester', 'leeds', 'bristol', 'london']);
+    expect(bandOf(a, 'manchester').availability).to.deep.equal({ band: 'in_stock' });
+    expect(bandOf(a, 'leeds').availability).to.deep.equal({ band: 'low_stock', count: 2 });
+    expect(bandOf(a, 'london').availability).to.deep.equal({ band: 'out_of_stock' });
+    expect(bandOf(a, 'london').updatedAt).to.be.a('number');
+    expect(bandOf(a, 'bristol')).to.include({ updatedAt: null });
+    expect(bandOf(a, 'bristol').availability).to.deep.equal({ band: 'out_of_stock' });
+    expect(bandOf(a, 'manchester').distanceKm).to.be.below(1);
+    expect(bandOf(a, 'leeds').distanceKm).to.be.within(50, 70);
+    expect(a.online.availability).to.deep.equal({ band: 'in_stock' });
+    expect(a.lowStockThreshold).to.equal(3);
+    expect(a.origin).to.deep.equal({ lat: 53.48, lng: -2.24 });
+  });
+
+  it('from a postcode', async () => {
+    const c = shopper();
+    const a = await c.stock.near({ sku: 'MUG-1', postal: 'WC2N 5DU' });
+    expect(a.origin).to.include({ area: 'WC' });
+    expect(ids(a)).to.deep.equal(['manchester', 'leeds', 'london', 'bristol']);
+    expect(bandOf(a, 'london').distanceKm).to.be.below(5);
+  });
+
+  it('without a position: no distances', async () => {
+    const c = shopper();
+    const a = await c.stock.near({ sku: 'TEA-1' });
+    expect(a.origin).to.equal(null);
+    expect(a.stores.every((s) => s.distanceKm === null)).to.equal(true);
+    expect(ids(a)[0]).to.equal('london');
+    expect(a.online.availability).to.deep.equal({ band: 'out_of_stock' });
+  });
+
+  it('fails with typed errors', async () => {
+    const c = shopper();
+    expect((await rejection(c.stock.near({ sku: 'bad sku!' }))).code).to.equal('invalid_argument');
+    expect((await rejection(c.stock.near({ sku: 'MUG-1', postal: 'nowhere' }))).code).to.equal(
+      'invalid_argument',
+    );
+    expect((await rejection(c.stock.near({ sku: 'NOPE-1' }))).code).to.equal('not_found');
+  });
+});
+
+describe('stock.watch', () => {
+  /** A queue of the answers a watch delivers, to await one by one. */
+  function answers() {
+    const queue: StockAnswer[] = [];
+    const waiting: ((a: StockAnswer) => void)[] = [];
+    return {
+      push(a: StockAnswer) {
+        const w = waiting.shift();
+        if (w) w(a);
+        else queue.push(a);
+      },
+      next(): Promise<StockAnswer> {
+        const a = queue.shift();
+        return a ? Promise.resolve(a) : new Promise((resolve) => waiting.push(resolve));
+      },
+    };
+  }
+
+  it('sends the current answer, then each change a POS makes through the admin API', async () => {
+    const net = testNetwork();
+    const c = shopper({ network: net });
+    const got = answers();
+    const stop = c.stock.watch(['WATCH-1'], (a) => got.push(a), { postal: 'BS1 4ST' });
+    const url = new URL(await net.streamOpened);
+    expect(url.pathname).to.equal('/v1/stock/stream');
+    expect(url.searchParams.get('key')).to.equal(cfg.sites.shop.publishableKey);
+
+    const first = await got.next();
+    expect(first.sku).to.equal('WATCH-1');
+    expect(bandOf(first, 'bristol').availability).to.deep.equal({ band: 'out_of_stock' });
+    expect(ids(first)[0]).to.equal('bristol');
+
+    const res = await admin('PUT', '/v1/admin/stock', {
+      location: 'bristol',
+      sku: 'WATCH-1',
+      qty: 2,
+      updatedAt: Date.now(),
+    });
+    expect(res.status).to.equal(200);
+    const second = await got.next();
+    expect(bandOf(second, 'bristol').availability).to.deep.equal({ band: 'low_stock', count: 2 });
+    stop();
+  });
+
+  it('closes the stream on unsubscribe and on close()', async () => {
+    const opened: EventSource[] = [];
+    const net = testNetwork();
+    const open = net.eventSource.bind(net);
+    net.eventSource = (u) => {
+      const es = open(u);
+      opened.push(es);
+      return es;
+    };
+    const c = shopper({ network: net });
+    const stop = c.stock.watch(['MUG-1'], () => {});
+    c.stock.watch(['TEA-1'], () => {});
+    expect(opened).to.have.length(2);
+    stop();
+    expect(opened[0]!.readyState).to.equal(EventSource.CLOSED);
+    expect(opened[1]!.readyState).to.not.equal(EventSource.CLOSED);
+    await c.close();
+    expect(opened[1]!.readyState).to.equal(EventSource.CLOSED);
+  });
+});
+
+describe('recommendations.get', () => {
+  it('also-bought: items with reasons and products, never the anchor', async () => {
+    const c = shopper();
+    const items = await c.recommendations.get({ strategy: 'also-bought', sku: 'MUG-1', limit: 4 });
+    expect(items).to.have.length(4);
+    expect(items[0]).to.deep.include({
+      sku: 'TEA-1',
+      reason: { code: 'often_bought_with', sku: 'MUG-1', text: 'often bought with MUG-1' },
+    });
+    expect(items[0]!.product).to.include({ sku: 'TEA-1', title: 'Breakfast tea', price: 450 });
+    for (const item of items) {
+      expect(item.product.sku).to.equal(item.sku);
+      expect(item.reason.text).to.be.a('string').and.not.equal('');
+    }
+    expect(items.map((i) => i.sku)).to.not.include('MUG-1');
+    // Their prices are the cart's too.
+    c.cart.add('TEA-1');
+    expect(c.cart.subtotal).to.equal(450);
+  });
+
+  it('leaves out the cart (even changes not synced yet) and the excluded skus', async () => {
+    const c = shopper();
+    c.cart.add('TEA-1');
+    const items = await c.recommendations.get({
+      strategy: 'also-bought',
+      sku: 'MUG-1',
+      limit: 10,
+      exclude: ['BULB-1'],
+    });
+    const skus = items.map((i) => i.sku);
+    expect(skus).to.not.include.members(['TEA-1', 'BULB-1', 'MUG-1']);
+    expect(skus.length).to.be.above(0);
+  });
+
+  it('personalized: follows what this shopper viewed, with the reason', async () => {
+    const c = shopper();
+    c.recentlyViewed.track('LAMP-1');
+    const items = await c.recommendations.get({ strategy: 'personalized', limit: 3 });
+    expect(items[0]).to.deep.include({
+      sku: 'BULB-1',
+      reason: { code: 'because_you_viewed', sku: 'LAMP-1', text: 'because you viewed LAMP-1' },
+    });
+    const viewed = await c.recommendations.get({ strategy: 'recently-viewed' });
+    expect(viewed.map((i) => i.sku)).to.deep.equal(['LAMP-1']);
+  });
+
+  it('fails with typed errors', async () => {
+    const c = shopper();
+    const missingAnchor = await rejection(c.recommendations.get({ strategy: 'also-bought' }));
+    expect(missingAnchor.code).to.equal('invalid_argument');
+    const badLimit = await rejection(c.recommendations.get({ strategy: 'trending', limit: 0 }));
+    expect(badLimit.code).to.equal('invalid_argument');
+  });
+
+  it('without consent: forbidden, and nothing is registered or sent', async () => {
+    const net = testNetwork();
+    const c = shopper({ network: net, consent: 'pending' });
+    const error = await rejection(c.recommendations.get({ strategy: 'trending' }));
+    expect(error.code).to.equal('forbidden');
+    expect(net.requests).to.deep.equal([]);
+    expect(c.identity.deviceId).to.equal(null);
+  });
+});

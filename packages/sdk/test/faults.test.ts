@@ -1,0 +1,255 @@
+// Faults the real server cannot produce on demand, injected with msw in front of it: every
+// handler here forwards to the real server (bypass) unless the fault is that it never does.
+// After each fault the server's own state is checked: no change lost, none applied twice.
+import { expect } from '@open-wc/testing';
+import { bypass, http, HttpResponse } from 'msw';
+import { setupWorker } from 'msw/browser';
+import {
+  browserNetwork,
+  createClient,
+  type ClientOptions,
+  type Network,
+  type OmniClient,
+  type OmniError,
+} from '@omnikit/sdk';
+import {
+  cartOf,
+  customerToken,
+  quietLogger,
+  serverSnapshot,
+  testConfig,
+  testNetwork,
+  uniqueCustomer,
+  uniqueNs,
+  until,
+  type TestConfig,
+} from './helpers.js';
+
+const worker = setupWorker();
+let cfg: TestConfig;
+const clients: OmniClient[] = [];
+
+before(async () => {
+  cfg = await testConfig();
+  await worker.start({ quiet: true, onUnhandledRequest: 'bypass' });
+});
+afterEach(async () => {
+  worker.resetHandlers();
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+});
+after(() => worker.stop());
+
+// Streams stay off here: through msw's worker a closed EventSource keeps its connection open,
+// and Chrome's six connections per host run out. Devices pull instead (sync()); the stream
+// itself is tested without msw in sync.test.ts.
+const noStream = (): Network => ({
+  ...browserNetwork(),
+  eventSource: () => Object.assign(new EventTarget(), { close() {} }) as unknown as EventSource,
+});
+
+function device(options: Partial<ClientOptions> = {}): OmniClient {
+  const c = createClient({
+    network: noStream(),
+    endpoint: cfg.endpoint,
+    publishableKey: cfg.sites.sum.publishableKey,
+    namespace: uniqueNs('fault'),
+    retry: { baseMs: 20, maxMs: 100 },
+    timeoutMs: 2000,
+    logger: quietLogger(),
+    ...options,
+  });
+  clients.push(c);
+  return c;
+}
+
+const push = () => `${cfg.endpoint}/v1/sync/push`;
+const serverCart = async (ns: string) =>
+  Object.fromEntries((await serverSnapshot(ns)).state.cart.lines.map((l) => [l.key, l.qty]));
+
+/** Registers the device and syncs one change, so the fault hits a push of a known device. */
+async function ready(ns: string, options: Partial<ClientOptions> = {}) {
+  const c = device({ namespace: ns, ...options });
+  c.cart.add('BASE', 1);
+  await c.sync();
+  return c;
+}
+
+/** Collects the errors the client surfaces in its status while it retries. */
+function errorsOf(c: OmniClient): OmniError[] {
+  const seen: OmniError[] = [];
+  c.on('status-change', (e) => {
+    if (e.detail.error) seen.push(e.detail.error);
+  });
+  return seen;
+}
+
+/** A handler that lets the next push reach the server, then answers the client with `reply`. */
+const appliedThen = (reply: () => Response | Promise<Response>) =>
+  http.post(
+    push(),
+    async ({ request }) => {
+      await fetch(bypass(request));
+      return reply();
+    },
+    { once: true },
+  );
+
+async function changesSurvive(c: OmniClient, ns: string) {
+  c.cart.add('A', 2);
+  c.cart.add('A', 1);
+  c.cart.add('B', 1);
+  await until(c, (s) => s.status.pending === 0 && s.status.state === 'online', 'recovered');
+  expect(await serverCart(ns)).to.deep.equal({ BASE: 1, A: 3, B: 1 });
+  expect(cartOf(c.state)).to.deep.equal({ BASE: 1, A: 3, B: 1 });
+}
+
+describe('faults: pushes', () => {
+  it('a 500 before the server sees the push: retried, typed error in status', async () => {
+    const ns = uniqueNs();
+    const c = await ready(ns);
+    const errors = errorsOf(c);
+    worker.use(
+      http.post(
+        push(),
+        () => HttpResponse.json({ error: { code: 'internal', message: 'boom' } }, { status: 500 }),
+        {
+          once: true,
+        },
+      ),
+    );
+    await changesSurvive(c, ns);
+    expect(errors[0]).to.include({ code: 'internal', status: 500, retryable: true });
+    expect(c.status.error).to.equal(null);
+  });
+
+  it('a response dropped after the server applied the push: no duplicate', async () => {
+    const ns = uniqueNs();
+    const c = await ready(ns);
+    worker.use(appliedThen(() => HttpResponse.error()));
+    await changesSurvive(c, ns);
+  });
+
+  it('a 500 after the server applied the push: no duplicate', async () => {
+    const ns = uniqueNs();
+    const c = await ready(ns);
+    worker.use(
+      appliedThen(() =>
+        HttpResponse.json({ error: { code: 'unavailable', message: 'x' } }, { status: 503 }),
+      ),
+    );
+    await changesSurvive(c, ns);
+  });
+
+  it('a push that times out after being applied: no duplicate', async () => {
+    const ns = uniqueNs();
+    const c = await ready(ns, { timeoutMs: 300 });
+    const errors = errorsOf(c);
+    worker.use(appliedThen(() => new Promise<Response>(() => {})));
+    await changesSurvive(c, ns);
+    expect(errors.map((e) => e.code)).to.include('network');
+  });
+
+  it('a push delivered twice: applied once', async () => {
+    const ns = uniqueNs();
+    const c = await ready(ns);
+    worker.use(
+      http.post(push(), async ({ request }) => {
+        await fetch(bypass(request.clone()));
+        return fetch(bypass(request));
+      }),
+    );
+    await changesSurvive(c, ns);
+  });
+
+  it('a malformed success body: retried, no duplicate', async () => {
+    const ns = uniqueNs();
+    const c = await ready(ns);
+    const errors = errorsOf(c);
+    worker.use(
+      appliedThen(() => HttpResponse.json({ version: 'seven', results: null })),
+      http.get(`${cfg.endpoint}/v1/sync/pull`, () => HttpResponse.text('<html>proxy error'), {
+        once: true,
+      }),
+    );
+    await changesSurvive(c, ns);
+    expect(errors[0]).to.include({ code: 'internal', retryable: true });
+  });
+
+  it('honours Retry-After on 429', async () => {
+    const ns = uniqueNs();
+    const c = await ready(ns);
+    const times: number[] = [];
+    worker.use(
+      http.post(
+        push(),
+        () => {
+          times.push(performance.now());
+          return HttpResponse.json(
+            { error: { code: 'rate_limited', message: 'slow down' } },
+            { status: 429, headers: { 'Retry-After': '1' } },
+          );
+        },
+        { once: true },
+      ),
+      http.post(push(), async ({ request }) => {
+        times.push(performance.now());
+        return fetch(bypass(request));
+      }),
+    );
+    const errors = errorsOf(c);
+    c.cart.add('A', 3);
+    await until(c, (s) => s.status.error?.code === 'rate_limited', 'the 429');
+    // A change made while the server asked to wait must wait too.
+    c.cart.add('B', 1);
+    await until(c, (s) => s.status.pending === 0 && s.status.state === 'online', 'recovered');
+    expect(await serverCart(ns)).to.deep.equal({ BASE: 1, A: 3, B: 1 });
+    expect(errors[0]).to.include({ code: 'rate_limited', status: 429, retryable: true });
+    expect(times).to.have.length.at.least(2);
+    expect((times[1] ?? 0) - (times[0] ?? 0)).to.be.at.least(950);
+  });
+});
+
+describe('faults: what the server refuses', () => {
+  it('a rejected mutation is dropped with a sync-error that names it', async () => {
+    const customer = uniqueCustomer();
+    const network = testNetwork(true);
+    network.eventSource = noStream().eventSource;
+    const a = device();
+    const b = device({ network });
+    await a.identity.identify(await customerToken(customer));
+    await b.identity.identify(await customerToken(customer));
+    for (let i = 0; i < 99; i++) a.cart.add(`L${i}`, 1);
+    await a.sync();
+    await b.sync();
+    expect(b.cart.lines).to.have.length(99);
+    network.setOnline(false);
+    a.cart.add('FROM-A', 1);
+    await a.sync();
+    const errors: { sku: unknown; code: string }[] = [];
+    b.on('sync-error', (e) =>
+      errors.push({
+        sku: (e.detail.mutation?.args as { sku?: string }).sku,
+        code: e.detail.error.code,
+      }),
+    );
+    b.cart.add('FROM-B', 1);
+    expect(b.cart.lines).to.have.length(100);
+    network.setOnline(true);
+    await b.sync();
+    expect(errors).to.deep.equal([{ sku: 'FROM-B', code: 'invalid_argument' }]);
+    expect(cartOf(b.state)['FROM-B']).to.equal(undefined);
+    expect(b.cart.lines).to.have.length(100);
+  });
+
+  it('a wrong publishable key surfaces a typed, non-retryable error', async () => {
+    const c = device({ publishableKey: 'pk_nobody' });
+    const errors: OmniError[] = [];
+    c.on('sync-error', (e) => errors.push(e.detail.error));
+    c.cart.add('A', 1);
+    await until(c, (s) => s.status.state === 'error', 'error state');
+    expect(errors).to.have.length(1);
+    expect(errors[0]?.retryable).to.equal(false);
+    expect(errors[0]?.status).to.be.within(400, 499);
+    expect(c.cart.count).to.equal(1);
+  });
+});

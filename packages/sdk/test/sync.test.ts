@@ -1,0 +1,357 @@
+// Sync against the real @omnikit/server the runner starts (test/browser/server-plugin.mjs).
+// Two devices = two storage namespaces in one page; two tabs = two clients on one namespace.
+import { expect } from '@open-wc/testing';
+import {
+  browserNetwork,
+  createClient,
+  OmniError,
+  type ClientOptions,
+  type Network,
+  type OmniClient,
+} from '@omnikit/sdk';
+import { openDB } from 'idb';
+import {
+  cartOf,
+  customerToken,
+  quietLogger,
+  serverSnapshot,
+  testConfig,
+  testNetwork,
+  uniqueCustomer,
+  uniqueNs,
+  until,
+  type TestConfig,
+} from './helpers.js';
+
+let cfg: TestConfig;
+const clients: OmniClient[] = [];
+
+before(async () => {
+  cfg = await testConfig();
+});
+
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+});
+
+function device(
+  options: Partial<ClientOptions> & { site?: keyof TestConfig['sites'] } = {},
+): OmniClient {
+  const { site = 'sum', ...rest } = options;
+  const c = createClient({
+    endpoint: cfg.endpoint,
+    publishableKey: cfg.sites[site].publishableKey,
+    namespace: uniqueNs(site),
+    retry: { baseMs: 20, maxMs: 200 },
+    timeoutMs: 3000,
+    ...rest,
+  });
+  clients.push(c);
+  return c;
+}
+
+const synced = (c: OmniClient) =>
+  until(c, (s) => s.status.pending === 0 && s.status.state === 'online', 'synced');
+
+describe('sync: one device', () => {
+  it('registers lazily, pushes the outbox and converges to the server', async () => {
+    const ns = uniqueNs();
+    const a = device({ namespace: ns });
+    await a.start();
+    expect(a.identity.deviceId).to.equal(null);
+    a.cart.add('A', 2);
+    a.cart.add('B', 1, { options: { size: 'M' } });
+    a.cart.setPickupStore('store-1');
+    a.recentlyViewed.track('V1');
+    await a.sync();
+    expect(a.identity.deviceId).to.be.a('string');
+    expect(a.status.pending).to.equal(0);
+    const server = await serverSnapshot(ns);
+    expect(server.state.cart.lines.map((l) => [l.key, l.qty])).to.deep.equal([
+      ['A', 2],
+      ['B?size=M', 1],
+    ]);
+    expect(server.state.cart.pickupStore).to.equal('store-1');
+    expect(server.state.viewed.map((v) => v.sku)).to.deep.equal(['V1']);
+    expect(a.state.cart.lines).to.deep.equal(server.state.cart.lines);
+  });
+});
+
+describe('sync: two devices', () => {
+  it('a change on one device reaches the other through the server', async () => {
+    const customer = uniqueCustomer();
+    const a = device();
+    const b = device();
+    await a.identity.identify(await customerToken(customer));
+    await b.identity.identify(await customerToken(customer));
+    await synced(b);
+    a.cart.add('SHARED', 3);
+    await until(b, (s) => cartOf(s)['SHARED'] === 3, 'B sees A');
+    b.cart.setQuantity('SHARED', 1);
+    await until(a, (s) => cartOf(s)['SHARED'] === 1, 'A sees B');
+    expect(a.identity.customerId).to.equal(customer);
+    expect(b.identity.profileId).to.equal(a.identity.profileId);
+  });
+
+  it('merges the guest cart into the account cart on identify (sum policy)', async () => {
+    const customer = uniqueCustomer();
+    const account = device();
+    await account.identity.identify(await customerToken(customer));
+    account.cart.add('A', 1);
+    account.cart.add('B', 1);
+    await account.sync();
+
+    const guest = device();
+    guest.cart.add('A', 2);
+    guest.cart.add('C', 1);
+    const merges: unknown[] = [];
+    guest.on('merge', (e) => merges.push(e.detail));
+    const summary = await guest.identity.identify(await customerToken(customer));
+    expect(summary?.policy).to.equal('sum');
+    expect(summary?.changed).to.deep.equal([{ key: 'A', sku: 'A', from: 1, to: 3 }]);
+    expect(summary?.added).to.deep.equal([{ key: 'C', sku: 'C', qty: 1 }]);
+    expect(merges).to.deep.equal([summary]);
+    expect(cartOf(guest.state)).to.deep.equal({ A: 3, B: 1, C: 1 });
+    await until(account, (s) => cartOf(s)['C'] === 1, 'the other device sees the merge');
+    expect(cartOf(account.state)).to.deep.equal({ A: 3, B: 1, C: 1 });
+  });
+
+  it('merges by the site policy (prefer-account keeps the account cart)', async () => {
+    const customer = uniqueCustomer();
+    const account = device({ site: 'account' });
+    await account.identity.identify(await customerToken(customer));
+    account.cart.add('A', 1);
+    await account.sync();
+    const guest = device({ site: 'account' });
+    guest.cart.add('A', 5);
+    guest.cart.add('G', 1);
+    const summary = await guest.identity.identify(await customerToken(customer));
+    expect(summary?.policy).to.equal('prefer-account');
+    expect(cartOf(guest.state)['A']).to.equal(1);
+  });
+
+  it('a claimed handoff joins the profile', async () => {
+    const a = device();
+    a.cart.add('H', 2);
+    const handoff = await a.identity.createHandoff();
+    expect(handoff.code).to.be.a('string');
+    expect(handoff.url).to.contain(encodeURIComponent(handoff.code));
+    expect(handoff.expiresAt).to.be.greaterThan(Date.now());
+    const b = device();
+    expect(await b.identity.claimHandoff(handoff.code)).to.equal('joined');
+    expect(cartOf(b.state)).to.deep.equal({ H: 2 });
+    expect(b.identity.profileId).to.equal(a.identity.profileId);
+    b.cart.add('FROM-B', 1);
+    await until(a, (s) => cartOf(s)['FROM-B'] === 1, 'joined devices stay in sync');
+  });
+
+  it('logout leaves the customer cart intact and the device empty', async () => {
+    const customer = uniqueCustomer();
+    const a = device();
+    const identities: (string | null)[] = [];
+    a.on('identity-change', (e) => identities.push(e.detail.customerId));
+    await a.identity.identify(await customerToken(customer));
+    a.cart.add('KEEP', 2);
+    await a.identity.logout();
+    expect(a.cart.count).to.equal(0);
+    expect(a.identity.customerId).to.equal(null);
+    // Registration (no customer yet), identify, logout.
+    expect(identities).to.deep.equal([null, customer, null]);
+    const b = device();
+    await b.identity.identify(await customerToken(customer));
+    expect(cartOf(b.state)).to.deep.equal({ KEEP: 2 });
+  });
+
+  it('rejects a bad customer token with a typed error and keeps the cart', async () => {
+    const a = device();
+    a.cart.add('A', 1);
+    let error: unknown;
+    try {
+      await a.identity.identify('not-a-jwt');
+    } catch (e) {
+      error = e;
+    }
+    expect(error).to.be.instanceOf(OmniError);
+    expect((error as OmniError).code).to.equal('unauthorized');
+    expect((error as OmniError).status).to.equal(401);
+    expect((error as OmniError).message).not.to.contain('not-a-jwt');
+    expect(cartOf(a.state)).to.deep.equal({ A: 1 });
+  });
+
+  it('forget erases the profile on the server and the local state', async () => {
+    const ns = uniqueNs();
+    const a = device({ namespace: ns });
+    a.cart.add('A', 1);
+    await a.sync();
+    const before = await serverSnapshot(ns);
+    const joined = device();
+    await joined.identity.claimHandoff((await a.identity.createHandoff()).code);
+    expect(cartOf(joined.state)).to.deep.equal({ A: 1 });
+    await a.identity.forget();
+    await until(joined, (s) => s.cart.count === 0, 'the erased profile leaves the other device');
+    expect(joined.identity.profileId).not.to.equal(before.profileId);
+    expect(a.cart.count).to.equal(0);
+    expect(a.identity.deviceId).to.equal(null);
+    const db = await (await import('idb')).openDB(ns);
+    expect(await db.get('meta', 'meta')).to.equal(undefined);
+    db.close();
+    expect(before.state.cart.lines).to.have.length(1);
+  });
+});
+
+describe('sync: secrets', () => {
+  it('never puts the device token in a URL, a log line or an event', async () => {
+    const ns = uniqueNs();
+    const network = testNetwork(true);
+    const logger = quietLogger();
+    const seen: unknown[] = [];
+    const a = device({ namespace: ns, network, logger });
+    for (const type of [
+      'cart-change',
+      'identity-change',
+      'merge',
+      'sync-error',
+      'status-change',
+    ] as const) {
+      a.on(type, (e) => seen.push(e.detail));
+    }
+    a.cart.add('A', 1);
+    await a.sync();
+    await a.identity.identify(await customerToken(uniqueCustomer()));
+    await until(a, (s) => s.status.state === 'online');
+    a.cart.add('B', 1);
+    await a.sync();
+    const db = await openDB(ns);
+    const { device: stored } = (await db.get('meta', 'meta')) as { device: { token: string } };
+    db.close();
+    expect(stored.token.length).to.be.greaterThan(16);
+    expect(await network.streamOpened).to.contain('/v1/sync/stream?ticket=');
+    for (const text of [
+      ...network.urls,
+      ...logger.messages,
+      JSON.stringify(seen),
+      JSON.stringify(a.state),
+    ]) {
+      expect(text).not.to.contain(stored.token);
+    }
+  });
+});
+
+describe('sync: tabs', () => {
+  it('closing the leader mid-push loses nothing and duplicates nothing', async () => {
+    const ns = uniqueNs();
+    // The leader's next push reaches the server, which applies it; the answer never comes.
+    let hold = false;
+    let held!: () => void;
+    const pushHeld = new Promise<void>((resolve) => (held = resolve));
+    const network: Network = {
+      ...browserNetwork(),
+      async fetch(url, init) {
+        const res = await fetch(url, init);
+        if (!hold || !url.endsWith('/v1/sync/push')) return res;
+        held();
+        return new Promise<Response>((_, reject) =>
+          init.signal?.addEventListener('abort', () => reject(init.signal?.reason)),
+        );
+      },
+    };
+    const leader = device({ namespace: ns, network });
+    await leader.start();
+    const follower = device({ namespace: ns });
+    await follower.start();
+    leader.cart.add('A', 1);
+    await leader.sync();
+    hold = true;
+    for (let i = 0; i < 5; i++) follower.cart.add('A', 1);
+    for (let i = 0; i < 5; i++) leader.cart.add(`L${i}`, 1);
+    await pushHeld;
+    await leader.close();
+    await follower.sync();
+    const server = await serverSnapshot(ns);
+    const expected = { A: 6, L0: 1, L1: 1, L2: 1, L3: 1, L4: 1 };
+    expect(Object.fromEntries(server.state.cart.lines.map((l) => [l.key, l.qty]))).to.deep.equal(
+      expected,
+    );
+    expect(cartOf(follower.state)).to.deep.equal(expected);
+  });
+
+  it('a real second page that leads is killed mid-push: the other page finishes the job', async () => {
+    const ns = uniqueNs('pages');
+    const frame = document.createElement('iframe');
+    frame.src = `/test/browser/sdk-tab.html?ns=${encodeURIComponent(ns)}`;
+    const loaded = new Promise((resolve) =>
+      frame.addEventListener('load', resolve, { once: true }),
+    );
+    document.body.append(frame);
+    await loaded;
+    const win = frame.contentWindow as Window & {
+      omniReady: Promise<OmniClient>;
+      holdPushes: boolean;
+      pushHeld: Promise<void>;
+    };
+    const other = await win.omniReady;
+    const held = async () =>
+      ((await navigator.locks.query()).held ?? []).some((l) => l.name === `${ns}:leader`);
+    other.cart.add('FRAME', 1);
+    await other.sync();
+    expect(await held()).to.equal(true);
+    const here = device({ namespace: ns });
+    await here.start();
+    await until(here, (s) => cartOf(s)['FRAME'] === 1, 'this page sees the other page');
+    win.holdPushes = true;
+    for (let i = 0; i < 5; i++) other.cart.add(`F${i}`, 1);
+    // The server has applied the push, the answer never comes, and the page dies.
+    await win.pushHeld;
+    frame.remove();
+    await until(here, (s) => s.status.pending === 0 && s.cart.count === 6, 'takeover');
+    const server = await serverSnapshot(ns);
+    expect(Object.fromEntries(server.state.cart.lines.map((l) => [l.key, l.qty]))).to.deep.equal({
+      FRAME: 1,
+      F0: 1,
+      F1: 1,
+      F2: 1,
+      F3: 1,
+      F4: 1,
+    });
+  });
+
+  it('offline: 20 changes across two tabs, a reload, then back online', async () => {
+    const ns = uniqueNs();
+    const network = testNetwork(true);
+    const t1 = device({ namespace: ns, network });
+    const t2 = device({ namespace: ns, network });
+    await Promise.all([t1.start(), t2.start()]);
+    t1.cart.add('BASE', 1);
+    await t1.sync();
+    network.setOnline(false);
+    await until(t1, (s) => s.status.state === 'offline');
+    for (let i = 0; i < 10; i++) t1.cart.add(`S${i % 4}`, 1);
+    // The shopper acts in the second tab on what it shows: wait until it shows the first's.
+    await until(t2, (s) => s.cart.count === 11, 'tab 2 sees tab 1');
+    for (let i = 0; i < 6; i++) t2.cart.add('T', 2);
+    t2.cart.setQuantity('S0', 7);
+    t2.cart.remove('S1');
+    t1.cart.remove('BASE');
+    t1.cart.setPickupStore('store-9');
+    await until(t1, (s) => s.status.pending === 20, 'both tabs see 20 pending');
+    await until(t2, (s) => s.status.pending === 20);
+    expect(network.requests.filter((p) => p.endsWith('/push'))).to.have.length(1);
+    await Promise.all([t1.close(), t2.close()]);
+
+    // Reload: new clients on the same storage, network back.
+    const r1 = device({ namespace: ns, network });
+    const r2 = device({ namespace: ns, network });
+    await Promise.all([r1.start(), r2.start()]);
+    expect(r1.status.pending).to.equal(20);
+    network.setOnline(true);
+    await Promise.all([r1.sync(), r2.sync()]);
+    const expected = { S0: 7, S2: 2, S3: 2, T: 12 };
+    const server = await serverSnapshot(ns);
+    expect(Object.fromEntries(server.state.cart.lines.map((l) => [l.key, l.qty]))).to.deep.equal(
+      expected,
+    );
+    expect(server.state.cart.pickupStore).to.equal('store-9');
+    expect(cartOf(r1.state)).to.deep.equal(expected);
+    expect(cartOf(r2.state)).to.deep.equal(expected);
+  });
+});

@@ -1,0 +1,209 @@
+// One recommendation model per site, kept in memory and fed by tailing the tables: `orders`
+// (co-purchase baskets) and the core's `events` (views and cart additions recorded by pushes).
+// Tailing the tables rather than hooking the writers means every instance's model hears every
+// write, whichever instance took it, and a restart rebuilds the same model from the same rows.
+import type { ProductCard } from '@omnikit/protocol';
+import type { Db } from '../db/index.js';
+import { num } from '../db/types.js';
+import type { Logger } from '../logger.js';
+import { RecModel, type RecModelOptions } from './recs/index.js';
+import { readProductCards } from './store.js';
+
+/** Rows read per table and tail query; a warm-up reads in pages of this size. */
+const PAGE = 10_000;
+/** Ids skipped by a tail are re-asked for this long (a transaction still committing). */
+const GAP_TTL_MS = 60_000;
+const MAX_GAPS = 2_000;
+/** A jump of more ids than this is not worth remembering gaps for (bulk deletes, restarts). */
+const MAX_GAP_SPAN = 200;
+
+/**
+ * Follows a table by its increasing id. Ids are handed out before commit, so a row may become
+ * visible after a higher one: ids skipped over are remembered for a while and asked for again.
+ */
+export class Tail<R extends { id: string | number }> {
+  private cursor = 0;
+  private readonly gaps = new Map<number, number>();
+
+  /** The last id seen. */
+  get after(): number {
+    return this.cursor;
+  }
+
+  /** Ids skipped over and still worth asking for. */
+  get missing(): number[] {
+    return [...this.gaps.keys()];
+  }
+
+  /**
+   * Takes the rows of one query (new rows after `after`, and any of `missing`), handing each
+   * unseen one to `handle` in id order. Returns how many rows were new.
+   */
+  absorb(rows: readonly R[], now: number, handle: (row: R) => void): number {
+    let fresh = 0;
+    for (const row of rows) {
+      const id = num(row.id);
+      if (id > this.cursor) {
+        if (this.cursor > 0 && id - this.cursor - 1 <= MAX_GAP_SPAN) {
+          for (let k = this.cursor + 1; k < id; k++) this.gaps.set(k, now);
+        }
+        this.cursor = id;
+        fresh++;
+      } else if (!this.gaps.delete(id)) {
+        continue;
+      }
+      handle(row);
+    }
+    for (const [id, since] of this.gaps) {
+      if (now - since > GAP_TTL_MS || this.gaps.size > MAX_GAPS) this.gaps.delete(id);
+    }
+    return fresh;
+  }
+}
+
+type TailRow = {
+  src: 'o' | 'e';
+  id: string | number;
+  site_id: string;
+  kind: string | null;
+  profile_id: string | null;
+  sku: string | null;
+  at: string | number;
+  lines: { sku: string }[] | null;
+};
+
+// One round trip for both tables: four index scans (new orders, missed orders, new events,
+// missed events). A single `OR` per table would make the planner scan the whole table.
+const TAIL_SQL = `
+SELECT * FROM (
+  (SELECT 'o' AS src, seq AS id, site_id, NULL::text AS kind, NULL::text AS profile_id,
+          NULL::text AS sku, at, lines FROM orders WHERE seq > $1 ORDER BY seq LIMIT $5)
+  UNION ALL
+  (SELECT 'o', seq, site_id, NULL, NULL, NULL, at, lines FROM orders
+    WHERE seq = ANY($2::bigint[]))
+  UNION ALL
+  (SELECT 'e', id, site_id, kind, profile_id, sku, at, NULL::jsonb FROM events
+    WHERE id > $3 ORDER BY id LIMIT $5)
+  UNION ALL
+  (SELECT 'e', id, site_id, kind, profile_id, sku, at, NULL::jsonb FROM events
+    WHERE id = ANY($4::bigint[]))
+) AS t ORDER BY src DESC, id`;
+
+/** The per-site models, their catalogs (product cards), and the tails that keep them current. */
+export class SiteModels {
+  private readonly models = new Map<string, RecModel>();
+  private readonly catalogs = new Map<string, Map<string, ProductCard>>();
+  private readonly orders = new Tail<TailRow>();
+  private readonly events = new Tail<TailRow>();
+  private running: Promise<void> | undefined;
+  private queued: Promise<void> | undefined;
+
+  constructor(
+    private readonly db: Db,
+    siteIds: Iterable<string>,
+    private readonly now: () => number,
+    private readonly logger: Logger,
+    options: Partial<RecModelOptions> = {},
+  ) {
+    for (const id of siteIds) {
+      this.models.set(id, new RecModel(options));
+      this.catalogs.set(id, new Map());
+    }
+  }
+
+  model(siteId: string): RecModel | undefined {
+    return this.models.get(siteId);
+  }
+
+  /** Whether the site's catalog has the sku (the recommendation filter). */
+  inCatalog(siteId: string, sku: string): boolean {
+    return this.catalogs.get(siteId)?.has(sku) ?? false;
+  }
+
+  /** What a widget shows of a product, from memory (kept in step with imports). */
+  card(siteId: string, sku: string): ProductCard | undefined {
+    return this.catalogs.get(siteId)?.get(sku);
+  }
+
+  /** Loads the catalogs and the whole history, then precomputes the neighbour lists. */
+  async warm(): Promise<void> {
+    const start = performance.now();
+    for (const siteId of this.models.keys()) await this.reloadCatalog(siteId);
+    await this.sync();
+    for (const model of this.models.values()) model.warm();
+    const stats = [...this.models].map(([id, m]) => `${id}:${m.size}`).join(' ');
+    this.logger.info('recommendations warmed', {
+      ms: Math.round(performance.now() - start),
+      items: stats,
+    });
+  }
+
+  /** Re-reads one site's product cards (after an import here or on another instance). */
+  async reloadCatalog(siteId: string): Promise<void> {
+    const model = this.models.get(siteId);
+    if (!model) return;
+    const cards = await readProductCards(this.db, siteId);
+    this.catalogs.set(siteId, new Map(cards.map((c) => [c.sku, c])));
+    // New items become known to the fallbacks (trending, then catalog order).
+    model.addItems(cards.map((c) => c.sku));
+  }
+
+  /**
+   * Catches up with every row committed before this call: a request that follows a write sees
+   * it. Concurrent callers share one poll, started after the latest of them arrived.
+   */
+  sync(): Promise<void> {
+    if (this.queued) return this.queued;
+    const previous = this.running ?? Promise.resolve();
+    const next = previous
+      .catch(() => {})
+      .then(() => {
+        this.queued = undefined;
+        const run = this.poll();
+        this.running = run;
+        return run.finally(() => {
+          if (this.running === run) this.running = undefined;
+        });
+      });
+    this.queued = next;
+    return next;
+  }
+
+  private async poll(): Promise<void> {
+    const now = this.now();
+    for (;;) {
+      const { rows } = await this.db.query<TailRow>(TAIL_SQL, [
+        this.orders.after,
+        this.orders.missing,
+        this.events.after,
+        this.events.missing,
+        PAGE,
+      ]);
+      const newOrders = this.orders.absorb(
+        rows.filter((r) => r.src === 'o'),
+        now,
+        (row) => {
+          const model = this.models.get(row.site_id);
+          const skus = Array.isArray(row.lines) ? row.lines.map((l) => l.sku) : [];
+          if (model && skus.length > 0) model.addBasket(skus, num(row.at));
+        },
+      );
+      const newEvents = this.events.absorb(
+        rows.filter((r) => r.src === 'e'),
+        now,
+        (row) => {
+          const model = this.models.get(row.site_id);
+          // Purchases reach the model as whole orders (co-purchase pairs and trending) above.
+          if (!model || !row.sku || (row.kind !== 'view' && row.kind !== 'add_to_cart')) return;
+          model.addEvent({
+            profileId: row.profile_id ?? 'unknown',
+            sku: row.sku,
+            type: row.kind,
+            at: num(row.at),
+          });
+        },
+      );
+      if (newOrders < PAGE && newEvents < PAGE) return;
+    }
+  }
+}

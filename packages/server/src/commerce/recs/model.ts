@@ -1,0 +1,534 @@
+// The recommendation model: item-item co-occurrence from baskets (also-bought) and browsing
+// sessions (also-viewed), time-decayed trending, and item-based k-nearest-neighbours over a
+// profile's items (personalized). Every write is incremental; a request only reads.
+import { OmniError, type Reason, type Strategy } from '@omnikit/protocol';
+import { CoMatrix, type CoMatrixState, type SimilarityOptions } from './matrix.js';
+import { DecayingScores } from './decay.js';
+
+/** Every strategy of the protocol, in the order a 400 lists them. */
+export const STRATEGIES = [
+  'also-bought',
+  'also-viewed',
+  'trending',
+  'personalized',
+  'recently-viewed',
+] as const satisfies readonly Strategy[];
+// Fails to compile when the protocol names a strategy this list lacks.
+const _everyStrategy: Exclude<Strategy, (typeof STRATEGIES)[number]> extends never ? true : never =
+  true;
+
+export const EVENT_TYPES = ['view', 'add_to_cart', 'purchase'] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** One shopper interaction, from any device or channel. */
+export interface RecEvent {
+  profileId: string;
+  sku: string;
+  type: EventType;
+  /** ms since epoch. */
+  at: number;
+}
+
+/** A sku with the time the profile touched it (ms since epoch). */
+export interface TimedSku {
+  sku: string;
+  at: number;
+}
+
+/** What the model knows about the caller: the profile's items from every device. */
+export interface ProfileItems {
+  viewed?: readonly TimedSku[];
+  cart?: readonly TimedSku[];
+  purchased?: readonly TimedSku[];
+}
+
+/** A recommended sku as the model ranks it; the route adds the product card for the wire. */
+export interface ScoredItem {
+  sku: string;
+  /** Comparable within one answer only. */
+  score: number;
+  reason: Reason;
+}
+
+export interface RecommendRequest {
+  strategy: Strategy;
+  /** The anchor item of `also-bought` / `also-viewed`. */
+  sku?: string;
+  profile?: ProfileItems;
+  /** 1..100, default 10. */
+  limit?: number;
+  /** Skus never to return (e.g. the current page's product). */
+  exclude?: Iterable<string>;
+  /** Only skus passing this are returned (e.g. in the catalog and in stock). */
+  filter?: (sku: string) => boolean;
+  /** Reference time for profile recency (ms); defaults to the newest profile item. */
+  now?: number;
+}
+
+export interface RecommendResult {
+  strategy: Strategy;
+  items: ScoredItem[];
+}
+
+export interface RecModelOptions extends SimilarityOptions {
+  /** Baskets/sessions with more distinct items than this count toward popularity only. */
+  maxPairs: number;
+  trendingHalfLifeMs: number;
+  /** Weight of each event type in trending. */
+  trendingWeights: Record<EventType, number>;
+  /** Profile items lose half their weight after this long. */
+  profileHalfLifeMs: number;
+  /** Weight of a profile item by how it was touched: purchase > add_to_cart > view. */
+  typeWeights: Record<EventType, number>;
+  /** How much co-view similarity counts next to co-purchase in `personalized`. */
+  viewSimilarityWeight: number;
+  /** At most this many of the profile's items (the strongest) feed `personalized`. */
+  maxProfileItems: number;
+  /** A pause longer than this starts a new browsing session. */
+  sessionGapMs: number;
+  /** Items per session that form co-view pairs. */
+  maxSessionItems: number;
+  /** Open sessions kept; the least recently active is dropped beyond this. */
+  maxSessions: number;
+}
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+// Similarity and profile recency defaults are the settings chosen on the validation split of
+// scripts/eval-recs.ts (see docs/recs-eval.md); the event weights encode purchase > cart > view.
+export const DEFAULT_REC_OPTIONS: Readonly<RecModelOptions> = {
+  minSupport: 2,
+  shrink: 10,
+  alpha: 0.5,
+  neighbours: 20,
+  maxPairs: 100,
+  trendingHalfLifeMs: 7 * DAY,
+  trendingWeights: { view: 1, add_to_cart: 3, purchase: 5 },
+  profileHalfLifeMs: 30 * DAY,
+  typeWeights: { view: 1, add_to_cart: 2, purchase: 3 },
+  viewSimilarityWeight: 0.5,
+  maxProfileItems: 50,
+  sessionGapMs: 30 * 60_000,
+  maxSessionItems: 50,
+  maxSessions: 100_000,
+};
+
+const MAX_LIMIT = 100;
+
+/** A snapshot of a model's counts (not its open browsing sessions), as plain JSON. */
+export interface RecModelState {
+  format: 'omnikit-recs/1';
+  options: RecModelOptions;
+  skus: string[];
+  sales: number[];
+  bought: CoMatrixState;
+  viewed: CoMatrixState;
+  trending: { origin: number | null; scores: number[] };
+}
+
+interface Session {
+  lastAt: number;
+  items: number[];
+}
+
+/** Item-based recommendations over orders and live events, updated one write at a time. */
+export class RecModel {
+  private opts: Readonly<RecModelOptions>;
+  private readonly ids = new Map<string, number>();
+  private readonly skus: string[] = [];
+  private readonly bought: CoMatrix;
+  private readonly viewed: CoMatrix;
+  private readonly trend: DecayingScores;
+  /** All-time purchase count per item: the popularity behind trending's ties. */
+  private readonly sales: number[] = [];
+  private readonly sessions = new Map<string, Session>();
+
+  constructor(options: Partial<RecModelOptions> = {}) {
+    this.opts = { ...DEFAULT_REC_OPTIONS, ...options };
+    this.bought = new CoMatrix(this.opts);
+    this.viewed = new CoMatrix(this.opts);
+    this.trend = new DecayingScores(this.opts.trendingHalfLifeMs, (id) => this.sales[id] ?? 0);
+  }
+
+  /** The options in force. */
+  get options(): Readonly<RecModelOptions> {
+    return this.opts;
+  }
+
+  /** Number of known items. */
+  get size(): number {
+    return this.skus.length;
+  }
+
+  /** Registers catalog items so fallbacks can offer them before any event mentions them. */
+  addItems(skus: Iterable<string>): void {
+    for (const sku of skus) this.intern(sku);
+    this.trend.invalidate();
+  }
+
+  /** Records one order: co-purchase pairs, popularity and trending. Duplicate skus count once. */
+  addBasket(skus: Iterable<string>, at: number): void {
+    checkTime(at);
+    const ids = [...new Set([...skus].map((s) => this.intern(s)))];
+    if (ids.length === 0) return;
+    this.bought.addSet(ids, this.options.maxPairs);
+    for (const id of ids) {
+      this.sales[id]! += 1;
+      this.trend.add(id, this.options.trendingWeights.purchase, at);
+    }
+  }
+
+  /**
+   * Records a live event. Views also grow the profile's browsing session (co-view pairs);
+   * purchases only feed trending here: co-purchase pairs come from whole orders (`addBasket`).
+   */
+  addEvent(event: RecEvent): void {
+    checkTime(event.at);
+    if (!(EVENT_TYPES as readonly string[]).includes(event.type)) {
+      throw new OmniError('invalid_argument', `Unknown event type "${String(event.type)}"`);
+    }
+    const id = this.intern(event.sku);
+    this.trend.add(id, this.options.trendingWeights[event.type], event.at);
+    if (event.type !== 'view') return;
+    const { sessionGapMs, maxSessionItems, maxSessions } = this.options;
+    let session = this.sessions.get(event.profileId);
+    if (!session || event.at - session.lastAt > sessionGapMs) {
+      session = { lastAt: event.at, items: [] };
+    }
+    // Re-inserting keeps the Map in least-recently-active order for eviction.
+    this.sessions.delete(event.profileId);
+    this.sessions.set(event.profileId, session);
+    session.lastAt = Math.max(session.lastAt, event.at);
+    if (this.sessions.size > maxSessions) {
+      const oldest = this.sessions.keys().next().value;
+      if (oldest !== undefined) this.sessions.delete(oldest);
+    }
+    if (session.items.includes(id)) return;
+    if (session.items.length >= maxSessionItems) return;
+    this.viewed.addToSet(id, session.items);
+    session.items.push(id);
+  }
+
+  /** Precomputes neighbour lists after a bulk load, so first requests are as fast as later ones. */
+  warm(): void {
+    this.bought.warm();
+    this.viewed.warm();
+    this.trend.top(256, this.skus.length);
+  }
+
+  /** Recommendations for one request; never random, and never empty when items are known. */
+  recommend(request: RecommendRequest): RecommendResult {
+    const { strategy } = request;
+    if (!(STRATEGIES as readonly string[]).includes(strategy)) {
+      throw new OmniError('invalid_argument', `Unknown strategy "${String(strategy)}"`, {
+        details: { strategies: STRATEGIES },
+      });
+    }
+    const limit = request.limit ?? 10;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+      throw new OmniError('invalid_argument', `limit must be an integer from 1 to ${MAX_LIMIT}`);
+    }
+    if ((strategy === 'also-bought' || strategy === 'also-viewed') && !request.sku) {
+      throw new OmniError('invalid_argument', `Strategy "${strategy}" needs a sku`);
+    }
+    const profile = request.profile ?? {};
+    const out = new Collector(limit, request.filter);
+    for (const sku of request.exclude ?? []) out.block(sku);
+    if (request.sku) out.block(request.sku);
+
+    if (strategy === 'recently-viewed') {
+      // Only what the shopper really viewed: padding this list with other items would lie.
+      const seen = [...(profile.viewed ?? [])].sort((a, b) => b.at - a.at);
+      for (const v of seen) {
+        out.add(v.sku, v.at, { code: 'recently_viewed', text: 'recently viewed' });
+      }
+      return { strategy, items: out.items };
+    }
+
+    // Items already in the cart or bought are not worth recommending again in this shop.
+    for (const line of profile.cart ?? []) out.block(line.sku);
+    for (const p of profile.purchased ?? []) out.block(p.sku);
+
+    if (strategy === 'also-bought' || strategy === 'also-viewed') {
+      const anchor = request.sku!;
+      const first = strategy === 'also-bought' ? 'bought' : 'viewed';
+      this.similarTo(anchor, first, out);
+      this.similarTo(anchor, first === 'bought' ? 'viewed' : 'bought', out);
+    }
+    if (strategy !== 'trending') {
+      // Personalized items never repeat what the shopper just viewed: recently-viewed shows those.
+      for (const v of profile.viewed ?? []) out.blockSoft(v.sku);
+      this.personalized(profile, request.now, out);
+    }
+    this.trending(out);
+    return { strategy, items: out.items };
+  }
+
+  /** The score a profile item carries: its type weight, halved every profile half-life. */
+  profileWeights(profile: ProfileItems, now?: number): Map<number, { w: number; reason: Reason }> {
+    const { typeWeights, profileHalfLifeMs } = this.options;
+    const sources: [readonly TimedSku[] | undefined, EventType][] = [
+      [profile.viewed, 'view'],
+      [profile.cart, 'add_to_cart'],
+      [profile.purchased, 'purchase'],
+    ];
+    let ref = now ?? -Infinity;
+    if (now === undefined) {
+      for (const [list] of sources) for (const item of list ?? []) ref = Math.max(ref, item.at);
+    }
+    const weights = new Map<number, { w: number; best: number; reason: Reason }>();
+    for (const [list, type] of sources) {
+      for (const item of list ?? []) {
+        const id = this.ids.get(item.sku);
+        if (id === undefined) continue;
+        const age = Math.max(0, ref - item.at);
+        const w = typeWeights[type] * Math.pow(0.5, age / profileHalfLifeMs);
+        const entry = weights.get(id);
+        // Weights add up (viewed, then bought), and the strongest touch names the reason.
+        if (!entry) weights.set(id, { w, best: w, reason: reasonFor(type, item.sku) });
+        else {
+          entry.w += w;
+          if (w > entry.best) {
+            entry.best = w;
+            entry.reason = reasonFor(type, item.sku);
+          }
+        }
+      }
+    }
+    return weights;
+  }
+
+  /** Item-based kNN: candidates score the weighted sum of their similarity to profile items. */
+  private personalized(profile: ProfileItems, now: number | undefined, out: Collector): void {
+    if (out.full) return;
+    const weights = [...this.profileWeights(profile, now)]
+      .sort((a, b) => b[1].w - a[1].w || a[0] - b[0])
+      .slice(0, this.options.maxProfileItems);
+    if (weights.length === 0) return;
+    const scores = new Map<number, { s: number; best: number; reason: Reason }>();
+    const vw = this.options.viewSimilarityWeight;
+    const accumulate = (matrix: CoMatrix, source: number, w: number, reason: Reason): void => {
+      const { ids, sims } = matrix.neighbours(source);
+      for (let x = 0; x < ids.length; x++) {
+        const c = ids[x]!;
+        const contribution = w * sims[x]!;
+        const entry = scores.get(c);
+        if (!entry) scores.set(c, { s: contribution, best: contribution, reason });
+        else {
+          entry.s += contribution;
+          if (contribution > entry.best) {
+            entry.best = contribution;
+            entry.reason = reason;
+          }
+        }
+      }
+    };
+    for (const [id, { w, reason }] of weights) {
+      accumulate(this.bought, id, w, reason);
+      if (vw > 0) accumulate(this.viewed, id, w * vw, reason);
+    }
+    const ranked = [...scores].sort((a, b) => b[1].s - a[1].s || a[0] - b[0]);
+    for (const [id, { s, reason }] of ranked) {
+      if (out.full) return;
+      out.add(this.skus[id]!, s, reason);
+    }
+  }
+
+  private similarTo(sku: string, kind: 'bought' | 'viewed', out: Collector): void {
+    const id = this.ids.get(sku);
+    if (id === undefined || out.full) return;
+    const { ids, sims } = (kind === 'bought' ? this.bought : this.viewed).neighbours(id);
+    const reason: Reason =
+      kind === 'bought'
+        ? { code: 'often_bought_with', sku, text: `often bought with ${sku}` }
+        : { code: 'often_viewed_with', sku, text: `often viewed with ${sku}` };
+    for (let x = 0; x < ids.length && !out.full; x++) {
+      out.add(this.skus[ids[x]!]!, sims[x]!, reason);
+    }
+  }
+
+  private trending(out: Collector): void {
+    let size = 64;
+    const popularity = (id: number): number => this.sales[id] ?? 0;
+    // The cached ranking usually suffices; exclusions or filters may need a longer one.
+    for (;;) {
+      if (out.full) return;
+      const top = this.trend.top(size, this.skus.length);
+      for (const id of top) {
+        if (out.full) return;
+        const score = this.trend.score(id);
+        const reason: Reason =
+          score > 0
+            ? { code: 'trending', text: 'trending' }
+            : popularity(id) > 0
+              ? { code: 'popular', text: 'popular' }
+              : { code: 'catalog', text: 'from the catalog' };
+        out.add(this.skus[id]!, score, reason);
+      }
+      if (top.length >= this.skus.length) return;
+      size *= 4;
+    }
+  }
+
+  /** Raw co-purchase count of two skus (0 when either is unknown). */
+  coPurchases(a: string, b: string): number {
+    const i = this.ids.get(a);
+    const j = this.ids.get(b);
+    return i === undefined || j === undefined ? 0 : this.bought.co(i, j);
+  }
+
+  /** Every sku bought together with `sku`, with the raw number of baskets they shared. */
+  *coPurchased(sku: string): Generator<[string, number]> {
+    const id = this.ids.get(sku);
+    const row = id === undefined ? undefined : this.bought.row(id);
+    for (const [j, co] of row ?? []) yield [this.skus[j]!, co];
+  }
+
+  /**
+   * Changes scoring knobs without touching the counts: similarity settings drop the cached
+   * neighbour lists (recomputed lazily, or at once by `warm()`); profile weights apply at once.
+   */
+  configure(
+    scoring: Partial<
+      Pick<
+        RecModelOptions,
+        | 'minSupport'
+        | 'shrink'
+        | 'alpha'
+        | 'neighbours'
+        | 'profileHalfLifeMs'
+        | 'typeWeights'
+        | 'viewSimilarityWeight'
+        | 'maxProfileItems'
+      >
+    >,
+  ): void {
+    const before = this.opts;
+    this.opts = { ...this.opts, ...scoring };
+    const { minSupport, shrink, alpha, neighbours } = this.opts;
+    if (
+      minSupport !== before.minSupport ||
+      shrink !== before.shrink ||
+      alpha !== before.alpha ||
+      neighbours !== before.neighbours
+    ) {
+      this.bought.setOptions(this.opts);
+      this.viewed.setOptions(this.opts);
+    }
+  }
+
+  /** Skus ranked by all-time purchases (popularity), ties by first appearance. */
+  popular(limit: number, exclude: ReadonlySet<string> = new Set()): string[] {
+    const order = this.skus.map((_, i) => i);
+    order.sort((a, b) => (this.sales[b] ?? 0) - (this.sales[a] ?? 0) || a - b);
+    const result: string[] = [];
+    for (const id of order) {
+      if (result.length >= limit) break;
+      const sku = this.skus[id]!;
+      if (!exclude.has(sku)) result.push(sku);
+    }
+    return result;
+  }
+
+  /** Snapshot of every count, e.g. to persist and restart without replaying the history. */
+  toJSON(): RecModelState {
+    return {
+      format: 'omnikit-recs/1',
+      options: { ...this.opts },
+      skus: [...this.skus],
+      sales: [...this.sales],
+      bought: this.bought.toJSON(),
+      viewed: this.viewed.toJSON(),
+      trending: this.trend.toJSON(),
+    };
+  }
+
+  /** Rebuilds a model from `toJSON()` output; open browsing sessions start afresh. */
+  static fromJSON(state: RecModelState): RecModel {
+    if (state?.format !== 'omnikit-recs/1' || !Array.isArray(state.skus)) {
+      throw new OmniError('invalid_argument', 'Not an omnikit-recs/1 snapshot');
+    }
+    const model = new RecModel(state.options);
+    model.addItems(state.skus);
+    state.sales.forEach((n, i) => (model.sales[i] = n));
+    model.bought.load(state.bought);
+    model.viewed.load(state.viewed);
+    model.trend.load(state.trending);
+    return model;
+  }
+
+  /** Sizes, for logs and benches. */
+  stats(): { items: number; boughtPairs: number; viewedPairs: number; sessions: number } {
+    return {
+      items: this.skus.length,
+      boughtPairs: this.bought.pairs / 2,
+      viewedPairs: this.viewed.pairs / 2,
+      sessions: this.sessions.size,
+    };
+  }
+
+  private intern(sku: string): number {
+    let id = this.ids.get(sku);
+    if (id === undefined) {
+      id = this.skus.length;
+      this.ids.set(sku, id);
+      this.skus.push(sku);
+      this.sales.push(0);
+      this.bought.ensure(id + 1);
+      this.viewed.ensure(id + 1);
+    }
+    return id;
+  }
+}
+
+// One NaN time would poison every trending score at once, so bad times are refused at the door.
+function checkTime(at: number): void {
+  if (!Number.isFinite(at)) throw new OmniError('invalid_argument', `Bad event time "${at}"`);
+}
+
+function reasonFor(type: EventType, sku: string): Reason {
+  switch (type) {
+    case 'view':
+      return { code: 'because_you_viewed', sku, text: `because you viewed ${sku}` };
+    case 'add_to_cart':
+      return { code: 'because_in_cart', sku, text: `because ${sku} is in your cart` };
+    case 'purchase':
+      return { code: 'because_you_bought', sku, text: `because you bought ${sku}` };
+  }
+}
+
+/** Gathers results in order until the limit, skipping blocked and already-chosen skus. */
+class Collector {
+  readonly items: ScoredItem[] = [];
+  private readonly taken = new Set<string>();
+  private readonly soft = new Set<string>();
+  private readonly limit: number;
+  private readonly filter: ((sku: string) => boolean) | undefined;
+
+  constructor(limit: number, filter?: (sku: string) => boolean) {
+    this.limit = limit;
+    this.filter = filter;
+  }
+
+  get full(): boolean {
+    return this.items.length >= this.limit;
+  }
+
+  block(sku: string): void {
+    this.taken.add(sku);
+  }
+
+  /** Blocks a sku for the personalized stage only; trending may still show it. */
+  blockSoft(sku: string): void {
+    this.soft.add(sku);
+  }
+
+  add(sku: string, score: number, reason: Reason): void {
+    if (this.full || this.taken.has(sku)) return;
+    if (reason.code.startsWith('because_') && this.soft.has(sku)) return;
+    if (this.filter && !this.filter(sku)) return;
+    this.taken.add(sku);
+    this.items.push({ sku, score, reason });
+  }
+}

@@ -1,0 +1,99 @@
+import type { Db, Migration } from './types.js';
+
+/** The sync service's own schema. Every row carries its site_id: tenants never share rows. */
+export const coreMigrations: Migration[] = [
+  {
+    id: '0001_core',
+    sql: `
+CREATE TABLE profiles (
+  id text PRIMARY KEY,
+  site_id text NOT NULL,
+  customer_id text,
+  merged_into text,
+  state jsonb NOT NULL,
+  version bigint NOT NULL DEFAULT 0,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE UNIQUE INDEX profiles_site_customer ON profiles (site_id, customer_id)
+  WHERE customer_id IS NOT NULL;
+CREATE INDEX profiles_merged_into ON profiles (merged_into) WHERE merged_into IS NOT NULL;
+
+CREATE TABLE devices (
+  id text PRIMARY KEY,
+  site_id text NOT NULL,
+  profile_id text NOT NULL REFERENCES profiles (id),
+  token_hash text NOT NULL UNIQUE,
+  channel text NOT NULL,
+  last_seq bigint NOT NULL DEFAULT 0,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX devices_profile ON devices (profile_id);
+
+CREATE TABLE stream_tickets (
+  ticket_hash text PRIMARY KEY,
+  site_id text NOT NULL,
+  device_id text NOT NULL REFERENCES devices (id),
+  expires_at bigint NOT NULL
+);
+CREATE INDEX stream_tickets_expires ON stream_tickets (expires_at);
+
+CREATE TABLE handoff_codes (
+  code_hash text PRIMARY KEY,
+  site_id text NOT NULL,
+  profile_id text NOT NULL,
+  device_id text NOT NULL REFERENCES devices (id),
+  expires_at bigint NOT NULL,
+  used_at bigint
+);
+CREATE INDEX handoff_codes_expires ON handoff_codes (expires_at);
+
+CREATE TABLE events (
+  id bigserial PRIMARY KEY,
+  site_id text NOT NULL,
+  kind text NOT NULL CHECK (kind IN ('view', 'add_to_cart', 'purchase', 'handoff')),
+  channel text NOT NULL,
+  device_id text,
+  profile_id text,
+  sku text,
+  qty integer,
+  at bigint NOT NULL
+);
+CREATE INDEX events_site_sku ON events (site_id, sku, at);
+CREATE INDEX events_profile ON events (profile_id, at);
+`,
+  },
+];
+
+/**
+ * Applies the migrations not yet recorded in `schema_migrations`, in order, in one transaction
+ * under an advisory lock, so two instances starting on one database never race. Idempotent.
+ * Returns the ids it applied.
+ */
+export async function migrate(db: Db, migrations: readonly Migration[]): Promise<string[]> {
+  const ids = new Set<string>();
+  for (const m of migrations) {
+    if (ids.has(m.id)) throw new Error(`Duplicate migration id ${m.id}`);
+    ids.add(m.id);
+  }
+  return db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock(1869440107, hashtext($1))', [
+      'migrations:' + (await tx.query<{ s: string }>('SELECT current_schema() AS s')).rows[0]?.s,
+    ]);
+    await tx.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      id text PRIMARY KEY,
+      applied_at timestamptz NOT NULL DEFAULT now()
+    )`);
+    const done = new Set(
+      (await tx.query<{ id: string }>('SELECT id FROM schema_migrations')).rows.map((r) => r.id),
+    );
+    const applied: string[] = [];
+    for (const m of migrations) {
+      if (done.has(m.id)) continue;
+      await tx.exec(m.sql);
+      await tx.query('INSERT INTO schema_migrations (id) VALUES ($1)', [m.id]);
+      applied.push(m.id);
+    }
+    return applied;
+  });
+}

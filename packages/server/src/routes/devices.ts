@@ -1,0 +1,43 @@
+import { randomUUID } from 'node:crypto';
+import type { Hono } from 'hono';
+import { parseRegisterDeviceRequest, type RegisterDeviceResponse } from '@omnikit/protocol';
+import {
+  authenticateSiteKey,
+  inTransaction,
+  readJson,
+  type AppEnv,
+  type ServerDeps,
+} from '../context.js';
+import type { Queryable } from '../db/index.js';
+import { createProfile } from '../profiles.js';
+import { randomToken, sha256 } from '../security.js';
+
+/** Inserts a device (with its token hash) on a profile; returns the id and the clear token. */
+export async function insertDevice(
+  tx: Queryable,
+  siteId: string,
+  profileId: string,
+  channel: string,
+): Promise<{ deviceId: string; token: string }> {
+  const deviceId = randomUUID();
+  const token = randomToken();
+  await tx.query(
+    'INSERT INTO devices (id, site_id, profile_id, token_hash, channel) VALUES ($1, $2, $3, $4, $5)',
+    [deviceId, siteId, profileId, sha256(token), channel],
+  );
+  return { deviceId, token };
+}
+
+export function deviceRoutes(app: Hono<AppEnv>, deps: ServerDeps): void {
+  app.post('/v1/devices', async (c) => {
+    const site = authenticateSiteKey(deps, c);
+    deps.limiters.register.check(c.get('ip'), 'device registrations from this address');
+    const body = parseRegisterDeviceRequest(await readJson(c));
+    const result = await inTransaction(deps, async (tx) => {
+      const profile = await createProfile(tx, site.config.id);
+      const device = await insertDevice(tx, site.config.id, profile.id, body.channel ?? 'web');
+      return { ...device, profileId: profile.id } satisfies RegisterDeviceResponse;
+    });
+    return c.json(result, 201);
+  });
+}

@@ -1,0 +1,85 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import {
+  Api,
+  databaseUrl,
+  dropSchema,
+  freshSchema,
+  startTestServer,
+  testSites,
+} from './helpers.js';
+
+describe('omnikit-server CLI', () => {
+  test('the CLI serves, logs JSON and shuts down gracefully on SIGTERM', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'omnikit-cli-'));
+    const schema = freshSchema();
+    try {
+      const sitesFile = join(dir, 'sites.json');
+      await writeFile(sitesFile, JSON.stringify({ sites: testSites() }));
+      const env = { ...process.env };
+      if (databaseUrl && schema) {
+        // The CLI has no schema flag: point the pool's search_path at a throwaway schema.
+        const url = new URL(databaseUrl);
+        url.searchParams.set('options', `-c search_path=${schema}`);
+        env.DATABASE_URL = url.toString();
+        await startTestServer({ schema }).then((s) => s.close());
+      }
+      const child = spawn(
+        process.execPath,
+        [
+          '--conditions=source',
+          '--import',
+          'tsx',
+          'packages/server/src/cli.ts',
+          '--port',
+          '0',
+          '--sites',
+          sitesFile,
+          ...(databaseUrl ? [] : ['--data-dir', join(dir, 'data')]),
+        ],
+        { env, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let out = '';
+      child.stdout.setEncoding('utf8');
+      const listening = new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (chunk: string) => {
+          out += chunk;
+          const line = out.split('\n').find((l) => l.includes('"listening"'));
+          if (line) resolve((JSON.parse(line) as { url: string }).url);
+        });
+        child.once('exit', (code) => reject(new Error(`cli exited with ${code}: ${out}`)));
+      });
+      const url = await listening;
+      const api = new Api(url);
+      const d = await api.register();
+      assert.equal((await api.pull(d)).version, 0);
+      assert.ok(out.includes('"path":"/v1/devices"'));
+      assert.ok(!out.includes(d.token));
+      child.kill('SIGTERM');
+      const [code] = (await once(child, 'exit')) as [number | null];
+      assert.equal(code, 0);
+    } finally {
+      await rm(dir, { recursive: true });
+      await dropSchema(schema);
+    }
+  });
+
+  test('the CLI refuses a bad sites file with a clear message', async () => {
+    const child = spawn(
+      process.execPath,
+      ['--conditions=source', '--import', 'tsx', 'packages/server/src/cli.ts', '--port', '0'],
+      { env: { ...process.env, OMNIKIT_SITES: '' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let err = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (c: string) => (err += c));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    assert.equal(code, 2);
+    assert.match(err, /--sites <file>/);
+  });
+});

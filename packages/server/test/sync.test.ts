@@ -1,0 +1,291 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import type { PushResponse } from '@omnikit/protocol';
+import {
+  Api,
+  customerToken,
+  errorCode,
+  m,
+  pokeData,
+  SseReader,
+  startTestServer,
+  type TestServer,
+} from './helpers.js';
+
+let server: TestServer;
+let api: Api;
+before(async () => {
+  server = await startTestServer({ heartbeatMs: 200 });
+  api = new Api(server.url);
+});
+after(() => server.close());
+
+test('serves /v1/health and answers unknown routes with a typed 404', async () => {
+  const health = await api.call('GET', '/v1/health');
+  assert.equal(health.status, 200);
+  assert.deepEqual(health.body, { ok: true, version: '0.1.0' });
+  const missing = await api.call('GET', '/v1/nope');
+  assert.equal(missing.status, 404);
+  assert.equal(errorCode(missing), 'not_found');
+});
+
+type Doc = {
+  openapi: string;
+  paths: Record<string, Record<string, { operationId?: string; responses?: object }>>;
+};
+
+test('openapi.json documents exactly the routes the app serves', async () => {
+  const doc = JSON.parse(
+    await readFile(new URL('../openapi.json', import.meta.url), 'utf8'),
+  ) as Doc;
+  assert.equal(doc.openapi, '3.1.0');
+
+  const documented = new Set(
+    Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`),
+    ),
+  );
+  // Middleware is registered as ALL '*'; every concrete route must be documented.
+  const served = new Set(
+    server.app.routes
+      .filter((r) => r.method !== 'ALL')
+      .map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, '{$1}')}`),
+  );
+  assert.deepEqual([...served].sort(), [...documented].sort());
+
+  for (const key of documented) {
+    const [method, path] = key.split(' ') as [string, string];
+    const op = doc.paths[path]?.[method.toLowerCase()];
+    assert.ok(op?.operationId && op.responses, `${key} has an operationId and responses`);
+    const res = await api.call(method, path);
+    const body = JSON.stringify(res.body);
+    assert.ok(!body.includes('No route'), `${key} is routed (got ${res.status} ${body})`);
+    assert.ok(res.status < 500, `${key} answers without a 5xx`);
+  }
+});
+
+describe('devices', () => {
+  test('registers a device with an anonymous profile and a strong token', async () => {
+    const device = await api.register();
+    assert.match(device.token, /^[A-Za-z0-9_-]{43}$/);
+    assert.ok(device.deviceId && device.profileId);
+    const snap = await api.pull(device);
+    assert.deepEqual(snap, {
+      profileId: device.profileId,
+      customerId: null,
+      version: 0,
+      lastSeq: 0,
+      state: { cart: { lines: [], pickupStore: null }, viewed: [], prefs: {} },
+    });
+  });
+
+  test('refuses unknown publishable keys and bad channels', async () => {
+    const res = await api.call('POST', '/v1/devices', {
+      body: {},
+      headers: { 'x-omni-key': 'pk_nope' },
+    });
+    assert.equal(res.status, 401);
+    assert.equal(errorCode(res), 'unauthorized');
+    const none = await api.call('POST', '/v1/devices', { body: {} });
+    assert.equal(none.status, 401);
+    const bad = await api.call('POST', '/v1/devices', {
+      body: { channel: 'fax' },
+      headers: { 'x-omni-key': 'pk_shop' },
+    });
+    assert.equal(bad.status, 400);
+    assert.equal(errorCode(bad), 'invalid_argument');
+  });
+
+  test('registers with an empty body', async () => {
+    const res = await api.call('POST', '/v1/devices', { headers: { 'x-omni-key': 'pk_shop' } });
+    assert.equal(res.status, 201);
+  });
+});
+
+describe('push and pull', () => {
+  test('applies a batch, bumps the version once, and is idempotent on retry', async () => {
+    const d = await api.register();
+    const batch = [m.add(1, 'sku-1', 2), m.view(2, 'sku-1'), m.pref(3, 'size', 'M')];
+    const first = await api.pushOk(d, batch);
+    assert.deepEqual(first, {
+      version: 1,
+      lastSeq: 3,
+      results: [
+        { seq: 1, status: 'applied' },
+        { seq: 2, status: 'applied' },
+        { seq: 3, status: 'applied' },
+      ],
+    });
+    const again = await api.pushOk(d, batch);
+    assert.equal(again.version, 1);
+    assert.deepEqual(
+      again.results.map((r) => r.status),
+      ['skipped', 'skipped', 'skipped'],
+    );
+    const snap = await api.pull(d);
+    assert.equal(snap.version, 1);
+    assert.equal(snap.lastSeq, 3);
+    assert.deepEqual(
+      snap.state.cart.lines.map((l) => [l.sku, l.qty]),
+      [['sku-1', 2]],
+    );
+    assert.deepEqual(
+      snap.state.viewed.map((v) => v.sku),
+      ['sku-1'],
+    );
+    assert.deepEqual(snap.state.prefs, { size: 'M' });
+  });
+
+  test('reports rejected mutations and consumes them', async () => {
+    const d = await api.register();
+    const res = await api.push(d, [
+      m.add(1, 'ok-1'),
+      { seq: 2, name: 'cart.explode', args: {}, at: 1 },
+      { seq: 3, name: 'cart.add', args: { sku: 'bad sku!', qty: 1 }, at: 1 },
+      m.add(4, 'ok-2'),
+    ]);
+    assert.equal(res.status, 200);
+    const results = res.body.results;
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['applied', 'rejected', 'rejected', 'applied'],
+    );
+    const rejected = results[1] as Extract<PushResponse['results'][number], { status: 'rejected' }>;
+    assert.equal(rejected.error.code, 'invalid_argument');
+    assert.equal(res.body.lastSeq, 4);
+    const retry = await api.pushOk(d, [{ seq: 2, name: 'cart.explode', args: {}, at: 1 } as never]);
+    assert.deepEqual(retry.results, [{ seq: 2, status: 'skipped' }]);
+  });
+
+  test('does not bump the version when nothing changed', async () => {
+    const d = await api.register();
+    await api.pushOk(d, [m.add(1, 'a')]);
+    const res = await api.pushOk(d, [{ seq: 2, name: 'cart.remove', args: { sku: 'zzz' }, at: 5 }]);
+    assert.equal(res.version, 1);
+    assert.equal(res.lastSeq, 2);
+  });
+
+  test('refuses a push for a device the token does not own', async () => {
+    const a = await api.register();
+    const b = await api.register();
+    const res = await api.call('POST', '/v1/sync/push', {
+      body: { deviceId: b.deviceId, mutations: [m.add(1, 'x')] },
+      headers: a.auth,
+    });
+    assert.equal(res.status, 403);
+    assert.equal(errorCode(res), 'forbidden');
+    assert.equal((await api.pull(b)).version, 0);
+  });
+
+  test('each new device starts on its own anonymous profile', async () => {
+    const a = await api.register();
+    const b = await api.register();
+    assert.notEqual(a.profileId, b.profileId);
+    await api.pushOk(a, [m.add(1, 'a')]);
+    assert.equal((await api.pull(b)).version, 0);
+  });
+});
+
+describe('concurrency', () => {
+  test('concurrent pushes, identifies and logouts on one profile lose nothing', async () => {
+    const devices = await Promise.all(Array.from({ length: 6 }, () => api.register()));
+    for (const d of devices) {
+      await api.call('POST', '/v1/identify', {
+        body: { token: await customerToken('busy') },
+        headers: d.auth,
+      });
+    }
+    const pushes = devices.slice(0, 4).map(async (d) => {
+      for (let i = 0; i < 10; i++)
+        await api.pushOk(d, [m.add(2 * i + 1, 'x'), m.add(2 * i + 2, 'y')]);
+    });
+    // Two more devices keep changing profile meanwhile: the locks must not deadlock or fail.
+    const movers = devices.slice(4).map(async (d) => {
+      for (let i = 0; i < 5; i++) {
+        const out = await api.call('POST', '/v1/logout', { headers: d.auth });
+        assert.equal(out.status, 200);
+        const back = await api.call('POST', '/v1/identify', {
+          body: { token: await customerToken('busy') },
+          headers: d.auth,
+        });
+        assert.equal(back.status, 200);
+      }
+    });
+    await Promise.all([...pushes, ...movers]);
+    const snap = await api.pull(devices[0]!);
+    assert.deepEqual(
+      snap.state.cart.lines.map((l) => [l.sku, l.qty]),
+      [
+        ['x', 40],
+        ['y', 40],
+      ],
+    );
+    assert.equal(snap.version, 40, 'one version per applied push, none for empty merges');
+  });
+});
+
+describe('stream', () => {
+  test('sends the current version at once, then a poke per change with the snapshot', async (t) => {
+    const d = await api.register();
+    const ticket = await api.ticket(d);
+    const stream = await SseReader.open(`${server.url}/v1/sync/stream?ticket=${ticket}`);
+    t.after(() => stream.close());
+    assert.equal(stream.status, 200);
+    assert.match(stream.response.headers.get('content-type') ?? '', /^text\/event-stream/);
+    const first = await stream.next();
+    assert.equal(first.event, 'poke');
+    assert.equal(first.id, '0');
+    assert.equal(pokeData(first).version, 0);
+    await api.pushOk(d, [m.add(1, 'streamed', 3)]);
+    const poke = await stream.next((e) => e.event === 'poke');
+    assert.equal(poke.id, '1');
+    const data = pokeData(poke);
+    assert.equal(data.version, 1);
+    assert.equal(data.snapshot?.profileId, d.profileId);
+    assert.equal(data.snapshot?.state.cart.lines[0]?.qty, 3);
+    assert.equal('lastSeq' in (data.snapshot ?? {}), false);
+  });
+
+  test('tickets are single use', async () => {
+    const d = await api.register();
+    const ticket = await api.ticket(d);
+    const first = await SseReader.open(`${server.url}/v1/sync/stream?ticket=${ticket}`);
+    first.close();
+    const again = await api.call('GET', `/v1/sync/stream?ticket=${ticket}`);
+    assert.equal(again.status, 401);
+    assert.equal(errorCode(again), 'unauthorized');
+    const bogus = await api.call('GET', `/v1/sync/stream?ticket=${'x'.repeat(43)}`);
+    assert.equal(bogus.status, 401);
+    const none = await api.call('GET', '/v1/sync/stream');
+    assert.equal(none.status, 401);
+  });
+
+  test('resumes with Last-Event-ID: silent when current, a poke at once when behind', async (t) => {
+    const d = await api.register();
+    await api.pushOk(d, [m.add(1, 'r')]);
+    const current = await SseReader.open(
+      `${server.url}/v1/sync/stream?ticket=${await api.ticket(d)}`,
+      { 'last-event-id': '1' },
+    );
+    t.after(() => current.close());
+    await current.comment('heartbeat');
+    assert.equal(current.events.length, 0, 'no poke when the client is current');
+    const behind = await SseReader.open(
+      `${server.url}/v1/sync/stream?ticket=${await api.ticket(d)}`,
+      { 'last-event-id': '0' },
+    );
+    t.after(() => behind.close());
+    const poke = await behind.next();
+    assert.equal(poke.id, '1');
+  });
+
+  test('sends heartbeats', async (t) => {
+    const d = await api.register();
+    const stream = await SseReader.open(
+      `${server.url}/v1/sync/stream?ticket=${await api.ticket(d)}`,
+    );
+    t.after(() => stream.close());
+    await stream.comment('heartbeat');
+  });
+});

@@ -1,0 +1,174 @@
+// Shared by the benches: servers on each reachable database, a tiny client, percentiles.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { SignJWT } from 'jose';
+import { silentLogger, startServer, type RunningServer, type SiteConfig } from '@omnikit/server';
+
+export const secret = 'bench-secret-that-is-long-enough-for-hs256';
+export const sites: SiteConfig[] = [
+  {
+    id: 'bench',
+    publishableKey: 'pk_bench',
+    allowedOrigins: ['https://bench.example'],
+    customerToken: { alg: 'HS256', secret },
+    issuer: 'bench',
+    audience: 'bench',
+  },
+];
+/** Benches are not about the limiter: lift it out of the way. */
+const unlimited = { capacity: 1e9, refillPerSecond: 1e9 };
+
+export const postgresUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** Whether PostgreSQL answers at `postgresUrl`. */
+export async function postgresReachable(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: postgresUrl, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface BenchServer extends RunningServer {
+  label: string;
+}
+
+/** A server on in-memory PGlite, or on PostgreSQL in a throwaway schema. */
+export async function benchServer(kind: 'pglite' | 'postgres'): Promise<BenchServer> {
+  const schema = `bench_${randomBytes(4).toString('hex')}`;
+  const server = await startServer({
+    sites,
+    logger: silentLogger,
+    rateLimits: { device: unlimited, ip: unlimited, register: unlimited },
+    database: kind === 'postgres' ? { url: postgresUrl, schema, poolSize: 10 } : {},
+  });
+  return {
+    ...server,
+    label: kind,
+    close: async () => {
+      await server.close();
+      if (kind !== 'postgres') return;
+      const client = new pg.Client({ connectionString: postgresUrl });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await client.end();
+    },
+  };
+}
+
+/** The same server in a child process: `{ url, close }`. */
+export async function childServer(
+  kind: 'pglite' | 'postgres',
+): Promise<{ url: string; label: string; close(): Promise<void> }> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--conditions=source',
+      '--import',
+      'tsx',
+      fileURLToPath(new URL('serve.ts', import.meta.url)),
+      kind,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  child.stdout.setEncoding('utf8');
+  let out = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (chunk: string) => {
+      out += chunk;
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line) resolve((JSON.parse(line) as { url: string }).url);
+    });
+    child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
+  });
+  return {
+    url,
+    label: kind,
+    close: async () => {
+      child.kill('SIGTERM');
+      if (child.exitCode === null) await once(child, 'exit');
+    },
+  };
+}
+
+export interface BenchDevice {
+  deviceId: string;
+  token: string;
+  profileId: string;
+  headers: Record<string, string>;
+}
+
+export async function register(base: string): Promise<BenchDevice> {
+  const res = await fetch(`${base}/v1/devices`, {
+    method: 'POST',
+    headers: { 'x-omni-key': 'pk_bench', 'content-type': 'application/json' },
+    body: '{}',
+  });
+  const body = (await res.json()) as Omit<BenchDevice, 'headers'>;
+  return {
+    ...body,
+    headers: { authorization: `Bearer ${body.token}`, 'content-type': 'application/json' },
+  };
+}
+
+export async function identify(base: string, device: BenchDevice, sub: string): Promise<void> {
+  const token = await new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(sub)
+    .setIssuer('bench')
+    .setAudience('bench')
+    .setExpirationTime('10m')
+    .sign(new TextEncoder().encode(secret));
+  const res = await fetch(`${base}/v1/identify`, {
+    method: 'POST',
+    headers: device.headers,
+    body: JSON.stringify({ token }),
+  });
+  if (res.status !== 200) throw new Error(`identify: ${res.status} ${await res.text()}`);
+  await res.arrayBuffer();
+}
+
+let clock = 1_700_000_000_000;
+/** A realistic batch: adds, quantity changes and views over a small catalog. */
+export function batch(firstSeq: number, size: number) {
+  return Array.from({ length: size }, (_, i) => {
+    const seq = firstSeq + i;
+    const sku = `sku-${seq % 37}`;
+    const at = ++clock;
+    if (seq % 3 === 0) return { seq, name: 'viewed.add', args: { sku }, at };
+    if (seq % 5 === 0)
+      return { seq, name: 'cart.setQuantity', args: { sku, qty: 1 + (seq % 4) }, at };
+    return { seq, name: 'cart.add', args: { sku, qty: 1 }, at };
+  });
+}
+
+export async function push(base: string, device: BenchDevice, mutations: unknown[]): Promise<void> {
+  const res = await fetch(`${base}/v1/sync/push`, {
+    method: 'POST',
+    headers: device.headers,
+    body: JSON.stringify({ deviceId: device.deviceId, mutations }),
+  });
+  if (res.status !== 200) throw new Error(`push: ${res.status} ${await res.text()}`);
+  await res.arrayBuffer();
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i] as number;
+}
+
+export function median(values: number[]): number {
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
+}
+
+export const fmt = (n: number, digits = 1) => n.toFixed(digits);

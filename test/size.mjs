@@ -1,0 +1,80 @@
+// Prints the gzip and brotli size of every public entry and of the script-tag bundle, and fails
+// when one is over its budget in test/size-budgets.json. A package entry is measured the way a
+// site ships it: bundled with its dependencies (peer dependencies excluded) and minified.
+import { readFileSync } from 'node:fs';
+import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
+import { rollup } from 'rollup';
+import { nodeResolve } from '@rollup/plugin-node-resolve';
+import terser from '@rollup/plugin-terser';
+
+const { budgets } = JSON.parse(
+  readFileSync(new URL('./size-budgets.json', import.meta.url), 'utf8'),
+);
+
+async function bundle(pkg) {
+  const dir = `packages/${pkg.replace('@omnikit/', '')}`;
+  const { peerDependencies = {} } = JSON.parse(readFileSync(`${dir}/package.json`, 'utf8'));
+  const peers = Object.keys(peerDependencies);
+  const build = await rollup({
+    input: `${dir}/dist/index.js`,
+    external: (id) => peers.some((p) => id === p || id.startsWith(`${p}/`)),
+    plugins: [nodeResolve({ browser: true, exportConditions: ['production'] })],
+    onwarn: () => {},
+  });
+  const { output } = await build.generate({
+    format: 'es',
+    plugins: [terser({ format: { comments: false } })],
+  });
+  await build.close();
+  return Buffer.from(output[0].code);
+}
+
+// Production artefacts must not carry development-only code: omnikit's dev messages are marked
+// "(dev)" and Lit's development build announces itself.
+const devMarkers = ['[omnikit] (dev)', 'Lit is in dev mode'];
+
+const rows = [];
+let failed = false;
+for (const [entry, budget] of Object.entries(budgets)) {
+  const code = entry.startsWith('@') ? await bundle(entry) : readFileSync(entry);
+  const gzip = gzipSync(code, { level: 9 }).length;
+  const brotli = brotliCompressSync(code, {
+    params: { [constants.BROTLI_PARAM_QUALITY]: 11 },
+  }).length;
+  const over = gzip > budget.gzip;
+  const dev = devMarkers.filter((m) => code.includes(m));
+  if (dev.length) console.error(`size: ${entry} contains development-only code: ${dev.join(', ')}`);
+  failed ||= over || dev.length > 0;
+  rows.push({
+    entry,
+    raw: code.length,
+    gzip,
+    brotli,
+    budget: budget.gzip,
+    status: over ? 'OVER BUDGET' : 'ok',
+  });
+}
+const kb = (n) => `${(n / 1024).toFixed(2)} KB`;
+const table = rows.map((r) => [
+  r.entry,
+  kb(r.raw),
+  kb(r.gzip),
+  kb(r.brotli),
+  kb(r.budget),
+  r.status,
+]);
+const head = ['entry', 'bytes', 'gzip', 'brotli', 'gzip budget', ''];
+const widths = head.map((h, i) => Math.max(h.length, ...table.map((r) => r[i].length)));
+const line = (cells) =>
+  cells
+    .map((c, i) => c.padEnd(widths[i]))
+    .join('  ')
+    .trimEnd();
+console.log(line(head));
+for (const r of table) console.log(line(r));
+if (failed) {
+  console.error(
+    '\nsize: failed (a budget is exceeded, see test/size-budgets.json, or dev-only code shipped)',
+  );
+  process.exit(1);
+}

@@ -1,0 +1,77 @@
+// Browser tests: real Chromium (Debian's /usr/bin/chromium or CHROME_PATH), TypeScript through
+// esbuild, packages resolved to their sources through the `source` export condition.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { chromeLauncher } from '@web/test-runner-chrome';
+import { esbuildPlugin } from '@web/dev-server-esbuild';
+import { omniServerPlugin } from './browser/server-plugin.mjs';
+
+const require = createRequire(import.meta.url);
+const rootDir = fileURLToPath(new URL('..', import.meta.url));
+const executablePath = process.env.CHROME_PATH ?? '/usr/bin/chromium';
+const mswWorker = readFileSync(require.resolve('msw/mockServiceWorker.js'), 'utf8');
+
+// A test must not print errors: every console.error in a browser fails the run.
+const consoleErrors = [];
+const exit = process.exit.bind(process);
+process.exit = (code) => {
+  if (consoleErrors.length) {
+    console.error(`\n${consoleErrors.length} unexpected console.error call(s) in browser tests:`);
+    for (const e of consoleErrors) console.error(`  ${e}`);
+    return exit(code || 1);
+  }
+  return exit(code);
+};
+
+export default {
+  rootDir,
+  files: [
+    'packages/*/test/**/*.test.ts',
+    'test/browser/**/*.test.ts',
+    '!packages/protocol/**',
+    '!packages/server/**',
+  ],
+  nodeResolve: { exportConditions: ['source', 'development', 'browser'] },
+  concurrency: 2,
+  testFramework: { config: { timeout: 10000 } },
+  filterBrowserLogs: ({ type, args }, session) => {
+    // Lit's one-time dev-mode notice is expected: tests run the development sources.
+    if (args.some((a) => String(a).includes('Lit is in dev mode'))) return false;
+    if (type === 'error')
+      consoleErrors.push(`${session?.testFile ?? ''}: ${args.map(String).join(' ')}`);
+    return true;
+  },
+  browsers: [
+    chromeLauncher({
+      launchOptions: {
+        executablePath,
+        headless: true,
+        args: [
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+          '--no-first-run',
+          '--disable-quic',
+        ],
+      },
+    }),
+  ],
+  plugins: [
+    esbuildPlugin({
+      ts: true,
+      tsconfig: fileURLToPath(new URL('../tsconfig.json', import.meta.url)),
+    }),
+    {
+      name: 'msw-service-worker',
+      serve(context) {
+        // msw's worker must be served from the root so its scope covers the test pages.
+        if (context.path === '/mockServiceWorker.js') return { body: mswWorker, type: 'js' };
+      },
+    },
+    // One real @omnikit/server for every test page (see browser/server-plugin.mjs).
+    omniServerPlugin(),
+  ],
+};
