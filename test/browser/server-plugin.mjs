@@ -1,6 +1,6 @@
 // A web-test-runner plugin that runs ONE real @omnikit/server (in-memory PGlite) next to the test
 // pages, with test sites whose allowed origin is the runner's own. Pages learn about it from
-//   GET /__omni/test-config            -> { endpoint, sites: { [name]: { publishableKey, mergePolicy, adminKey? } } }
+//   GET /__omni/test-config            -> { endpoint, fuzzSeed, sites: { [name]: { publishableKey, mergePolicy, adminKey? } } }
 //   GET /__omni/sign-token?site=&sub=  -> { token }  (an HS256 customer token, as a brand backend signs)
 //   POST /__omni/admin?site=&method=&path= (JSON body) -> { status, body }: an admin API call made
 //     with the site's admin key, as a POS/ERP would (the server's CORS rightly refuses admin calls
@@ -12,6 +12,12 @@
 import { SignJWT } from 'jose';
 
 const secret = 'wtr-customer-token-secret-0123456789abcdef';
+// Randomized browser tests run one fixed seed, so CI is reproducible; explore with
+// `SDK_FUZZ_SEED=random npm run test:browser` (the seed is printed) or replay with a number.
+const fuzzSeed =
+  process.env.SDK_FUZZ_SEED === 'random'
+    ? Date.now() % 2 ** 31
+    : Number(process.env.SDK_FUZZ_SEED ?? 20261124);
 const issuer = 'https://brand.test';
 const audience = 'omnikit-wtr';
 
@@ -189,6 +195,7 @@ export function omniServerPlugin() {
       if (context.path === '/__omni/test-config') {
         return json({
           endpoint: server.url,
+          fuzzSeed,
           sites: Object.fromEntries(
             Object.entries(siteDefs).map(([name, d]) => [
               name,

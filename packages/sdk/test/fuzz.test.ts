@@ -192,7 +192,7 @@ async function scenario(steps: Step[]) {
 describe('sync: randomized scenarios', () => {
   it('with ordered operations (set, remove) too, every replica converges to the server', async function () {
     this.timeout(120_000);
-    const seed = Date.now() % 2 ** 31;
+    const seed = (await testConfig()).fuzzSeed + 1;
     let steps = 0;
     let scenarios = 0;
     await fc.assert(
@@ -217,9 +217,8 @@ describe('sync: randomized scenarios', () => {
     let faultCount = 0;
     let lost = 0;
     let duplicated = 0;
-    // To replay a printed failure, put its seed here.
-    const replay: number | undefined = undefined;
-    const seed = replay ?? Date.now() % 2 ** 31;
+    // To replay a printed failure: SDK_FUZZ_SEED=<seed> npm run test:browser
+    const seed = (await testConfig()).fuzzSeed;
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 8, maxLength: 40 }), async (steps) => {
         const { serverCart, expected, faults } = await scenario(steps);

@@ -103,6 +103,8 @@ export function quietLogger() {
 
 export interface TestConfig {
   endpoint: string;
+  /** The seed of the randomized tests: fixed, or `SDK_FUZZ_SEED` (a number, or `random`). */
+  fuzzSeed: number;
   /** `shop` has the commerce fixture (test/browser/server-plugin.mjs) and an admin key. */
   sites: Record<
     'sum' | 'max' | 'account' | 'linking' | 'shop',
