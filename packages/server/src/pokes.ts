@@ -3,7 +3,11 @@ import type { Snapshot } from '@omnikit/protocol';
 import type { Db, Queryable } from './db/index.js';
 import type { Logger } from './logger.js';
 
-/** "Profile `profileId` of `siteId` is now at `version`": all a stream needs to re-read. */
+/**
+ * "Profile `profileId` of `siteId` is now at `version`": all a stream needs to re-read. After
+ * its listening connection came back, the hub emits `siteId: ''` and `version: 0` (unknown)
+ * without snapshot for every watched profile: changes may have been missed, re-read.
+ */
 export interface PokeEvent {
   siteId: string;
   profileId: string;
@@ -41,7 +45,11 @@ export class PokeHub {
 
   async start(): Promise<void> {
     if (!this.shared) return;
-    this.stopListening = await this.db.listen(this.channel, (payload) => this.receive(payload));
+    this.stopListening = await this.db.listen(
+      this.channel,
+      (payload) => this.receive(payload),
+      () => this.resync(),
+    );
   }
 
   async stop(): Promise<void> {
@@ -92,6 +100,13 @@ export class PokeHub {
       set.delete(listener);
       if (set.size === 0 && this.byProfile.get(profileId) === set) this.byProfile.delete(profileId);
     };
+  }
+
+  /** Notifications sent while the listener was down are lost: every local stream re-reads. */
+  private resync(): void {
+    for (const profileId of [...this.byProfile.keys()]) {
+      this.emit({ siteId: '', profileId, version: 0 });
+    }
   }
 
   private receive(payload: string): void {

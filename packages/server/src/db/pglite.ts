@@ -38,6 +38,7 @@ export async function openPglite(options: {
       await root.query('SELECT pg_notify($1, $2)', [channel, payload]);
     },
     transaction: (fn) => pg.transaction((tx) => fn(wrap(tx))),
+    // No `onReconnect`: the embedded database has no connection to lose.
     listen: async (channel, onPayload) => {
       const stop = await pg.listen(channel, onPayload);
       return async () => {

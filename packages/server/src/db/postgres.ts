@@ -19,12 +19,17 @@ function wrap(client: pg.Pool | pg.PoolClient): Queryable {
   };
 }
 
+/** `application_name` of the LISTEN connection (unless the URL sets one). */
+export const listenerApplicationName = 'omnikit listener';
+
 /** PostgreSQL through a connection pool, plus one dedicated connection for LISTEN. */
 export async function openPostgres(options: {
   url: string;
   schema?: string;
   logger: Logger;
   poolSize?: number;
+  /** Wait before reopening a lost LISTEN connection, and between failed attempts (1000 ms). */
+  listenerReconnectMs?: number;
 }): Promise<Db> {
   const { logger } = options;
   const clientConfig: pg.ClientConfig = {
@@ -54,42 +59,91 @@ export async function openPostgres(options: {
     }
   }
 
-  const listeners = new Map<string, Set<(payload: string) => void>>();
+  interface Subscription {
+    onPayload: (payload: string) => void;
+    onReconnect: (() => void) | undefined;
+  }
+  const listeners = new Map<string, Set<Subscription>>();
   let listener: pg.Client | null = null;
+  let connecting: Promise<pg.Client> | null = null;
+  /** The listening connection was lost: notifications were missed until the next one. */
+  let lost = false;
   let closed = false;
   let reconnectTimer: NodeJS.Timeout | undefined;
 
   async function connectListener(): Promise<pg.Client> {
-    const client = new pg.Client(clientConfig);
+    // Named, so operators (and tests) can tell it from the pooled sessions in pg_stat_activity.
+    const client = new pg.Client({ ...clientConfig, application_name: listenerApplicationName });
     client.on('notification', (msg) => {
-      for (const cb of listeners.get(msg.channel) ?? []) cb(msg.payload ?? '');
+      for (const sub of listeners.get(msg.channel) ?? []) sub.onPayload(msg.payload ?? '');
     });
     client.on('error', (err) => {
       logger.warn('db listener lost', { error: err.message });
-      if (listener === client) listener = null;
+      if (listener === client) {
+        listener = null;
+        lost = true;
+      }
       void client.end().catch(() => {});
       scheduleReconnect();
     });
-    await client.connect();
-    for (const channel of listeners.keys()) await client.query(`LISTEN "${channel}"`);
+    try {
+      await client.connect();
+      for (const channel of listeners.keys()) await client.query(`LISTEN "${channel}"`);
+    } catch (err) {
+      await client.end().catch(() => {});
+      throw err;
+    }
     return client;
+  }
+
+  /** The listening connection, opened once for concurrent callers; tells subscribers when back. */
+  function ensureListener(): Promise<pg.Client> {
+    if (listener) return Promise.resolve(listener);
+    connecting ??= connectListener().then(
+      (client) => {
+        connecting = null;
+        if (closed) {
+          void client.end().catch(() => {});
+          throw new Error('database closed');
+        }
+        listener = client;
+        if (lost) {
+          lost = false;
+          reconnected();
+        }
+        return client;
+      },
+      (err: unknown) => {
+        connecting = null;
+        throw err;
+      },
+    );
+    return connecting;
+  }
+
+  function reconnected(): void {
+    logger.info('db listener reconnected');
+    for (const set of listeners.values()) {
+      for (const sub of [...set]) {
+        try {
+          sub.onReconnect?.();
+        } catch (err) {
+          logger.error('db listener reconnect callback failed', { error: (err as Error).message });
+        }
+      }
+    }
   }
 
   function scheduleReconnect(): void {
     if (closed || reconnectTimer) return;
     reconnectTimer = setTimeout(() => {
       reconnectTimer = undefined;
-      connectListener().then(
-        (client) => {
-          if (closed) void client.end();
-          else listener = client;
-        },
-        (err: Error) => {
-          logger.warn('db listener reconnect failed', { error: err.message });
-          scheduleReconnect();
-        },
-      );
-    }, 1000);
+      ensureListener().catch((err: Error) => {
+        if (closed) return;
+        logger.warn('db listener reconnect failed', { error: err.message });
+        scheduleReconnect();
+      });
+    }, options.listenerReconnectMs ?? 1000);
   }
 
   return {
@@ -117,18 +171,19 @@ export async function openPostgres(options: {
         }
       }
     },
-    async listen(channel, onPayload) {
+    async listen(channel, onPayload, onReconnect) {
       if (!/^[a-z_][a-z0-9_]{0,62}$/.test(channel)) throw new Error(`bad channel ${channel}`);
-      listener ??= await connectListener();
+      const client = await ensureListener();
       let set = listeners.get(channel);
       if (!set) {
         set = new Set();
         listeners.set(channel, set);
-        await listener.query(`LISTEN "${channel}"`);
+        await client.query(`LISTEN "${channel}"`);
       }
-      set.add(onPayload);
+      const sub: Subscription = { onPayload, onReconnect };
+      set.add(sub);
       return async () => {
-        set.delete(onPayload);
+        set.delete(sub);
       };
     },
     async close() {

@@ -22,8 +22,16 @@ export interface Db extends Queryable {
   readonly kind: 'pglite' | 'postgres';
   /** Runs `fn` in one transaction; commits when it resolves, rolls back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
-  /** Subscribes to a notification channel; resolves once listening. Returns the unsubscribe. */
-  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  /**
+   * Subscribes to a notification channel; resolves once listening. Returns the unsubscribe.
+   * `onReconnect` runs once a lost listening connection is back and listening again: what was
+   * notified in between is gone, so re-read whatever it would have announced.
+   */
+  listen(
+    channel: string,
+    onPayload: (payload: string) => void,
+    onReconnect?: () => void,
+  ): Promise<() => Promise<void>>;
   /** Sends a notification now (inside a transaction, use `SELECT pg_notify` to send on commit). */
   notify(channel: string, payload: string): Promise<void>;
   close(): Promise<void>;
