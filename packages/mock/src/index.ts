@@ -1,5 +1,5 @@
 import { http, HttpResponse, type RequestHandler } from 'msw';
-import { OmniError } from '@omnikit/protocol';
+import { OmniError, errorBody } from '@omnikit/protocol';
 
 export interface MockOptions {
   /** Base URL of the mocked API, e.g. `https://api.shop.example`; requests elsewhere are not handled. */
@@ -13,10 +13,9 @@ export function createHandlers(options: MockOptions): RequestHandler[] {
     http.get(`${base}/v1/health`, () => HttpResponse.json({ ok: true, version: 'mock' })),
     http.all(`${base}/v1/*`, ({ request }) =>
       HttpResponse.json(
-        new OmniError(
-          'not_found',
-          `No route ${request.method} ${new URL(request.url).pathname}`,
-        ).toBody(),
+        errorBody(
+          new OmniError('not_found', `No route ${request.method} ${new URL(request.url).pathname}`),
+        ),
         { status: 404 },
       ),
     ),

@@ -2,7 +2,7 @@ import { expect } from '@open-wc/testing';
 import { setupWorker } from 'msw/browser';
 import { http, HttpResponse } from 'msw';
 import { createHandlers } from '@omnikit/mock';
-import { OmniError } from '@omnikit/protocol';
+import { OmniError, errorBody } from '@omnikit/protocol';
 
 const endpoint = 'https://api.omnikit.test';
 const worker = setupWorker(...createHandlers({ endpoint }));
@@ -27,7 +27,7 @@ describe('@omnikit/mock', () => {
     worker.use(
       http.get(
         `${endpoint}/v1/health`,
-        () => HttpResponse.json(new OmniError('unavailable', 'down').toBody(), { status: 503 }),
+        () => HttpResponse.json(errorBody(new OmniError('unavailable', 'down')), { status: 503 }),
         { once: true },
       ),
     );

@@ -2,26 +2,8 @@
  * Stable error codes shared by the server (HTTP bodies) and the SDK (`OmniError.code`).
  * Clients switch on these; never rename one.
  */
-export const ErrorCode = {
-  invalid_argument: 'invalid_argument',
-  unauthorized: 'unauthorized',
-  forbidden: 'forbidden',
-  not_found: 'not_found',
-  conflict: 'conflict',
-  gone: 'gone',
-  rate_limited: 'rate_limited',
-  payload_too_large: 'payload_too_large',
-  unsupported_media_type: 'unsupported_media_type',
-  unavailable: 'unavailable',
-  network: 'network',
-  storage: 'storage',
-  internal: 'internal',
-} as const;
-
-export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
-
 /** HTTP status the server answers for each code. `network`/`storage` are client-side only. */
-export const errorStatus: Readonly<Record<ErrorCode, number>> = {
+const statuses = {
   invalid_argument: 400,
   unauthorized: 401,
   forbidden: 403,
@@ -35,7 +17,15 @@ export const errorStatus: Readonly<Record<ErrorCode, number>> = {
   unavailable: 503,
   network: 0,
   storage: 0,
-};
+} as const;
+
+export type ErrorCode = keyof typeof statuses;
+export const errorStatus: Readonly<Record<ErrorCode, number>> = statuses;
+
+/** The codes as a value (`ErrorCode.not_found === 'not_found'`), for switches and checks. */
+export const ErrorCode = Object.freeze(
+  Object.fromEntries(Object.keys(statuses).map((k) => [k, k])),
+) as { readonly [K in ErrorCode]: K };
 
 /** The JSON body of every non-2xx answer of the server. */
 export interface ErrorBody {
@@ -44,7 +34,7 @@ export interface ErrorBody {
 
 /** True when `value` is one of the stable error codes. */
 export function isErrorCode(value: unknown): value is ErrorCode {
-  return typeof value === 'string' && Object.hasOwn(ErrorCode, value);
+  return typeof value === 'string' && Object.hasOwn(statuses, value);
 }
 
 /** Whether a failure with this code/status is worth retrying unchanged. */
@@ -72,16 +62,6 @@ export class OmniError extends Error {
     this.details = options.details;
   }
 
-  /** The wire form of this error. */
-  toBody(): ErrorBody {
-    return {
-      error:
-        this.details === undefined
-          ? { code: this.code, message: this.message }
-          : { code: this.code, message: this.message, details: this.details },
-    };
-  }
-
   /** Rebuilds an error from a server answer; a body that is not an {@link ErrorBody} becomes `internal`. */
   static fromBody(status: number, body: unknown): OmniError {
     const err = (body as Partial<ErrorBody> | null)?.error;
@@ -96,4 +76,14 @@ export class OmniError extends Error {
       },
     );
   }
+}
+
+/** The wire form of `err` (a function, not a method, so browser bundles leave it out). */
+export function errorBody(err: OmniError): ErrorBody {
+  return {
+    error:
+      err.details === undefined
+        ? { code: err.code, message: err.message }
+        : { code: err.code, message: err.message, details: err.details },
+  };
 }

@@ -113,7 +113,8 @@ function options(v: unknown, path: string): Record<string, string> | undefined {
   return keys.length ? out : undefined;
 }
 
-const withOptions = <T extends object>(base: T, o: Record<string, string> | undefined) =>
+/** `base` plus `options` when there are any (an absent `options` means none, on the wire too). */
+export const withOptions = <T extends object>(base: T, o: Record<string, string> | undefined) =>
   o ? { ...base, options: o } : base;
 
 /** Checks an untrusted value is a well-formed mutation and returns a clean copy of it. */

@@ -10,6 +10,7 @@ import {
   parseSnapshot,
   rebase,
   validateMutation,
+  withOptions,
   type CartLine,
   type HandoffResponse,
   type MergeSummary,
@@ -266,7 +267,8 @@ type TabMessage =
   | { t: 's'; s: SyncState; at: number | null }
   | { t: 'd' }
   | { t: 'h' }
-  | { t: 'r' };
+  | { t: 'r' }
+  | { t: 'x' };
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 const isString = (v: unknown) => typeof v === 'string';
@@ -542,6 +544,7 @@ export function createClient(options: ClientOptions): OmniClient {
         commit();
       }, fallback);
     } else if (msg.t === 'r') reset();
+    else if (msg.t === 'x') store.load().then(adopt, fallback);
   }
 
   function join() {
@@ -676,13 +679,56 @@ export function createClient(options: ClientOptions): OmniClient {
     const state = error.code === 'network' ? 'offline' : 'error';
     setStatus({ state, error });
     post({ t: 's', s: state, at: status.lastSyncedAt });
-    if (!error.retryable) return syncError(error, null, true);
+    if (lost(error)) heal();
+    else if (!error.retryable) return syncError(error, null, true);
     // Offline is normal; anything else is worth a word while developing.
     if (DEV_MODE && state === 'error') warn(`sync failed (${error.code}), retrying`);
     needPull = true;
     const wait = delay(attempt++, retryAfter(error));
     holdUntil = performance.now() + wait;
     retryTimer = setTimeout(kick, wait);
+  }
+
+  /** A 401 on the device's own token: the server no longer knows this device. */
+  const lost = (e: unknown) => device && (e as OmniError).code === 'unauthorized';
+
+  /**
+   * Starts a new device (after a server lost its data or was restored from a backup) that
+   * carries everything the shopper sees: the outbox is replaced, in one transaction, by
+   * mutations that rebuild the current view on an empty profile, so nothing queued or shown is
+   * dropped. The customer is anonymous again until the site calls identify().
+   */
+  async function heal() {
+    // Holds off other syncs (kick() notes `again`) until the new outbox is in place.
+    running = true;
+    epoch++;
+    closeStream();
+    try {
+      await store.reset(({ base: b, outbox }) => {
+        const { cart, viewed, prefs } = rebase(b?.state ?? emptyState(), outbox).state;
+        const at = Date.now();
+        return [
+          ...viewed.map((v) => ({ name: 'viewed.add', args: { sku: v.sku }, at: v.at })).reverse(),
+          ...cart.lines.map((l) => ({
+            name: 'cart.add',
+            args: withOptions({ sku: l.sku, qty: l.qty }, l.options),
+            at: l.addedAt,
+          })),
+          { name: 'cart.setPickupStore', args: { storeId: cart.pickupStore }, at },
+          ...Object.entries(prefs).map(([key, value]) => ({
+            name: 'prefs.set',
+            args: { key, value },
+            at,
+          })),
+        ] as Draft[];
+      });
+      adopt(await store.load());
+      post({ t: 'x' });
+    } catch (e) {
+      fallback(e);
+    }
+    running = false;
+    if (again) kick();
   }
 
   function closeStream() {
@@ -900,8 +946,6 @@ export function createClient(options: ClientOptions): OmniClient {
   }
 
   /** Mutation arguments, with the options only when there are any. */
-  const withOptions = <A extends object>(a: A, o?: Record<string, string>) =>
-    o ? { ...a, options: o } : a;
   const items = () => view.cart.lines.map(({ sku, qty }) => ({ sku, qty }));
   const lineOf = (sku: string, o?: Record<string, string>) =>
     view.cart.lines.find((l) => l.key === lineKey(sku, o));
@@ -1044,7 +1088,7 @@ export function createClient(options: ClientOptions): OmniClient {
       async forget() {
         await ready0();
         if (device) await call('/v1/profile', { method: 'DELETE', token: device.token });
-        await store.clear();
+        await store.reset();
         post({ t: 'r' });
         reset();
       },
@@ -1132,7 +1176,8 @@ export function createClient(options: ClientOptions): OmniClient {
           await push();
           return await pull();
         } catch (e) {
-          if (!(e as OmniError).retryable || closing.signal.aborted) throw e;
+          if (lost(e)) await heal();
+          else if (!(e as OmniError).retryable || closing.signal.aborted) throw e;
           await new Promise((r) => setTimeout(r, delay(n, retryAfter(e))));
         }
       }

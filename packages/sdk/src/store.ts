@@ -42,7 +42,11 @@ export interface Store {
   setBase(base: Snapshot): Promise<void>;
   /** Stores `device` unless one is already there (another tab won); returns the stored one. */
   setDevice(device: Device): Promise<Device>;
-  clear(): Promise<void>;
+  /**
+   * Empties the store, then (atomically) starts the outbox of a new device with `seed(before)`:
+   * how a browser the server no longer knows carries over what it had.
+   */
+  reset(seed?: (before: Loaded) => Draft[]): Promise<void>;
   close(): void;
 }
 
@@ -70,9 +74,10 @@ export function memoryStore(from?: Loaded): Store {
       outbox = outbox.filter((m) => m.seq > base.lastSeq);
     },
     setDevice: async (device) => (meta.device ??= device),
-    async clear() {
+    async reset(seed) {
+      const drafts = seed?.({ ...meta, outbox }) ?? [];
       meta = empty();
-      outbox = [];
+      outbox = withSeq(meta, drafts);
     },
     close() {},
   };
@@ -164,9 +169,18 @@ export async function idbStore(name: string, lost: () => void, timeoutMs: number
       await tx.done;
       return m.device;
     },
-    async clear() {
+    async reset(seed) {
       const tx = rw();
-      await Promise.all([tx.objectStore(META).clear(), tx.objectStore('outbox').clear(), tx.done]);
+      const outbox = tx.objectStore('outbox');
+      const drafts = seed?.({ ...(await meta(tx)), outbox: await outbox.getAll() }) ?? [];
+      const m = empty();
+      const added = withSeq(m, drafts);
+      await Promise.all([
+        outbox.clear(),
+        tx.objectStore(META).put(m, META),
+        ...added.map((a) => outbox.put(a)),
+        tx.done,
+      ]);
     },
     close: () => db.close(),
   };

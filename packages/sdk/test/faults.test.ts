@@ -17,6 +17,7 @@ import {
   customerToken,
   quietLogger,
   serverSnapshot,
+  storedDevice,
   testConfig,
   testNetwork,
   uniqueCustomer,
@@ -239,6 +240,72 @@ describe('faults: what the server refuses', () => {
     expect(errors).to.deep.equal([{ sku: 'FROM-B', code: 'invalid_argument' }]);
     expect(cartOf(b.state)['FROM-B']).to.equal(undefined);
     expect(b.cart.lines).to.have.length(100);
+  });
+
+  it('a server that no longer knows the device (401): a new device carries everything over', async () => {
+    const ns = uniqueNs('fault');
+    const c = await ready(ns);
+    const tab = device({ namespace: ns });
+    await tab.start();
+    c.cart.add('KEEP', 2, { options: { size: 'M' } });
+    c.recentlyViewed.track('SEEN-1');
+    c.recentlyViewed.track('SEEN-2');
+    await c.sync();
+    // The server is restored from a backup taken before this device registered.
+    const forgotten = await storedDevice(ns);
+    worker.use(
+      http.all(`${cfg.endpoint}/*`, ({ request }) =>
+        request.headers.get('authorization') === `Bearer ${forgotten.token}`
+          ? HttpResponse.json(
+              { error: { code: 'unauthorized', message: 'Unknown device token' } },
+              { status: 401 },
+            )
+          : undefined,
+      ),
+    );
+    // Changes made now meet the 401 in the background sync; none may be dropped.
+    c.cart.add('NEW', 1);
+    c.cart.setPickupStore('store-2');
+    await until(
+      c,
+      (s) => s.identity.deviceId !== forgotten.deviceId && s.status.pending === 0,
+      'a new device, everything pushed',
+    );
+    const now = await storedDevice(ns);
+    expect(now.deviceId).to.not.equal(forgotten.deviceId);
+    const server = await serverSnapshot(ns);
+    const bySku = Object.fromEntries(server.state.cart.lines.map((l) => [l.sku, l.qty]));
+    expect(bySku).to.deep.equal({ BASE: 1, KEEP: 2, NEW: 1 });
+    expect(server.state.cart.lines.find((l) => l.sku === 'KEEP')?.options).to.deep.equal({
+      size: 'M',
+    });
+    expect(server.state.cart.pickupStore).to.equal('store-2');
+    expect(server.state.viewed.map((v) => v.sku)).to.deep.equal(['SEEN-2', 'SEEN-1']);
+    await until(tab, (s) => s.identity.deviceId === now.deviceId, 'the other tab follows');
+    expect(cartOf(tab.state)).to.deep.equal(
+      Object.fromEntries(server.state.cart.lines.map((l) => [l.key, l.qty])),
+    );
+
+    // The same through an explicit sync(): it heals instead of failing.
+    worker.use(
+      http.all(`${cfg.endpoint}/*`, ({ request }) =>
+        request.headers.get('authorization') === `Bearer ${now.token}`
+          ? HttpResponse.json(
+              { error: { code: 'unauthorized', message: 'Unknown device token' } },
+              { status: 401 },
+            )
+          : undefined,
+      ),
+    );
+    c.cart.remove('BASE');
+    await c.sync();
+    expect((await storedDevice(ns)).deviceId).to.not.equal(now.deviceId);
+    const healed = await serverSnapshot(ns);
+    expect(healed.state.cart.lines.map((l) => [l.sku, l.qty])).to.deep.equal([
+      ['KEEP', 2],
+      ['NEW', 1],
+    ]);
+    expect(c.status.pending).to.equal(0);
   });
 
   it('a wrong publishable key surfaces a typed, non-retryable error', async () => {

@@ -123,15 +123,22 @@ export async function customerToken(sub: string): Promise<string> {
   return ((await res.json()) as { token: string }).token;
 }
 
+/** The device registered under `ns`, read straight from its IndexedDB store. */
+export async function storedDevice(ns: string): Promise<{ deviceId: string; token: string }> {
+  const db = await openDB(ns);
+  const meta = (await db.get('meta', 'meta')) as {
+    device: { deviceId: string; token: string } | null;
+  };
+  db.close();
+  if (!meta.device) throw new Error(`no device registered under ${ns}`);
+  return meta.device;
+}
+
 /** The server's own view of the profile of the device stored under `ns` (the oracle). */
 export async function serverSnapshot(ns: string): Promise<Snapshot> {
   const { endpoint } = await testConfig();
-  const db = await openDB(ns);
-  const meta = (await db.get('meta', 'meta')) as { device: { token: string } | null };
-  db.close();
-  if (!meta.device) throw new Error(`no device registered under ${ns}`);
   const res = await fetch(`${endpoint}/v1/sync/pull`, {
-    headers: { authorization: `Bearer ${meta.device.token}` },
+    headers: { authorization: `Bearer ${(await storedDevice(ns)).token}` },
   });
   return (await res.json()) as Snapshot;
 }

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
-import { OmniError } from '@omnikit/protocol';
+import { OmniError, errorBody } from '@omnikit/protocol';
 import {
   authenticateAdmin,
   authenticateDevice,
@@ -57,7 +57,7 @@ function errorResponse(c: AppContext, err: OmniError): Response {
   }
   // The rest of an oversized body is never read: the connection cannot carry another request.
   if (err.code === 'payload_too_large') c.header('Connection', 'close');
-  return c.json(err.toBody(), err.status as 400);
+  return c.json(errorBody(err), err.status as 400);
 }
 
 /** Builds the HTTP application (a Web-standard `fetch` handler) on already-open services. */
@@ -73,11 +73,11 @@ export function createApp(deps: ServerDeps, options: AppOptions = {}): Hono<AppE
     c.set('ip', clientIp(c, options.trustProxy === true));
     const fault = options.faults?.({ method: c.req.method, path: c.req.path });
     if (fault === 'error-before') {
-      c.res = c.json(new OmniError('internal', 'Injected fault').toBody(), 500);
+      c.res = c.json(errorBody(new OmniError('internal', 'Injected fault')), 500);
     } else {
       await next();
       if (fault === 'error-after') {
-        c.res = c.json(new OmniError('internal', 'Injected fault').toBody(), 500);
+        c.res = c.json(errorBody(new OmniError('internal', 'Injected fault')), 500);
       }
     }
     // An in-flight request finishing during shutdown must not leave an idle keep-alive socket
@@ -99,7 +99,10 @@ export function createApp(deps: ServerDeps, options: AppOptions = {}): Hono<AppE
     if (!origin) return next();
     if (c.req.method === 'OPTIONS') {
       if (!anySiteAllows(origin)) {
-        return c.json(new OmniError('forbidden', `Origin ${origin} is not allowed`).toBody(), 403);
+        return c.json(
+          errorBody(new OmniError('forbidden', `Origin ${origin} is not allowed`)),
+          403,
+        );
       }
       return new Response(null, {
         status: 204,
@@ -160,7 +163,7 @@ export function createApp(deps: ServerDeps, options: AppOptions = {}): Hono<AppE
   for (const extension of options.extensions ?? []) extension.routes?.(app, ext);
 
   app.notFound((c) =>
-    c.json(new OmniError('not_found', `No route ${c.req.method} ${c.req.path}`).toBody(), 404),
+    c.json(errorBody(new OmniError('not_found', `No route ${c.req.method} ${c.req.path}`)), 404),
   );
   app.onError((err, c) => {
     if (err instanceof OmniError) return errorResponse(c, err);
@@ -169,7 +172,7 @@ export function createApp(deps: ServerDeps, options: AppOptions = {}): Hono<AppE
       path: c.req.path,
       error: err instanceof Error ? err.message : String(err),
     });
-    return c.json(new OmniError('internal', 'Internal error').toBody(), 500);
+    return c.json(errorBody(new OmniError('internal', 'Internal error')), 500);
   });
   return app;
 }
