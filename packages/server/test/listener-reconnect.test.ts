@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
+import type { StockAnswer } from '@omnikit/protocol';
 import type { LogFields, Logger } from '@omnikit/server';
 import { listenerApplicationName, openPostgres } from '../src/db/postgres.js';
 import {
@@ -17,6 +18,12 @@ import {
   SseReader,
   startTestServer,
 } from './helpers.js';
+import {
+  admin as adminHeaders,
+  importFixture,
+  startCommerceServer,
+  store,
+} from './commerce/helpers.js';
 
 function capturingLogger(): Logger & { lines: (LogFields & { msg: string })[] } {
   const lines: (LogFields & { msg: string })[] = [];
@@ -197,5 +204,48 @@ if (databaseUrl) {
       ['db listener lost', 'db listener reconnected'],
     );
     assert.ok(!loggerA.lines.some((l) => l.msg.startsWith('db listener')));
+  });
+
+  test('a stock change made through A while B is not listening reaches the stock streams on B', async (t) => {
+    const schema = freshSchema()!;
+    const channel = `omnikit_commerce_${schema}`.slice(0, 63);
+    // B first and alone: its listener's last LISTEN is the commerce channel of the fresh schema.
+    const b = await startCommerceServer({ server: { schema, logger: capturingLogger() } });
+    const [listenerB, ...othersB] = await listenerPids(channel);
+    assert.ok(listenerB !== undefined && othersB.length === 0);
+    const a = await startCommerceServer({ server: { schema, logger: capturingLogger() } });
+    const listenerA = (await listenerPids(channel)).filter((pid) => pid !== listenerB);
+    assert.equal(listenerA.length, 1);
+    t.after(async () => {
+      await a.close();
+      await b.close();
+      await dropSchema(schema);
+    });
+    await importFixture(a.api);
+    const stores = await a.api.call('PUT', '/v1/admin/stores', {
+      body: { stores: [store('leeds', 'Leeds', 53.7997, -1.5492)] },
+      headers: adminHeaders,
+    });
+    assert.equal(stores.status, 200);
+    const stream = await SseReader.open(`${b.url}/v1/stock/stream?key=pk_shop&skus=A`);
+    t.after(() => stream.close());
+    const leeds = (data: string) =>
+      (JSON.parse(data) as StockAnswer).stores.find((x) => x.store.id === 'leeds');
+    await stream.next();
+
+    await kill(listenerB);
+    const updatedAt = Date.now();
+    const put = await a.api.call('PUT', '/v1/admin/stock', {
+      body: { updates: [{ location: 'leeds', sku: 'A', qty: 40, updatedAt }] },
+      headers: adminHeaders,
+    });
+    assert.equal(put.status, 200);
+    assert.deepEqual(
+      await listenerPids(channel),
+      listenerA,
+      'B reconnected before the change committed: the gap was not exercised',
+    );
+    const live = await stream.next((e) => leeds(e.data)?.updatedAt === updatedAt, 10_000);
+    assert.equal(live.event, 'stock');
   });
 }

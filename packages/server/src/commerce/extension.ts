@@ -82,9 +82,26 @@ export function commerceExtension(options: CommerceOptions = {}): CommerceExtens
       const models = new SiteModels(ctx.db, ctx.sites.keys(), ctx.now, ctx.logger, options.recs);
       const streams = new StockStreams(ctx.db, ctx.logger, options.heartbeatMs ?? 15_000);
       bus.on((notice) => {
-        if (notice.type === 'stock') streams.changed(notice.siteId, notice.skus);
-        else {
-          models.reloadCatalog(notice.siteId).catch((err: Error) => {
+        switch (notice.type) {
+          case 'stock':
+            streams.changed(notice.siteId, notice.skus);
+            break;
+          case 'stores':
+            streams.storesChanged(notice.siteId);
+            break;
+          case 'catalog':
+            models.reloadCatalog(notice.siteId).catch((err: Error) => {
+              ctx.logger.warn('catalog reload failed', { error: err.message });
+            });
+            break;
+          default:
+            notice satisfies never;
+        }
+      });
+      bus.onReconnect(() => {
+        for (const siteId of ctx.sites.keys()) {
+          streams.storesChanged(siteId);
+          models.reloadCatalog(siteId).catch((err: Error) => {
             ctx.logger.warn('catalog reload failed', { error: err.message });
           });
         }

@@ -180,7 +180,13 @@ export function commerceRoutes(app: Hono<AppEnv>, rt: CommerceRuntime): void {
     const site = ctx.authenticateAdmin(c);
     await rt.ready;
     const stores = parseStores(await ctx.readJson(c, 1024 * 1024));
-    await db.transaction((tx) => upsertStores(tx, site.id, stores, ctx.now()));
+    if (stores.length === 0) return c.json({ upserted: 0 });
+    await db.transaction(async (tx) => {
+      await upsertStores(tx, site.id, stores, ctx.now());
+      await rt.bus.publishInTx(tx, { type: 'stores', siteId: site.id });
+    });
+    // Every stock answer of the site lists its stores: open streams get fresh ones.
+    rt.streams.storesChanged(site.id);
     return c.json({ upserted: stores.length });
   });
 

@@ -1,6 +1,9 @@
 // Live stock: `GET /v1/stock/stream` event streams. Each stream watches a few skus of one site;
 // a committed stock change (this instance or another, through the commerce bus) makes the hub
-// re-read those skus once and send every watching stream its fresh answer.
+// re-read those skus once and send every watching stream its fresh answer. A committed change of
+// the site's stores does the same for every sku any stream of the site watches. A stream is only
+// sent an answer that differs from the last one it was sent for that sku.
+import { createHash } from 'node:crypto';
 import type { StockAnswer } from '@omnikit/protocol';
 import type { Db } from '../db/index.js';
 import type { Logger } from '../logger.js';
@@ -54,9 +57,31 @@ export class StockStreams {
 
   /** A committed change of these skus' stock. */
   changed(siteId: string, skus: readonly string[]): void {
+    const watched = this.watched(siteId);
+    this.refresh(
+      siteId,
+      skus.filter((sku) => watched.has(sku)),
+    );
+  }
+
+  /** A committed change of the site's stores: every stream of the site gets fresh answers. */
+  storesChanged(siteId: string): void {
+    this.refresh(siteId, this.watched(siteId));
+  }
+
+  /** Every sku some stream of the site watches. */
+  private watched(siteId: string): Set<string> {
+    const skus = new Set<string>();
+    for (const w of this.watchers) {
+      if (w.siteId === siteId) for (const sku of w.skus) skus.add(sku);
+    }
+    return skus;
+  }
+
+  /** Queues a re-read of these (watched) skus of the site, and starts the flush if idle. */
+  private refresh(siteId: string, skus: Iterable<string>): void {
     let set = this.pending.get(siteId);
     for (const sku of skus) {
-      if (![...this.watchers].some((w) => w.siteId === siteId && w.skus.has(sku))) continue;
       if (!set) this.pending.set(siteId, (set = new Set()));
       set.add(sku);
     }
@@ -71,17 +96,28 @@ export class StockStreams {
         const [siteId, skus] = this.pending.entries().next().value as [string, Set<string>];
         this.pending.delete(siteId);
         const watchers = [...this.watchers].filter(
-          (w) => w.siteId === siteId && [...skus].some((s) => w.skus.has(s)),
+          (w) => w.siteId === siteId && [...w.skus].some((s) => skus.has(s)),
         );
         // One read per distinct origin and threshold; usually one or a handful.
         const groups = new Map<string, Watcher[]>();
         for (const w of watchers) {
           const key = JSON.stringify([w.origin, w.lowStockThreshold]);
-          groups.set(key, [...(groups.get(key) ?? []), w]);
+          const group = groups.get(key);
+          if (group) group.push(w);
+          else groups.set(key, [w]);
         }
         for (const group of groups.values()) {
           const { origin, lowStockThreshold } = group[0]!;
-          const answers = await stockAnswers(this.db, siteId, [...skus], origin, lowStockThreshold);
+          // Only the skus this group watches (a store change queues every sku of the site).
+          const wanted = new Set<string>();
+          for (const w of group) for (const s of w.skus) if (skus.has(s)) wanted.add(s);
+          const answers = await stockAnswers(
+            this.db,
+            siteId,
+            [...wanted],
+            origin,
+            lowStockThreshold,
+          );
           for (const w of group) {
             for (const body of answers) if (w.skus.has(body.sku)) w.send(body);
           }
@@ -109,6 +145,8 @@ export class StockStreams {
     let closed = false;
     let ready = false;
     const dirty = new Set<string>();
+    // A digest of the last answer sent per sku: a re-read that changed nothing sends nothing.
+    const sent = new Map<string, string>();
     const write = (text: string): void => {
       if (closed || !controller) return;
       try {
@@ -120,8 +158,15 @@ export class StockStreams {
     const entry: Watcher = {
       ...watcher,
       send: (body) => {
-        if (!ready) dirty.add(body.sku);
-        else write(`event: stock\ndata: ${JSON.stringify(body)}\n\n`);
+        if (!ready) {
+          dirty.add(body.sku);
+          return;
+        }
+        const data = JSON.stringify(body);
+        const digest = createHash('sha256').update(data).digest('base64');
+        if (sent.get(body.sku) === digest) return;
+        sent.set(body.sku, digest);
+        write(`event: stock\ndata: ${data}\n\n`);
       },
     };
     let heartbeat: NodeJS.Timeout | undefined;
