@@ -33,7 +33,9 @@ export default {
     '!packages/server/**',
   ],
   nodeResolve: { exportConditions: ['source', 'development', 'browser'] },
-  concurrency: 2,
+  // One test file at a time: msw's service worker answers for every page of the origin (a nested
+  // frame is mocked by whichever visible page started it), so files must not overlap.
+  concurrency: 1,
   testFramework: { config: { timeout: 10000 } },
   filterBrowserLogs: ({ type, args }, session) => {
     // Lit's one-time dev-mode notice is expected: tests run the development sources.

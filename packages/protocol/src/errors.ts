@@ -55,7 +55,7 @@ export class OmniError extends Error {
     message: string,
     options: { status?: number; retryable?: boolean; details?: unknown; cause?: unknown } = {},
   ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(message, options.cause === undefined ? undefined : options);
     this.code = code;
     this.status = options.status ?? errorStatus[code];
     this.retryable = options.retryable ?? isRetryable(code, this.status);

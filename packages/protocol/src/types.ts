@@ -84,6 +84,12 @@ export interface MergeSummary {
 export interface RegisterDeviceRequest {
   /** Optional client description, e.g. "web". */
   channel?: 'web' | 'app' | 'store';
+  /**
+   * The state the new anonymous profile starts with (validated and limited like any state):
+   * how a browser whose device the server no longer knows (a 401 after the server lost its
+   * data or was restored from a backup) carries over the last state it had from it.
+   */
+  state?: ProfileState;
 }
 export interface RegisterDeviceResponse {
   deviceId: string;

@@ -221,9 +221,12 @@ export function parseProfileState(input: unknown, path = 'state'): ProfileState 
 /** Validates a `POST /v1/devices` body; an absent body means `{}`. */
 export function parseRegisterDeviceRequest(input: unknown): RegisterDeviceRequest {
   const b = obj(input ?? {}, 'body');
-  return b.channel === undefined
-    ? {}
-    : { channel: oneOf(b.channel, 'body.channel', ['web', 'app', 'store'] as const) };
+  return {
+    ...(b.channel !== undefined && {
+      channel: oneOf(b.channel, 'body.channel', ['web', 'app', 'store'] as const),
+    }),
+    ...(b.state !== undefined && { state: parseProfileState(b.state, 'body.state') }),
+  };
 }
 
 /** Validates a `POST /v1/devices` answer. */

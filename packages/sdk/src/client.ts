@@ -267,8 +267,7 @@ type TabMessage =
   | { t: 's'; s: SyncState; at: number | null }
   | { t: 'd' }
   | { t: 'h' }
-  | { t: 'r' }
-  | { t: 'x' };
+  | { t: 'r' };
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 const isString = (v: unknown) => typeof v === 'string';
@@ -284,6 +283,7 @@ function field(body: unknown, key: string, ok: (v: unknown) => boolean): unknown
 }
 const retryAfter = (e: unknown) =>
   ((e as OmniError).details as { retryAfterMs?: number } | undefined)?.retryAfterMs;
+
 const withTimeout = <T>(p: Promise<T>, ms: number): Promise<T> =>
   Promise.race([
     p,
@@ -317,7 +317,7 @@ export function createClient(options: ClientOptions): OmniClient {
   let registering: Promise<Device> | null = null;
   let base: Snapshot | null = null;
   let pending: Mutation[] = [];
-  let local: Draft[] = [];
+  const local: Draft[] = [];
   let view: ProfileState = emptyState();
   let epoch = 0;
   let writing: Promise<void> | null = null;
@@ -513,14 +513,11 @@ export function createClient(options: ClientOptions): OmniClient {
     if (identity && leader) reopen();
   }
 
-  function reset() {
-    device = null;
-    base = null;
-    pending = [];
-    local = [];
+  /** Another tab started over (forget, heal): drop what is in flight, adopt the new store. */
+  function restarted() {
     epoch++;
     closeStream();
-    recompute();
+    store.load().then(adopt, fallback);
   }
 
   // ---- tabs ----
@@ -543,8 +540,7 @@ export function createClient(options: ClientOptions): OmniClient {
         device = d;
         commit();
       }, fallback);
-    } else if (msg.t === 'r') reset();
-    else if (msg.t === 'x') store.load().then(adopt, fallback);
+    } else if (msg.t === 'r') restarted();
   }
 
   function join() {
@@ -577,18 +573,23 @@ export function createClient(options: ClientOptions): OmniClient {
 
   async function ensureDevice(): Promise<Device> {
     if (device) return device;
-    const register = async (): Promise<Device> =>
-      (await store.load()).device ??
-      store.setDevice(
-        await call('/v1/devices', {
-          body: { channel: 'web' },
-          headers: keyed(),
-          parse: (b) => (
-            ['deviceId', 'token', 'profileId'].map((k) => field(b, k, isString)),
-            b as Device
-          ),
-        }),
+    const register = async (): Promise<Device> => {
+      const l = await store.load();
+      return (
+        l.device ??
+        store.setDevice(
+          await call('/v1/devices', {
+            // A device the server lost carries over its last state (see heal()).
+            body: { channel: 'web', state: l.base?.state },
+            headers: keyed(),
+            parse: (b) => (
+              ['deviceId', 'token', 'profileId'].map((k) => field(b, k, isString)),
+              b as Device
+            ),
+          }),
+        )
       );
+    };
     registering ??= (
       store.kind === 'indexeddb' && navigator.locks
         ? (navigator.locks.request(`${ns}:register`, register) as unknown as Promise<Device>)
@@ -694,41 +695,31 @@ export function createClient(options: ClientOptions): OmniClient {
 
   /**
    * Starts a new device (after a server lost its data or was restored from a backup) that
-   * carries everything the shopper sees: the outbox is replaced, in one transaction, by
-   * mutations that rebuild the current view on an empty profile, so nothing queued or shown is
-   * dropped. The customer is anonymous again until the site calls identify().
+   * carries everything over: it registers with the last snapshot's state and pushes the outbox
+   * on top, so nothing queued or shown is dropped. The customer is anonymous again until the
+   * site calls identify().
    */
   async function heal() {
-    // Holds off other syncs (kick() notes `again`) until the new outbox is in place.
+    // Holds off other syncs (kick() notes `again`) until the store has forgotten the device.
     running = true;
+    await startOver(true);
+    running = false;
+    if (again) kick();
+  }
+
+  /** Empties the store (or, with `keep`, forgets only the device); every tab adopts it. */
+  async function startOver(keep?: boolean) {
     epoch++;
     closeStream();
     try {
-      await store.reset(({ base: b, outbox }) => {
-        const { cart, viewed, prefs } = rebase(b?.state ?? emptyState(), outbox).state;
-        const at = Date.now();
-        return [
-          ...viewed.map((v) => ({ name: 'viewed.add', args: { sku: v.sku }, at: v.at })).reverse(),
-          ...cart.lines.map((l) => ({
-            name: 'cart.add',
-            args: withOptions({ sku: l.sku, qty: l.qty }, l.options),
-            at: l.addedAt,
-          })),
-          { name: 'cart.setPickupStore', args: { storeId: cart.pickupStore }, at },
-          ...Object.entries(prefs).map(([key, value]) => ({
-            name: 'prefs.set',
-            args: { key, value },
-            at,
-          })),
-        ] as Draft[];
-      });
+      // A snapshot write queued before now must not land after the reset.
+      await persisting;
+      await store.reset(keep);
       adopt(await store.load());
-      post({ t: 'x' });
     } catch (e) {
       fallback(e);
     }
-    running = false;
-    if (again) kick();
+    post({ t: 'r' });
   }
 
   function closeStream() {
@@ -1088,9 +1079,7 @@ export function createClient(options: ClientOptions): OmniClient {
       async forget() {
         await ready0();
         if (device) await call('/v1/profile', { method: 'DELETE', token: device.token });
-        await store.reset();
-        post({ t: 'r' });
-        reset();
+        await startOver();
       },
     },
     cart: {

@@ -43,10 +43,10 @@ export interface Store {
   /** Stores `device` unless one is already there (another tab won); returns the stored one. */
   setDevice(device: Device): Promise<Device>;
   /**
-   * Empties the store, then (atomically) starts the outbox of a new device with `seed(before)`:
-   * how a browser the server no longer knows carries over what it had.
+   * Empties the store; with `keep`, only forgets the device: the last snapshot and the outbox
+   * stay, for a new device to carry over (the server no longer knows the old one).
    */
-  reset(seed?: (before: Loaded) => Draft[]): Promise<void>;
+  reset(keep?: boolean): Promise<void>;
   close(): void;
 }
 
@@ -74,10 +74,9 @@ export function memoryStore(from?: Loaded): Store {
       outbox = outbox.filter((m) => m.seq > base.lastSeq);
     },
     setDevice: async (device) => (meta.device ??= device),
-    async reset(seed) {
-      const drafts = seed?.({ ...meta, outbox }) ?? [];
-      meta = empty();
-      outbox = withSeq(meta, drafts);
+    async reset(keep) {
+      meta = keep ? { ...meta, device: null } : empty();
+      if (!keep) outbox = [];
     },
     close() {},
   };
@@ -169,16 +168,13 @@ export async function idbStore(name: string, lost: () => void, timeoutMs: number
       await tx.done;
       return m.device;
     },
-    async reset(seed) {
+    async reset(keep) {
       const tx = rw();
-      const outbox = tx.objectStore('outbox');
-      const drafts = seed?.({ ...(await meta(tx)), outbox: await outbox.getAll() }) ?? [];
-      const m = empty();
-      const added = withSeq(m, drafts);
+      const m = await meta(tx);
       await Promise.all([
-        outbox.clear(),
-        tx.objectStore(META).put(m, META),
-        ...added.map((a) => outbox.put(a)),
+        ...(keep
+          ? [tx.objectStore(META).put({ ...m, device: null }, META)]
+          : [tx.objectStore(META).clear(), tx.objectStore('outbox').clear()]),
         tx.done,
       ]);
     },

@@ -47,12 +47,13 @@ export async function createProfile(
   tx: Queryable,
   siteId: string,
   customerId: string | null = null,
+  state: ProfileState = emptyState(),
 ): Promise<ProfileRow> {
   const profile: ProfileRow = {
     id: randomUUID(),
     siteId,
     customerId,
-    state: emptyState(),
+    state,
     version: 0,
   };
   await tx.query(

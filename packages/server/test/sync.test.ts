@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import type { PushResponse } from '@omnikit/protocol';
+import type { Mutation, PushResponse } from '@omnikit/protocol';
 import {
   Api,
   customerToken,
@@ -100,6 +100,49 @@ describe('devices', () => {
   test('registers with an empty body', async () => {
     const res = await api.call('POST', '/v1/devices', { headers: { 'x-omni-key': 'pk_shop' } });
     assert.equal(res.status, 201);
+  });
+
+  test('starts the new profile with a carried-over state, validated like any state', async () => {
+    const line = { key: 'A?size=M', sku: 'A', qty: 2, options: { size: 'M' } };
+    const state = {
+      cart: { lines: [{ ...line, addedAt: 1, updatedAt: 2 }], pickupStore: 'store-1' },
+      viewed: [{ sku: 'B', at: 3 }],
+      prefs: { locale: 'ko' },
+    };
+    const device = await api.register('pk_shop', { channel: 'web', state });
+    const snap = await api.pull(device);
+    assert.deepEqual(snap.state, state);
+    assert.equal(snap.customerId, null);
+    assert.equal(snap.lastSeq, 0);
+    // Mutations apply on top of it as usual.
+    const more: Mutation = {
+      seq: 1,
+      name: 'cart.add',
+      args: { sku: 'A', qty: 1, options: { size: 'M' } },
+      at: 4,
+    };
+    const pushed = await api.pushOk(device, [more]);
+    assert.ok(pushed.version > snap.version);
+    assert.equal((await api.pull(device)).state.cart.lines[0]?.qty, 3);
+
+    for (const bad of [
+      { ...state, cart: { ...state.cart, lines: [{ ...line, qty: 0, addedAt: 1, updatedAt: 1 }] } },
+      {
+        ...state,
+        cart: { ...state.cart, lines: [{ ...line, key: 'B', addedAt: 1, updatedAt: 1 }] },
+      },
+      { ...state, viewed: Array.from({ length: 51 }, (_, i) => ({ sku: `S${i}`, at: i })) },
+      { ...state, prefs: { 'bad key': 'x' } },
+      'not a state',
+    ]) {
+      const res = await api.call('POST', '/v1/devices', {
+        body: { state: bad },
+        headers: { 'x-omni-key': 'pk_shop' },
+      });
+      assert.equal(res.status, 400, JSON.stringify(bad));
+      assert.equal(errorCode(res), 'invalid_argument');
+      assert.match(JSON.stringify(res.body), /body\.state/);
+    }
   });
 });
 

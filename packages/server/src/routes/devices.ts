@@ -34,7 +34,7 @@ export function deviceRoutes(app: Hono<AppEnv>, deps: ServerDeps): void {
     deps.limiters.register.check(c.get('ip'), 'device registrations from this address');
     const body = parseRegisterDeviceRequest(await readJson(c));
     const result = await inTransaction(deps, async (tx) => {
-      const profile = await createProfile(tx, site.config.id);
+      const profile = await createProfile(tx, site.config.id, null, body.state);
       const device = await insertDevice(tx, site.config.id, profile.id, body.channel ?? 'web');
       return { ...device, profileId: profile.id } satisfies RegisterDeviceResponse;
     });
