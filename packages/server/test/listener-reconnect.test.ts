@@ -17,6 +17,7 @@ import {
   pokeData,
   SseReader,
   startTestServer,
+  testDatabase,
 } from './helpers.js';
 import {
   admin as adminHeaders,
@@ -60,6 +61,12 @@ async function kill(pid: number): Promise<void> {
   const [row] = await admin<{ ok: boolean }>('SELECT pg_terminate_backend($1, 5000) AS ok', [pid]);
   assert.equal(row?.ok, true, `backend ${pid} did not terminate`);
 }
+
+/** The test database, with B's listener reopening 3 s after it is lost. */
+const slowReconnect = async (schema: string) => ({
+  ...(await testDatabase(schema)),
+  listenerReconnectMs: 3000,
+});
 
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -139,7 +146,12 @@ if (databaseUrl) {
     const loggerA = capturingLogger();
     const loggerB = capturingLogger();
     // B first, alone on the fresh schema's channel: its listener is the only one there.
-    const b = await startTestServer({ schema, logger: loggerB });
+    // A wide reconnect gap, so the push below surely lands in it even on a loaded machine.
+    const b = await startTestServer({
+      schema,
+      logger: loggerB,
+      database: await slowReconnect(schema),
+    });
     const [listenerB, ...othersB] = await listenerPids(channel);
     assert.ok(listenerB !== undefined && othersB.length === 0);
     const a = await startTestServer({ schema, logger: loggerA });
@@ -210,7 +222,9 @@ if (databaseUrl) {
     const schema = freshSchema()!;
     const channel = `omnikit_commerce_${schema}`.slice(0, 63);
     // B first and alone: its listener's last LISTEN is the commerce channel of the fresh schema.
-    const b = await startCommerceServer({ server: { schema, logger: capturingLogger() } });
+    const b = await startCommerceServer({
+      server: { schema, logger: capturingLogger(), database: await slowReconnect(schema) },
+    });
     const [listenerB, ...othersB] = await listenerPids(channel);
     assert.ok(listenerB !== undefined && othersB.length === 0);
     const a = await startCommerceServer({ server: { schema, logger: capturingLogger() } });

@@ -16,6 +16,8 @@ export interface DatabaseOptions {
   schema?: string;
   /** Maximum pooled PostgreSQL connections (10 by default). */
   poolSize?: number;
+  /** PostgreSQL: wait before reopening a lost LISTEN connection (1000 ms by default). */
+  listenerReconnectMs?: number;
   /**
    * PGlite only: a `dumpDataDir()` tarball to start from instead of running initdb, which is
    * most of PGlite's start-up time (test suites start many in-memory servers).
@@ -35,6 +37,7 @@ export async function openDb(options: DatabaseOptions, logger: Logger): Promise<
       logger,
       ...(schema ? { schema } : {}),
       ...(options.poolSize ? { poolSize: options.poolSize } : {}),
+      ...(options.listenerReconnectMs ? { listenerReconnectMs: options.listenerReconnectMs } : {}),
     });
   }
   return openPglite({
