@@ -75,6 +75,20 @@ async function ready(ns: string, options: Partial<ClientOptions> = {}) {
   return c;
 }
 
+/** From now on the server answers 401 to `token`, as one restored from a backup would. */
+function serverForgets(token: string) {
+  worker.use(
+    http.all(`${cfg.endpoint}/*`, ({ request }) =>
+      request.headers.get('authorization') === `Bearer ${token}`
+        ? HttpResponse.json(
+            { error: { code: 'unauthorized', message: 'Unknown device token' } },
+            { status: 401 },
+          )
+        : undefined,
+    ),
+  );
+}
+
 /** Collects the errors the client surfaces in its status while it retries. */
 function errorsOf(c: OmniClient): OmniError[] {
   const seen: OmniError[] = [];
@@ -253,16 +267,7 @@ describe('faults: what the server refuses', () => {
     await c.sync();
     // The server is restored from a backup taken before this device registered.
     const forgotten = await storedDevice(ns);
-    worker.use(
-      http.all(`${cfg.endpoint}/*`, ({ request }) =>
-        request.headers.get('authorization') === `Bearer ${forgotten.token}`
-          ? HttpResponse.json(
-              { error: { code: 'unauthorized', message: 'Unknown device token' } },
-              { status: 401 },
-            )
-          : undefined,
-      ),
-    );
+    serverForgets(forgotten.token);
     // Changes made now meet the 401 in the background sync; none may be dropped.
     c.cart.add('NEW', 1);
     c.cart.setPickupStore('store-2');
@@ -287,16 +292,7 @@ describe('faults: what the server refuses', () => {
     );
 
     // The same through an explicit sync(): it heals instead of failing.
-    worker.use(
-      http.all(`${cfg.endpoint}/*`, ({ request }) =>
-        request.headers.get('authorization') === `Bearer ${now.token}`
-          ? HttpResponse.json(
-              { error: { code: 'unauthorized', message: 'Unknown device token' } },
-              { status: 401 },
-            )
-          : undefined,
-      ),
-    );
+    serverForgets(now.token);
     c.cart.remove('BASE');
     await c.sync();
     expect((await storedDevice(ns)).deviceId).to.not.equal(now.deviceId);
