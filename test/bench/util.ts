@@ -123,6 +123,7 @@ export async function identify(base: string, device: BenchDevice, sub: string): 
     .setSubject(sub)
     .setIssuer('bench')
     .setAudience('bench')
+    .setIssuedAt()
     .setExpirationTime('10m')
     .sign(new TextEncoder().encode(secret));
   const res = await fetch(`${base}/v1/identify`, {

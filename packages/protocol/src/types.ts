@@ -127,8 +127,11 @@ export interface Snapshot {
 /** Server-sent event `poke` on GET /v1/sync/stream; the SSE id is the version. */
 export interface Poke {
   version: number;
-  /** Present when small enough; otherwise the client pulls. */
-  snapshot?: Omit<Snapshot, 'lastSeq'>;
+  /**
+   * Present when small enough; otherwise the client pulls. Its `lastSeq` is the receiving
+   * device's as of this version, so a client can rebase its pending changes over it.
+   */
+  snapshot?: Snapshot;
 }
 
 /** POST /v1/identify. */

@@ -280,18 +280,15 @@ export function parsePushResponse(input: unknown): PushResponse {
   };
 }
 
-function snapshotBase(b: Obj, path: string): Omit<Snapshot, 'lastSeq'> {
+function snapshot(input: unknown, path: string): Snapshot {
+  const b = obj(input, path);
   return {
     profileId: id(b.profileId, `${path}.profileId`),
     customerId: nullable(b.customerId, (v) => id(v, `${path}.customerId`)),
     version: count(b.version, `${path}.version`),
+    lastSeq: count(b.lastSeq, `${path}.lastSeq`),
     state: parseProfileState(b.state, `${path}.state`),
   };
-}
-
-function snapshot(input: unknown, path: string): Snapshot {
-  const b = obj(input, path);
-  return { ...snapshotBase(b, path), lastSeq: count(b.lastSeq, `${path}.lastSeq`) };
 }
 
 /** Validates a `GET /v1/sync/pull` answer. */
@@ -305,7 +302,7 @@ export function parsePoke(input: unknown): Poke {
   const version = count(b.version, 'poke.version');
   return b.snapshot === undefined
     ? { version }
-    : { version, snapshot: snapshotBase(obj(b.snapshot, 'poke.snapshot'), 'poke.snapshot') };
+    : { version, snapshot: snapshot(b.snapshot, 'poke.snapshot') };
 }
 
 /** Validates a `POST /v1/identify` body. */

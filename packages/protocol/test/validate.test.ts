@@ -247,16 +247,15 @@ test('parseSnapshot and parsePoke', () => {
     'body.state.viewed',
   );
   assert.deepEqual(parsePoke({ version: 4 }), { version: 4 });
-  const { lastSeq: _lastSeq, ...withoutSeq } = snapshot;
-  assert.deepEqual(parsePoke({ version: 4, snapshot: withoutSeq }), {
-    version: 4,
-    snapshot: withoutSeq,
-  });
+  assert.deepEqual(parsePoke({ version: 4, snapshot }), { version: 4, snapshot });
   rejects(() => parsePoke({ version: '4' }), 'poke.version');
   rejects(
-    () => parsePoke({ version: 4, snapshot: { ...withoutSeq, state: null } }),
+    () => parsePoke({ version: 4, snapshot: { ...snapshot, state: null } }),
     'poke.snapshot.state',
   );
+  // The device's lastSeq is part of every poke's snapshot: the client rebases over it.
+  const { lastSeq: _lastSeq, ...withoutSeq } = snapshot;
+  rejects(() => parsePoke({ version: 4, snapshot: withoutSeq }), 'poke.snapshot.lastSeq');
 });
 
 test('parseRegisterDeviceRequest/Response', () => {

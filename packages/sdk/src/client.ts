@@ -780,12 +780,11 @@ export function createClient(options: ClientOptions): OmniClient {
       return;
     }
     const snap = poke.snapshot;
-    if (base && snap?.profileId === base.profileId && !running && !pending.length) {
-      // A poke's snapshot has no lastSeq. With nothing pending and no push in flight, ours is
-      // unchanged; with changes pending, a leader that died mid-push may have had some applied,
-      // so only a push then a pull (which carry lastSeq) can tell: never rebase them twice.
-      setBase({ ...snap, lastSeq: base.lastSeq }, false);
-    } else if (!base || poke.version !== base.version) {
+    // The snapshot carries this device's lastSeq as of its version, so pending changes rebase
+    // over it exactly (none twice, even after a leader died mid-push). Another profile's (the
+    // device moved, or a late poke of the one it left) is settled by a pull.
+    if (snap && snap.profileId === base?.profileId) setBase(snap, false);
+    else if (!base || poke.version !== base.version) {
       needPull = true;
       kick();
     }

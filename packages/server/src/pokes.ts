@@ -17,6 +17,8 @@ export interface PokeEvent {
    * database again. Never sent through NOTIFY (payloads are small there); remote streams read.
    */
   snapshot?: Omit<Snapshot, 'lastSeq'>;
+  /** With `snapshot`: each device of the profile → its lastSeq as of this version. */
+  lastSeqs?: Readonly<Record<string, number>>;
 }
 
 type Listener = (event: PokeEvent) => void;

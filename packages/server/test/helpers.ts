@@ -11,6 +11,7 @@ import { SignJWT } from 'jose';
 import type {
   ErrorBody,
   Mutation,
+  Poke,
   PushResponse,
   RegisterDeviceResponse,
   Snapshot,
@@ -401,9 +402,6 @@ export class SseReader {
 }
 
 /** Parses the data of a poke event. */
-export function pokeData(e: SseEvent): {
-  version: number;
-  snapshot?: Omit<Snapshot, 'lastSeq'>;
-} {
-  return JSON.parse(e.data) as { version: number; snapshot?: Omit<Snapshot, 'lastSeq'> };
+export function pokeData(e: SseEvent): Poke {
+  return JSON.parse(e.data) as Poke;
 }

@@ -10,6 +10,7 @@ import {
   pokeData,
   SseReader,
   startTestServer,
+  type SseEvent,
   type TestServer,
 } from './helpers.js';
 
@@ -287,7 +288,35 @@ describe('stream', () => {
     assert.equal(data.version, 1);
     assert.equal(data.snapshot?.profileId, d.profileId);
     assert.equal(data.snapshot?.state.cart.lines[0]?.qty, 3);
-    assert.equal('lastSeq' in (data.snapshot ?? {}), false);
+    // This device's lastSeq as of that version: the client rebases what it still has over it.
+    assert.equal(data.snapshot?.lastSeq, 1);
+  });
+
+  test('each device’s poke carries its own lastSeq as of the version', async (t) => {
+    const token = await customerToken('stream-last-seq');
+    const [laptop, phone] = [await api.register(), await api.register()];
+    for (const d of [laptop, phone]) {
+      const res = await api.call('POST', '/v1/identify', { body: { token }, headers: d.auth });
+      assert.equal(res.status, 200);
+    }
+    await api.pushOk(phone, [m.add(1, 'p', 1), m.add(2, 'p', 1)]);
+    const phoneStream = await SseReader.open(
+      `${server.url}/v1/sync/stream?ticket=${await api.ticket(phone)}`,
+    );
+    t.after(() => phoneStream.close());
+    const laptopStream = await SseReader.open(
+      `${server.url}/v1/sync/stream?ticket=${await api.ticket(laptop)}`,
+    );
+    t.after(() => laptopStream.close());
+    await phoneStream.next();
+    await laptopStream.next();
+    const pushed = await api.pushOk(laptop, [m.add(1, 'l', 1), m.add(2, 'l', 1), m.add(3, 'l', 1)]);
+    const atVersion = (e: SseEvent) => e.event === 'poke' && pokeData(e).version === pushed.version;
+    const forPhone = pokeData(await phoneStream.next(atVersion));
+    const forLaptop = pokeData(await laptopStream.next(atVersion));
+    assert.equal(forPhone.snapshot?.lastSeq, 2);
+    assert.equal(forLaptop.snapshot?.lastSeq, 3);
+    assert.deepEqual(forPhone.snapshot?.state, forLaptop.snapshot?.state);
   });
 
   test('tickets are single use', async () => {

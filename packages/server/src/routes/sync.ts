@@ -52,7 +52,9 @@ function eventsOf(
 
 /**
  * Everything a push writes, in one statement (one round trip): the new state and version (only
- * when it changed), the device's last_seq, the events, and the NOTIFY for other instances.
+ * when it changed), the device's last_seq, the events, and the NOTIFY for other instances. It
+ * also reads every device's last_seq on the profile (the profile row is locked, so they are
+ * those of the new version; the pusher's own is the statement's new one), for the pokes.
  */
 const pushWriteSql = `
 WITH p AS (
@@ -66,7 +68,8 @@ WITH p AS (
   SELECT $6, x.kind, $7, $4, $1, x.sku, x.qty, x.at
   FROM json_to_recordset($8::text::json) AS x (kind text, sku text, qty integer, at bigint)
 )
-SELECT version, CASE WHEN $9::text IS NULL THEN NULL ELSE pg_notify($9, $10) END AS notified
+SELECT version, CASE WHEN $9::text IS NULL THEN NULL ELSE pg_notify($9, $10) END AS notified,
+  (SELECT json_object_agg(id, last_seq) FROM devices WHERE profile_id = $1) AS seqs
 FROM p`;
 
 export function syncRoutes(
@@ -107,7 +110,10 @@ export function syncRoutes(
         },
       };
       const notification = deps.pokes.notification(next);
-      const { rows } = await tx.query<{ version: string | number }>(pushWriteSql, [
+      const { rows } = await tx.query<{
+        version: string | number;
+        seqs: Record<string, string | number> | null;
+      }>(pushWriteSql, [
         profile.id,
         changed ? JSON.stringify(out.state) : '{}',
         changed,
@@ -122,6 +128,8 @@ export function syncRoutes(
       const version = changed ? num(rows[0]?.version) : profile.version;
       if (changed) {
         if (version !== next.version) throw new Error('profile version moved under a row lock');
+        const seqs = Object.entries(rows[0]?.seqs ?? {}).map(([id, seq]) => [id, num(seq)]);
+        next.lastSeqs = { ...Object.fromEntries(seqs), [device.id]: out.lastSeq };
         poke(next, { notified: true });
       }
       const answer: PushResponse = { version, lastSeq: out.lastSeq, results: out.results };
@@ -257,10 +265,7 @@ function openStream(
           // A change may have committed between the read and the subscription: read again.
           again = true;
         }
-        if ((moved && !first) || lastSent === undefined || snap.version !== lastSent) {
-          const { lastSeq: _lastSeq, ...base } = snap;
-          send(base);
-        }
+        if ((moved && !first) || lastSent === undefined || snap.version !== lastSent) send(snap);
       } while (again && !closed);
     } catch (err) {
       if (!closed) {
@@ -272,7 +277,7 @@ function openStream(
     }
   };
 
-  function send(snapshot: Omit<Snapshot, 'lastSeq'>): void {
+  function send(snapshot: Snapshot): void {
     const poke: Poke = { version: snapshot.version };
     const json = JSON.stringify(snapshot);
     if (json.length <= maxPokeSnapshotChars) poke.snapshot = snapshot;
@@ -283,8 +288,9 @@ function openStream(
   /** A committed change of the watched profile: send it as is when we can, else re-read. */
   function onPoke(event: PokeEvent): void {
     const snap = event.snapshot;
-    if (snap && !running && snap.profileId === profileId) {
-      if (lastSent === undefined || snap.version > lastSent) send(snap);
+    const lastSeq = event.lastSeqs?.[deviceId];
+    if (snap && lastSeq !== undefined && !running && snap.profileId === profileId) {
+      if (lastSent === undefined || snap.version > lastSent) send({ ...snap, lastSeq });
       return;
     }
     void refresh();
