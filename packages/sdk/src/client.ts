@@ -612,8 +612,12 @@ export function createClient(options: ClientOptions): OmniClient {
     await flushLocal();
     for (;;) {
       const floor = base?.lastSeq ?? 0;
-      const outbox = (await store.load()).outbox.filter((m) => m.seq > floor);
-      const batch = outbox.slice(0, LIMITS.maxBatch);
+      // The longest prefix of the outbox that fits one request, in count and in bytes (one
+      // valid mutation is far below the limit, so a batch is never empty).
+      let room = LIMITS.maxBodyBytes - 1024;
+      const batch = (await store.load()).outbox
+        .filter((m) => m.seq > floor)
+        .filter((m, i) => i < LIMITS.maxBatch && (room -= new Blob([JSON.stringify(m)]).size) > 0);
       const last = batch.at(-1);
       if (!last) return;
       const d = await ensureDevice();

@@ -77,6 +77,26 @@ describe('sync: one device', () => {
   });
 });
 
+describe('sync: large changes', () => {
+  it('a queue too big for one request goes in batches the server accepts', async () => {
+    const ns = uniqueNs();
+    const network = testNetwork(false);
+    const a = device({ namespace: ns, network });
+    await a.start();
+    // 100 lines with 8 long options each: ~95 KB of mutations, over a push's 64 KiB limit.
+    const options = Object.fromEntries(
+      Array.from({ length: 8 }, (_, k) => [`option-${k}`.padEnd(32, 'k'), 'v'.repeat(64)]),
+    );
+    const skus = Array.from({ length: 100 }, (_, i) => `SKU-${i}`.padEnd(64, 'x'));
+    for (const sku of skus) a.cart.add(sku, 1, { options });
+    network.setOnline(true);
+    await a.sync();
+    const server = await serverSnapshot(ns);
+    expect(server.state.cart.lines.map((l) => l.sku)).to.deep.equal(skus);
+    expect(a.status.pending).to.equal(0);
+  });
+});
+
 describe('sync: two devices', () => {
   it('a change on one device reaches the other through the server', async () => {
     const customer = uniqueCustomer();

@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import type { Mutation, PushResponse } from '@omnikit/protocol';
+import { lineKey, type Mutation, type PushResponse } from '@omnikit/protocol';
 import {
   Api,
   customerToken,
@@ -125,6 +125,28 @@ describe('devices', () => {
     const pushed = await api.pushOk(device, [more]);
     assert.ok(pushed.version > snap.version);
     assert.equal((await api.pull(device)).state.cart.lines[0]?.qty, 3);
+
+    // The largest valid state (every limit at its maximum) fits a registration.
+    const pad = (x: string, n: number) => x.padEnd(n, 'x');
+    const options = Object.fromEntries(
+      Array.from({ length: 8 }, (_, k) => [pad(`k${k}`, 32), 'v'.repeat(64)]),
+    );
+    const largest = {
+      cart: {
+        lines: Array.from({ length: 100 }, (_, i) => {
+          const sku = pad(`S${i}`, 64);
+          return { key: lineKey(sku, options), sku, qty: 999, options, addedAt: 1, updatedAt: 1 };
+        }),
+        pickupStore: pad('store', 64),
+      },
+      viewed: Array.from({ length: 50 }, (_, i) => ({ sku: pad(`V${i}`, 64), at: i })),
+      prefs: Object.fromEntries(
+        Array.from({ length: 32 }, (_, i) => [pad(`p${i}`, 32), 'w'.repeat(256)]),
+      ),
+    };
+    assert.ok(JSON.stringify(largest).length > 150_000);
+    const big = await api.register('pk_shop', { state: largest });
+    assert.deepEqual((await api.pull(big)).state, largest);
 
     for (const bad of [
       { ...state, cart: { ...state.cart, lines: [{ ...line, qty: 0, addedAt: 1, updatedAt: 1 }] } },

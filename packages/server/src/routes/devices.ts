@@ -28,11 +28,14 @@ export async function insertDevice(
   return { deviceId, token };
 }
 
+/** Room for any valid carried-over state: ~196 KB of JSON with every limit at its maximum. */
+export const maxRegisterBytes = 256 * 1024;
+
 export function deviceRoutes(app: Hono<AppEnv>, deps: ServerDeps): void {
   app.post('/v1/devices', async (c) => {
     const site = authenticateSiteKey(deps, c);
     deps.limiters.register.check(c.get('ip'), 'device registrations from this address');
-    const body = parseRegisterDeviceRequest(await readJson(c));
+    const body = parseRegisterDeviceRequest(await readJson(c, maxRegisterBytes));
     const result = await inTransaction(deps, async (tx) => {
       const profile = await createProfile(tx, site.config.id, null, body.state);
       const device = await insertDevice(tx, site.config.id, profile.id, body.channel ?? 'web');
