@@ -283,7 +283,6 @@ function field(body: unknown, key: string, ok: (v: unknown) => boolean): unknown
 }
 const retryAfter = (e: unknown) =>
   ((e as OmniError).details as { retryAfterMs?: number } | undefined)?.retryAfterMs;
-
 const withTimeout = <T>(p: Promise<T>, ms: number): Promise<T> =>
   Promise.race([
     p,
@@ -939,7 +938,7 @@ export function createClient(options: ClientOptions): OmniClient {
     return changed;
   }
 
-  /** Mutation arguments, with the options only when there are any. */
+  /** The cart's lines as analytics items. */
   const items = () => view.cart.lines.map(({ sku, qty }) => ({ sku, qty }));
   const lineOf = (sku: string, o?: Record<string, string>) =>
     view.cart.lines.find((l) => l.key === lineKey(sku, o));
