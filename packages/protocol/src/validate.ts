@@ -41,19 +41,13 @@ function arr(v: unknown, path: string, max: number): unknown[] {
   return v.length <= max ? v : invalid(path, `must have at most ${max} items`, { max });
 }
 
-function str(
-  v: unknown,
-  path: string,
-  max = 1024,
-  re?: RegExp,
-  min = 1,
-  what = 'letters, digits or . _ - starting with a letter or digit',
-): string {
+/** A string of `min`-`max` characters matching `re` (named in the error, for developers). */
+function str(v: unknown, path: string, max = 1024, re?: RegExp, min = 1): string {
   if (typeof v !== 'string') return invalid(path, 'must be a string');
   if (v.length < min || v.length > max) {
     invalid(path, `must be ${min}-${max} characters long`, { max });
   }
-  return !re || re.test(v) ? v : invalid(path, `must be ${what}`);
+  return !re || re.test(v) ? v : invalid(path, `must match ${re}`);
 }
 
 function int(v: unknown, path: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -79,17 +73,8 @@ const bool = (v: unknown, path: string): boolean =>
 const nullable = <T>(v: unknown, f: (v: unknown) => T): T | null => (v === null ? null : f(v));
 
 const id = (v: unknown, path: string) => str(v, path, 256);
-const sku = (v: unknown, path: string) =>
-  str(
-    v,
-    path,
-    LIMITS.maxSkuLength,
-    LIMITS.skuPattern,
-    1,
-    'letters, digits or . _ - / starting with a letter or digit',
-  );
-const prefKey = (v: unknown, path: string) =>
-  str(v, path, 32, LIMITS.prefKeyPattern, 1, 'letters, digits or . _ - starting with a letter');
+const sku = (v: unknown, path: string) => str(v, path, LIMITS.maxSkuLength, LIMITS.skuPattern);
+const prefKey = (v: unknown, path: string) => str(v, path, 32, LIMITS.prefKeyPattern);
 const storeId = (v: unknown, path: string) =>
   str(v, path, LIMITS.maxStoreIdLength, LIMITS.storeIdPattern);
 const seq = (v: unknown, path: string) => int(v, path, 1);

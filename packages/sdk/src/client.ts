@@ -267,7 +267,7 @@ type TabMessage =
   | { t: 's'; s: SyncState; at: number | null }
   | { t: 'd' }
   | { t: 'h' }
-  | { t: 'r' };
+  | { t: 'r'; k: boolean | undefined };
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 const isString = (v: unknown) => typeof v === 'string';
@@ -314,6 +314,7 @@ export function createClient(options: ClientOptions): OmniClient {
   let leader = false;
   let device: Device | null = null;
   let registering: Promise<Device> | null = null;
+  let healing: Promise<void> | undefined;
   let base: Snapshot | null = null;
   let pending: Mutation[] = [];
   const local: Draft[] = [];
@@ -512,11 +513,11 @@ export function createClient(options: ClientOptions): OmniClient {
     if (identity && leader) reopen();
   }
 
-  /** Another tab started over (forget, heal): drop what is in flight, adopt the new store. */
-  function restarted() {
+  /** Drops what is in flight for a restart (and, unless `keep`, the unstored drafts too). */
+  function drop(keep?: boolean) {
     epoch++;
     closeStream();
-    store.load().then(adopt, fallback);
+    if (!keep) local.length = 0;
   }
 
   // ---- tabs ----
@@ -539,7 +540,11 @@ export function createClient(options: ClientOptions): OmniClient {
         device = d;
         commit();
       }, fallback);
-    } else if (msg.t === 'r') restarted();
+    } else if (msg.t === 'r') {
+      // Another tab started over (forget, heal): adopt the new store.
+      drop(msg.k);
+      store.load().then(adopt, fallback);
+    }
   }
 
   function join() {
@@ -571,6 +576,7 @@ export function createClient(options: ClientOptions): OmniClient {
   const token = async () => (await ensureDevice()).token;
 
   async function ensureDevice(): Promise<Device> {
+    await healing;
     if (device) return device;
     const register = async (): Promise<Device> => {
       const l = await store.load();
@@ -655,6 +661,7 @@ export function createClient(options: ClientOptions): OmniClient {
     clearTimeout(retryTimer);
     if (!net.online()) return setStatus({ state: 'offline' });
     running = true;
+    const at = epoch;
     try {
       do {
         again = false;
@@ -672,19 +679,21 @@ export function createClient(options: ClientOptions): OmniClient {
       openStream();
     } catch (e) {
       running = false;
-      failed(e);
+      failed(e, at);
     }
   }
 
-  function failed(e: unknown) {
+  function failed(e: unknown, at: number) {
     if (closing.signal.aborted) return;
     const error =
       e instanceof OmniError ? e : new OmniError('internal', String(e), { retryable: true });
     const state = error.code === 'network' ? 'offline' : 'error';
     setStatus({ state, error });
     post({ t: 's', s: state, at: status.lastSyncedAt });
-    if (lost(error)) heal();
-    else if (!error.retryable) return syncError(error, null, true);
+    // A lost device heals once: a late 401 of a request made before the heal only retries.
+    if (gone(error)) {
+      if (at === epoch) heal();
+    } else if (!error.retryable) return syncError(error, null, true);
     // Offline is normal; anything else is worth a word while developing.
     if (DEV_MODE && state === 'error') warn(`sync failed (${error.code}), retrying`);
     needPull = true;
@@ -693,27 +702,26 @@ export function createClient(options: ClientOptions): OmniClient {
     retryTimer = setTimeout(kick, wait);
   }
 
-  /** A 401 on the device's own token: the server no longer knows this device. */
-  const lost = (e: unknown) => device && (e as OmniError).code === 'unauthorized';
+  /** The server no longer knows the device whose token a request carried. */
+  const gone = (e: unknown) =>
+    ((e as OmniError).details as { reason?: string } | undefined)?.reason === 'unknown_device';
 
   /**
    * Starts a new device (after a server lost its data or was restored from a backup) that
    * carries everything over: it registers with the last snapshot's state and pushes the outbox
    * on top, so nothing queued or shown is dropped. The customer is anonymous again until the
-   * site calls identify().
+   * site calls identify(). Requests wait for it in ensureDevice().
    */
-  async function heal() {
-    // Holds off other syncs (kick() notes `again`) until the store has forgotten the device.
-    running = true;
-    await startOver(true);
-    running = false;
-    if (again) kick();
+  function heal() {
+    return (healing ??= startOver(true).finally(() => {
+      healing = undefined;
+      kick();
+    }));
   }
 
   /** Empties the store (or, with `keep`, forgets only the device); every tab adopts it. */
   async function startOver(keep?: boolean) {
-    epoch++;
-    closeStream();
+    drop(keep);
     try {
       // A snapshot write queued before now must not land after the reset.
       await persisting;
@@ -722,7 +730,7 @@ export function createClient(options: ClientOptions): OmniClient {
     } catch (e) {
       fallback(e);
     }
-    post({ t: 'r' });
+    post({ t: 'r', k: keep });
   }
 
   function closeStream() {
@@ -1163,11 +1171,12 @@ export function createClient(options: ClientOptions): OmniClient {
       }
       // Through transient failures (retried with the same backoff), never past a refusal.
       for (let n = 0; ; n++) {
+        const at = epoch;
         try {
           await push();
           return await pull();
         } catch (e) {
-          if (lost(e)) await heal();
+          if (gone(e)) await (at === epoch ? heal() : healing);
           else if (!(e as OmniError).retryable || closing.signal.aborted) throw e;
           await new Promise((r) => setTimeout(r, delay(n, retryAfter(e))));
         }

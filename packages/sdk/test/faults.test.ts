@@ -76,14 +76,14 @@ async function ready(ns: string, options: Partial<ClientOptions> = {}) {
 }
 
 /** From now on the server answers 401 to `token`, as one restored from a backup would. */
-function serverForgets(token: string) {
+function serverForgets(token: string, details: unknown = { reason: 'unknown_device' }) {
+  const message = details
+    ? 'Unknown device token'
+    : 'The site of this device is no longer configured';
   worker.use(
     http.all(`${cfg.endpoint}/*`, ({ request }) =>
       request.headers.get('authorization') === `Bearer ${token}`
-        ? HttpResponse.json(
-            { error: { code: 'unauthorized', message: 'Unknown device token' } },
-            { status: 401 },
-          )
+        ? HttpResponse.json({ error: { code: 'unauthorized', message, details } }, { status: 401 })
         : undefined,
     ),
   );
@@ -302,6 +302,21 @@ describe('faults: what the server refuses', () => {
       ['NEW', 1],
     ]);
     expect(c.status.pending).to.equal(0);
+  });
+
+  it('another 401 (a site no longer configured) is reported, never healed', async () => {
+    const ns = uniqueNs('fault');
+    const c = await ready(ns);
+    const before = await storedDevice(ns);
+    serverForgets(before.token, null);
+    const errors: OmniError[] = [];
+    c.on('sync-error', (e) => errors.push(e.detail.error));
+    c.cart.add('KEEP', 1);
+    await until(c, (s) => s.status.state === 'error', 'error state');
+    expect(errors.map((e) => [e.code, e.retryable])).to.deep.equal([['unauthorized', false]]);
+    expect((await storedDevice(ns)).deviceId).to.equal(before.deviceId);
+    expect(cartOf(c.state)).to.deep.equal({ BASE: 1, KEEP: 1 });
+    expect(c.status.pending).to.equal(1);
   });
 
   it('a wrong publishable key surfaces a typed, non-retryable error', async () => {

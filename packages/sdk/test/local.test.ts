@@ -286,6 +286,21 @@ describe('client: consent', () => {
     expect(cartOf(again.state)).to.deep.equal({ A: 2 });
   });
 
+  it('forget() without consent erases what was only in memory, and grant() sends nothing', async () => {
+    const ns = uniqueNs();
+    const network = testNetwork(true);
+    const c = client({ namespace: ns, consent: 'pending', network });
+    c.cart.add('A', 2);
+    c.recentlyViewed.track('V');
+    await c.identity.forget();
+    expect(c.cart.count).to.equal(0);
+    expect(c.recentlyViewed.items).to.deep.equal([]);
+    await c.grant();
+    await c.sync();
+    expect(c.cart.count).to.equal(0);
+    expect(network.requests.filter((p) => p.endsWith('/push'))).to.deep.equal([]);
+  });
+
   it('sends no analytics without consent', async () => {
     const dataLayer: unknown[] = [];
     const c = client({ namespace: uniqueNs(), consent: 'denied', analytics: { dataLayer } });

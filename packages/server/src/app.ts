@@ -18,6 +18,7 @@ import { deviceRoutes } from './routes/devices.js';
 import { handoffRoutes } from './routes/handoff.js';
 import { identityRoutes } from './routes/identity.js';
 import { syncRoutes } from './routes/sync.js';
+import { unknownDevice } from './security.js';
 import type { SiteConfig } from './sites.js';
 
 export interface AppOptions {
@@ -156,7 +157,7 @@ export function createApp(deps: ServerDeps, options: AppOptions = {}): Hono<AppE
         [device.id, device.siteId],
       );
       const id = rows[0]?.profile_id;
-      if (!id) throw new OmniError('unauthorized', 'Unknown device');
+      if (!id) throw unknownDevice();
       return id;
     },
   };

@@ -4,7 +4,13 @@ import { LIMITS, OmniError, type Mutation } from '@omnikit/protocol';
 import type { Db, Migration, Queryable } from './db/index.js';
 import type { Logger } from './logger.js';
 import type { PokeEvent, PokeHub } from './pokes.js';
-import { readJsonBody, sha256, type ConcurrencyLimiter, type RateLimiter } from './security.js';
+import {
+  readJsonBody,
+  sha256,
+  unknownDevice,
+  type ConcurrencyLimiter,
+  type RateLimiter,
+} from './security.js';
 import type { ResolvedSite, SiteConfig } from './sites.js';
 
 /** The device behind a bearer token. Its profile is read per request: it can change. */
@@ -132,7 +138,7 @@ export async function authenticateDevice(
       [hash],
     );
     const row = rows[0];
-    if (!row) throw new OmniError('unauthorized', 'Unknown device token');
+    if (!row) throw unknownDevice();
     device = { id: row.id, siteId: row.site_id, channel: row.channel };
     if (cache.size > 100_000) cache.clear();
     cache.set(hash, device);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { emptyState, OmniError, type ProfileState, type Snapshot } from '@omnikit/protocol';
 import type { Queryable } from './db/index.js';
 import { num } from './db/types.js';
+import { unknownDevice } from './security.js';
 
 export interface ProfileRow {
   id: string;
@@ -96,7 +97,7 @@ export async function readSnapshot(
     [deviceId, siteId],
   );
   const row = rows[0];
-  if (!row) throw new OmniError('unauthorized', 'Unknown device');
+  if (!row) throw unknownDevice();
   return toSnapshot(toProfile(row), num(row.last_seq));
 }
 
@@ -155,7 +156,7 @@ export async function lockDevice(
         deviceId,
         siteId,
       ]);
-      if (exists.rowCount === 0) throw new OmniError('unauthorized', 'Unknown device');
+      if (exists.rowCount === 0) throw unknownDevice();
       continue;
     }
     const current = await tx.query<{ profile_id: string }>(
@@ -163,7 +164,7 @@ export async function lockDevice(
       [deviceId, siteId],
     );
     const profileId = current.rows[0]?.profile_id;
-    if (!profileId) throw new OmniError('unauthorized', 'Unknown device');
+    if (!profileId) throw unknownDevice();
     const locked = await lockProfiles(tx, siteId, [profileId, ...extraIds]);
     const profile = locked.get(profileId);
     const dev = await tx.query<{ profile_id: string; last_seq: string | number }>(
@@ -171,7 +172,7 @@ export async function lockDevice(
       [deviceId, siteId],
     );
     const row = dev.rows[0];
-    if (!row) throw new OmniError('unauthorized', 'Unknown device');
+    if (!row) throw unknownDevice();
     if (profile && row.profile_id === profileId) {
       locked.delete(profileId);
       return { profile, lastSeq: num(row.last_seq), others: locked };

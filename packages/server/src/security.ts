@@ -187,3 +187,12 @@ export const eventStreamHeaders: Readonly<Record<string, string>> = {
   Connection: 'keep-alive',
   'X-Accel-Buffering': 'no',
 };
+
+/**
+ * The 401 for a well-formed token of a device the server does not know (never registered, or
+ * lost with a database restored from a backup). `details.reason` tells clients to start a new
+ * device rather than retry; other 401s (a missing header, a site no longer configured, a bad
+ * customer token) do not carry it.
+ */
+export const unknownDevice = (): OmniError =>
+  new OmniError('unauthorized', 'Unknown device token', { details: { reason: 'unknown_device' } });

@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { lineKey, type Mutation, type PushResponse } from '@omnikit/protocol';
+import { lineKey, type ErrorBody, type Mutation, type PushResponse } from '@omnikit/protocol';
 import {
   Api,
   customerToken,
@@ -98,6 +98,18 @@ describe('devices', () => {
     assert.equal(errorCode(bad), 'invalid_argument');
   });
 
+  test('an unknown device token is a 401 that says so; other 401s do not', async () => {
+    const unknown = await api.call('POST', '/v1/sync/push', {
+      body: { deviceId: 'nobody', mutations: [] },
+      headers: { authorization: `Bearer ${'x'.repeat(43)}` },
+    });
+    assert.equal(unknown.status, 401);
+    assert.deepEqual((unknown.body as ErrorBody).error.details, { reason: 'unknown_device' });
+    const missing = await api.call('GET', '/v1/sync/pull');
+    assert.equal(missing.status, 401);
+    assert.equal((missing.body as ErrorBody).error.details, undefined);
+  });
+
   test('registers with an empty body', async () => {
     const res = await api.call('POST', '/v1/devices', { headers: { 'x-omni-key': 'pk_shop' } });
     assert.equal(res.status, 201);
@@ -106,7 +118,7 @@ describe('devices', () => {
   test('starts the new profile with a carried-over state, validated like any state', async () => {
     const line = { key: 'A?size=M', sku: 'A', qty: 2, options: { size: 'M' } };
     const state = {
-      cart: { lines: [{ ...line, addedAt: 1, updatedAt: 2 }], pickupStore: 'store-1' },
+      cart: { lines: [{ ...line, addedAt: 1, updatedAt: 1 }], pickupStore: 'store-1' },
       viewed: [{ sku: 'B', at: 3 }],
       prefs: { locale: 'ko' },
     };
@@ -125,6 +137,37 @@ describe('devices', () => {
     const pushed = await api.pushOk(device, [more]);
     assert.ok(pushed.version > snap.version);
     assert.equal((await api.pull(device)).state.cart.lines[0]?.qty, 3);
+
+    // Rebuilt through the reducers: one line per key, views deduplicated newest first, and no
+    // time in the server's future.
+    const future = Date.now() + 86_400_000;
+    const odd = await api.register('pk_shop', {
+      state: {
+        cart: {
+          lines: [
+            { ...line, qty: 2, addedAt: 5, updatedAt: 5 },
+            { ...line, qty: 3, addedAt: 6, updatedAt: 6 },
+          ],
+          pickupStore: null,
+        },
+        viewed: [
+          { sku: 'B', at: future },
+          { sku: 'C', at: 8 },
+          { sku: 'B', at: 7 },
+        ],
+        prefs: {},
+      },
+    });
+    const rebuilt = (await api.pull(odd)).state;
+    assert.deepEqual(
+      rebuilt.cart.lines.map((l) => [l.key, l.qty, l.addedAt]),
+      [['A?size=M', 5, 5]],
+    );
+    assert.deepEqual(
+      rebuilt.viewed.map((v) => v.sku),
+      ['B', 'C'],
+    );
+    assert.ok(rebuilt.viewed.every((v) => v.at <= Date.now()));
 
     // The largest valid state (every limit at its maximum) fits a registration.
     const pad = (x: string, n: number) => x.padEnd(n, 'x');

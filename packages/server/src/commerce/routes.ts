@@ -13,7 +13,7 @@ import {
 } from '@omnikit/protocol';
 import type { AppContext, AppEnv, ExtensionContext } from '../context.js';
 import type { Db } from '../db/index.js';
-import { ConcurrencyLimiter, readBodyText } from '../security.js';
+import { ConcurrencyLimiter, readBodyText, unknownDevice } from '../security.js';
 import type { SiteConfig } from '../sites.js';
 import type { CommerceBus } from './bus.js';
 import { importFeed } from './catalog.js';
@@ -384,7 +384,7 @@ export function commerceRoutes(app: Hono<AppEnv>, rt: CommerceRuntime): void {
     // Catch up with every view, cart addition and order committed before this request.
     await rt.models.sync();
     const profile = await readProfileForRecs(db, device.siteId, device.id);
-    if (!profile) throw new OmniError('unauthorized', 'Unknown device');
+    if (!profile) throw unknownDevice();
     const result = model.recommend({
       strategy,
       ...(sku !== undefined ? { sku } : {}),

@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Hono } from 'hono';
-import { parseRegisterDeviceRequest, type RegisterDeviceResponse } from '@omnikit/protocol';
+import {
+  parseRegisterDeviceRequest,
+  reduce,
+  withOptions,
+  type Mutation,
+  type ProfileState,
+  type RegisterDeviceResponse,
+} from '@omnikit/protocol';
 import {
   authenticateSiteKey,
   inTransaction,
@@ -28,6 +35,32 @@ export async function insertDevice(
   return { deviceId, token };
 }
 
+/**
+ * A carried-over state rebuilt through the reducers, as if its changes had been pushed: lines
+ * with one key merged (and capped), views deduplicated newest first, no time after `now`. The
+ * validator checks shapes and limits; this gives the invariants the reducers keep.
+ */
+export function rebuiltState(state: ProfileState, now: number): ProfileState {
+  const at = (t: number) => Math.min(t, now);
+  const changes = [
+    ...state.viewed
+      .map((v) => ({ name: 'viewed.add', args: { sku: v.sku }, at: at(v.at) }))
+      .reverse(),
+    ...state.cart.lines.map((l) => ({
+      name: 'cart.add',
+      args: withOptions({ sku: l.sku, qty: l.qty }, l.options),
+      at: at(l.addedAt),
+    })),
+    { name: 'cart.setPickupStore', args: { storeId: state.cart.pickupStore }, at: now },
+    ...Object.entries(state.prefs).map(([key, value]) => ({
+      name: 'prefs.set',
+      args: { key, value },
+      at: now,
+    })),
+  ];
+  return reduce(changes.map((c, i) => ({ ...c, seq: i + 1 }) as Mutation));
+}
+
 /** Room for any valid carried-over state: ~196 KB of JSON with every limit at its maximum. */
 export const maxRegisterBytes = 256 * 1024;
 
@@ -37,7 +70,8 @@ export function deviceRoutes(app: Hono<AppEnv>, deps: ServerDeps): void {
     deps.limiters.register.check(c.get('ip'), 'device registrations from this address');
     const body = parseRegisterDeviceRequest(await readJson(c, maxRegisterBytes));
     const result = await inTransaction(deps, async (tx) => {
-      const profile = await createProfile(tx, site.config.id, null, body.state);
+      const state = body.state && rebuiltState(body.state, deps.now());
+      const profile = await createProfile(tx, site.config.id, null, state);
       const device = await insertDevice(tx, site.config.id, profile.id, body.channel ?? 'web');
       return { ...device, profileId: profile.id } satisfies RegisterDeviceResponse;
     });
