@@ -34,6 +34,9 @@ export async function openPostgres(options: {
   const { logger } = options;
   const clientConfig: pg.ClientConfig = {
     connectionString: options.url,
+    // A dead peer (a dropped NAT entry, a failed-over host) is noticed in about a minute.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 30_000,
     // Every pooled session resolves unqualified names in the configured schema.
     ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
   };
@@ -77,15 +80,19 @@ export async function openPostgres(options: {
     client.on('notification', (msg) => {
       for (const sub of listeners.get(msg.channel) ?? []) sub.onPayload(msg.payload ?? '');
     });
-    client.on('error', (err) => {
-      logger.warn('db listener lost', { error: err.message });
-      if (listener === client) {
-        listener = null;
-        lost = true;
-      }
+    // An error, or a connection that simply ends (a restart, a proxy timeout), both mean the
+    // notifications stop: reopen and let subscribers re-read.
+    const gone = (why: string) => {
+      // Only the active listener matters (a failed connect rejects its own promise).
+      if (closed || listener !== client) return;
+      logger.warn('db listener lost', { error: why });
+      listener = null;
+      lost = true;
       void client.end().catch(() => {});
       scheduleReconnect();
-    });
+    };
+    client.on('error', (err) => gone(err.message));
+    client.on('end', () => gone('connection ended'));
     try {
       await client.connect();
       for (const channel of listeners.keys()) await client.query(`LISTEN "${channel}"`);
