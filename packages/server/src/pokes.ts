@@ -30,7 +30,7 @@ type Listener = (event: PokeEvent) => void;
  */
 export class PokeHub {
   private readonly instance = randomUUID();
-  private readonly byProfile = new Map<string, Set<Listener>>();
+  private readonly byProfile = new Map<string, Map<Listener, string | undefined>>();
   private stopListening: (() => Promise<void>) | undefined;
 
   constructor(
@@ -82,7 +82,7 @@ export class PokeHub {
 
   /** Wakes this instance's streams; call after the commit. */
   emit(event: PokeEvent): void {
-    for (const listener of [...(this.byProfile.get(event.profileId) ?? [])]) {
+    for (const listener of [...(this.byProfile.get(event.profileId)?.keys() ?? [])]) {
       try {
         listener(event);
       } catch (err) {
@@ -91,17 +91,25 @@ export class PokeHub {
     }
   }
 
-  subscribe(profileId: string, listener: Listener): () => void {
+  /** `listener` hears the profile's changes; `deviceId` is the device it streams to. */
+  subscribe(profileId: string, listener: Listener, deviceId?: string): () => void {
     let set = this.byProfile.get(profileId);
     if (!set) {
-      set = new Set();
+      set = new Map();
       this.byProfile.set(profileId, set);
     }
-    set.add(listener);
+    set.set(listener, deviceId);
     return () => {
       set.delete(listener);
       if (set.size === 0 && this.byProfile.get(profileId) === set) this.byProfile.delete(profileId);
     };
+  }
+
+  /** The devices streaming the profile from this instance (whose lastSeq a poke must carry). */
+  streamingDevices(profileId: string): string[] {
+    return [...(this.byProfile.get(profileId)?.values() ?? [])].filter(
+      (d): d is string => d !== undefined,
+    );
   }
 
   /** Notifications sent while the listener was down are lost: every local stream re-reads. */

@@ -53,8 +53,9 @@ function eventsOf(
 /**
  * Everything a push writes, in one statement (one round trip): the new state and version (only
  * when it changed), the device's last_seq, the events, and the NOTIFY for other instances. It
- * also reads every device's last_seq on the profile (the profile row is locked, so they are
- * those of the new version; the pusher's own is the statement's new one), for the pokes.
+ * also reads the last_seq of the profile's devices streaming from this instance (the profile
+ * row is locked, so they are those of the new version; the pusher's own is the statement's new
+ * one), for their pokes; streams elsewhere read their snapshot after the NOTIFY anyway.
  */
 const pushWriteSql = `
 WITH p AS (
@@ -69,7 +70,8 @@ WITH p AS (
   FROM json_to_recordset($8::text::json) AS x (kind text, sku text, qty integer, at bigint)
 )
 SELECT version, CASE WHEN $9::text IS NULL THEN NULL ELSE pg_notify($9, $10) END AS notified,
-  (SELECT json_object_agg(id, last_seq) FROM devices WHERE profile_id = $1) AS seqs
+  (SELECT json_object_agg(id, last_seq) FROM devices
+   WHERE profile_id = $1 AND id = ANY($11::text[])) AS seqs
 FROM p`;
 
 export function syncRoutes(
@@ -124,6 +126,7 @@ export function syncRoutes(
         JSON.stringify(eventsOf(req.mutations, out.results, deps.now())),
         notification?.channel ?? null,
         notification?.payload ?? null,
+        deps.pokes.streamingDevices(profile.id),
       ]);
       const version = changed ? num(rows[0]?.version) : profile.version;
       if (changed) {
@@ -261,7 +264,7 @@ function openStream(
         if (moved) {
           unsubscribe();
           profileId = snap.profileId;
-          unsubscribe = deps.pokes.subscribe(profileId, onPoke);
+          unsubscribe = deps.pokes.subscribe(profileId, onPoke, deviceId);
           // A change may have committed between the read and the subscription: read again.
           again = true;
         }
