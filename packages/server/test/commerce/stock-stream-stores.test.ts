@@ -99,6 +99,14 @@ test('a store edit reaches every open stock stream of the site', async (t) => {
     const next = answer(await ab.next());
     assert.equal(next.sku, 'A');
     assert.deepEqual(storeOf(next, 'london')!.availability, { band: 'low_stock', count: 1 });
+    // Had the edit's re-read been merged with that change, an unchanged B would come next.
+    await api.call('PUT', '/v1/admin/stock', {
+      body: { location: 'london', sku: 'B', qty: 2, updatedAt: Date.now() },
+      headers: admin,
+    });
+    const then = answer(await ab.next());
+    assert.equal(then.sku, 'B');
+    assert.deepEqual(storeOf(then, 'london')!.availability, { band: 'low_stock', count: 2 });
   });
 
   await t.test("another site's streams only hear of that site's stores", async () => {
