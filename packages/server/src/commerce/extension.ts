@@ -81,6 +81,10 @@ export function commerceExtension(options: CommerceOptions = {}): CommerceExtens
       const bus = new CommerceBus(ctx.db, ctx.logger);
       const models = new SiteModels(ctx.db, ctx.sites.keys(), ctx.now, ctx.logger, options.recs);
       const streams = new StockStreams(ctx.db, ctx.logger, options.heartbeatMs ?? 15_000);
+      const reloadCatalog = (siteId: string) =>
+        models.reloadCatalog(siteId).catch((err: Error) => {
+          ctx.logger.warn('catalog reload failed', { error: err.message });
+        });
       bus.on((notice) => {
         switch (notice.type) {
           case 'stock':
@@ -90,9 +94,7 @@ export function commerceExtension(options: CommerceOptions = {}): CommerceExtens
             streams.storesChanged(notice.siteId);
             break;
           case 'catalog':
-            models.reloadCatalog(notice.siteId).catch((err: Error) => {
-              ctx.logger.warn('catalog reload failed', { error: err.message });
-            });
+            void reloadCatalog(notice.siteId);
             break;
           default:
             notice satisfies never;
@@ -101,9 +103,7 @@ export function commerceExtension(options: CommerceOptions = {}): CommerceExtens
       bus.onReconnect(() => {
         for (const siteId of ctx.sites.keys()) {
           streams.storesChanged(siteId);
-          models.reloadCatalog(siteId).catch((err: Error) => {
-            ctx.logger.warn('catalog reload failed', { error: err.message });
-          });
+          void reloadCatalog(siteId);
         }
       });
       const ready = (async () => {

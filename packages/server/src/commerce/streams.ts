@@ -3,7 +3,6 @@
 // re-read those skus once and send every watching stream its fresh answer. A committed change of
 // the site's stores does the same for every sku any stream of the site watches. A stream is only
 // sent an answer that differs from the last one it was sent for that sku.
-import { createHash } from 'node:crypto';
 import type { StockAnswer } from '@omnikit/protocol';
 import type { Db } from '../db/index.js';
 import type { Logger } from '../logger.js';
@@ -35,7 +34,8 @@ interface Watcher {
   skus: ReadonlySet<string>;
   origin: StockAnswer['origin'];
   lowStockThreshold: number;
-  send(body: StockAnswer): void;
+  /** Sends `data`, a StockAnswer of `sku` as JSON (serialized once for every stream). */
+  send(sku: string, data: string): void;
 }
 
 export class StockStreams {
@@ -118,8 +118,9 @@ export class StockStreams {
             origin,
             lowStockThreshold,
           );
-          for (const w of group) {
-            for (const body of answers) if (w.skus.has(body.sku)) w.send(body);
+          for (const body of answers) {
+            const data = JSON.stringify(body);
+            for (const w of group) if (w.skus.has(body.sku)) w.send(body.sku, data);
           }
         }
       }
@@ -145,7 +146,7 @@ export class StockStreams {
     let closed = false;
     let ready = false;
     const dirty = new Set<string>();
-    // A digest of the last answer sent per sku: a re-read that changed nothing sends nothing.
+    // The last answer sent per sku: a re-read that changed nothing sends nothing.
     const sent = new Map<string, string>();
     const write = (text: string): void => {
       if (closed || !controller) return;
@@ -157,15 +158,13 @@ export class StockStreams {
     };
     const entry: Watcher = {
       ...watcher,
-      send: (body) => {
+      send: (sku, data) => {
         if (!ready) {
-          dirty.add(body.sku);
+          dirty.add(sku);
           return;
         }
-        const data = JSON.stringify(body);
-        const digest = createHash('sha256').update(data).digest('base64');
-        if (sent.get(body.sku) === digest) return;
-        sent.set(body.sku, digest);
+        if (sent.get(sku) === data) return;
+        sent.set(sku, data);
         write(`event: stock\ndata: ${data}\n\n`);
       },
     };
@@ -204,7 +203,7 @@ export class StockStreams {
         heartbeat = setInterval(() => write(': heartbeat\n\n'), this.heartbeatMs);
         write(': connected\n\n');
         ready = true;
-        for (const answer of initial) entry.send(answer);
+        for (const answer of initial) entry.send(answer.sku, JSON.stringify(answer));
         if (dirty.size > 0) this.changed(watcher.siteId, [...dirty]);
       },
       cancel: () => close(),
