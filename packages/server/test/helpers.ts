@@ -19,6 +19,8 @@ import type {
 import {
   silentLogger,
   startServer,
+  type LogFields,
+  type Logger,
   type RunningServer,
   type ServerOptions,
   type SiteConfig,
@@ -66,15 +68,30 @@ export function freshSchema(): string | undefined {
 }
 
 /** Drops a test schema (PostgreSQL only). */
-export async function dropSchema(schema: string | undefined): Promise<void> {
-  if (!databaseUrl || !schema) return;
+/** Runs `sql` on DATABASE_URL over a connection of its own (not one of the servers'). */
+export async function adminQuery<R extends object>(
+  sql: string,
+  params: unknown[] = [],
+): Promise<R[]> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    return (await client.query<R>(sql, params)).rows;
   } finally {
     await client.end();
   }
+}
+
+export async function dropSchema(schema: string | undefined): Promise<void> {
+  if (!databaseUrl || !schema) return;
+  await adminQuery(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+}
+
+/** A logger that keeps its lines, for tests that assert what was logged. */
+export function capturingLogger(): Logger & { lines: (LogFields & { msg: string })[] } {
+  const lines: (LogFields & { msg: string })[] = [];
+  const push = (msg: string, fields?: LogFields) => lines.push({ msg, ...fields });
+  return { lines, info: push, warn: push, error: push };
 }
 
 let template: Promise<Blob> | undefined;

@@ -3,12 +3,12 @@
 // Registered only with DATABASE_URL, like the other two-instance test (server.test.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import pg from 'pg';
 import type { StockAnswer } from '@omnikit/protocol';
-import type { LogFields, Logger } from '@omnikit/server';
 import { listenerApplicationName, openPostgres } from '../src/db/postgres.js';
 import {
+  adminQuery,
   Api,
+  capturingLogger,
   customerToken,
   databaseUrl,
   dropSchema,
@@ -26,29 +26,12 @@ import {
   store,
 } from './commerce/helpers.js';
 
-function capturingLogger(): Logger & { lines: (LogFields & { msg: string })[] } {
-  const lines: (LogFields & { msg: string })[] = [];
-  const push = (msg: string, fields?: LogFields) => lines.push({ msg, ...fields });
-  return { lines, info: push, warn: push, error: push };
-}
-
-/** Runs `sql` on a connection of its own (not one of the servers'). */
-async function admin<R extends object>(sql: string, params: unknown[] = []): Promise<R[]> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    return (await client.query<R>(sql, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
-
 /**
  * Backends of listener connections whose last statement LISTENed on `channel`: channels are
  * per test schema, so parallel tests never see one another's.
  */
 async function listenerPids(channel: string): Promise<number[]> {
-  const rows = await admin<{ pid: number }>(
+  const rows = await adminQuery<{ pid: number }>(
     `SELECT pid FROM pg_stat_activity
      WHERE application_name = $1 AND query = $2 AND pid <> pg_backend_pid() ORDER BY pid`,
     [listenerApplicationName, `LISTEN "${channel}"`],
@@ -58,7 +41,9 @@ async function listenerPids(channel: string): Promise<number[]> {
 
 /** Terminates backend `pid` and waits (up to 5 s) until it is gone. */
 async function kill(pid: number): Promise<void> {
-  const [row] = await admin<{ ok: boolean }>('SELECT pg_terminate_backend($1, 5000) AS ok', [pid]);
+  const [row] = await adminQuery<{ ok: boolean }>('SELECT pg_terminate_backend($1, 5000) AS ok', [
+    pid,
+  ]);
   assert.equal(row?.ok, true, `backend ${pid} did not terminate`);
 }
 

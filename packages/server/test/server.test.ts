@@ -11,12 +11,11 @@ import {
   silentLogger,
   startServer,
   validateSites,
-  type LogFields,
-  type Logger,
   type ServerExtension,
 } from '@omnikit/server';
 import {
   Api,
+  capturingLogger,
   customerToken,
   databaseUrl,
   dropSchema,
@@ -28,12 +27,6 @@ import {
   testDatabase,
   testSites,
 } from './helpers.js';
-
-function capturingLogger(): Logger & { lines: (LogFields & { msg: string })[] } {
-  const lines: (LogFields & { msg: string })[] = [];
-  const push = (msg: string, fields?: LogFields) => lines.push({ msg, ...fields });
-  return { lines, info: push, warn: push, error: push };
-}
 
 describe('server', () => {
   test('logs one structured line per request, without tokens, tickets or codes', async (t) => {
