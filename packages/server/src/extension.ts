@@ -6,6 +6,7 @@ import type { ProfileState } from '@omnikit/protocol';
 import type { SiteConfig } from './config/sites.js';
 import type { Db, Migration, Queryable } from './db/index.js';
 import type { AppEnv, AuthedDevice, DeviceEnv, SiteEnv } from './http/env.js';
+import type { JsonLimits } from './http/body.js';
 import type { EventStreams } from './http/event-stream.js';
 import type { Logger } from './logger.js';
 import type { NotificationBus } from './notify/bus.js';
@@ -61,8 +62,8 @@ export interface ExtensionContext {
   requireSiteKey: MiddlewareHandler<SiteEnv>;
   /** `X-Omni-Admin-Key` → `c.var.site`. */
   requireAdmin: MiddlewareHandler<SiteEnv>;
-  /** The JSON body, size-limited (413) and parsed (400). */
-  readJson(c: Context, maxBytes?: number): Promise<unknown>;
+  /** The JSON body, bounded in size (413), depth (400) and members (413), then parsed (400). */
+  readJson(c: Context, limits?: Partial<JsonLimits>): Promise<unknown>;
   /** The server's event-stream writer (heartbeats, slots, shutdown). */
   streams: EventStreams;
   /** The server's notification bus (this instance and the others on the same database). */

@@ -60,7 +60,7 @@ export function createApp(services: AppServices, options: AppOptions = {}): Hono
       closing: services.closing,
     }),
   );
-  app.use('*', cors(sites));
+  app.use('*', cors(sites, limiters.ip));
   app.use('*', limitByAddress(limiters.ip));
 
   const auth = createAuth({ sites, findDevice: deviceFinder(db), deviceLimiter: limiters.device });

@@ -60,14 +60,20 @@ export function accessLog(options: {
 /**
  * CORS: a preflight is allowed when some site lists the origin; the actual answer carries
  * Access-Control-Allow-Origin only when the site the request turned out to belong to does.
+ * A preflight is answered here, so it takes its address's token here: it costs a request like
+ * any other (`limitByAddress` runs after CORS, so the 429s of real requests carry CORS headers).
  */
-export function cors(sites: ReadonlyMap<string, ResolvedSite>): MiddlewareHandler<AppEnv> {
+export function cors(
+  sites: ReadonlyMap<string, ResolvedSite>,
+  addressLimiter: RateLimiter,
+): MiddlewareHandler<AppEnv> {
   const anySiteAllows = (origin: string) =>
     [...sites.values()].some((site) => site.origins.has(origin));
   return async (c, next) => {
     const origin = c.req.header('origin');
     if (!origin) return next();
     if (c.req.method === 'OPTIONS') {
+      addressLimiter.check(c.get('ip'), 'requests from this address');
       if (!anySiteAllows(origin)) {
         return c.json(
           errorBody(new OmniError('forbidden', `Origin ${origin} is not allowed`)),

@@ -69,7 +69,13 @@ export function parseStores(body: unknown): Store[] {
   return (list as Obj[]).map((s) => ({
     id: s.id as string,
     name: (s.name as string).trim(),
-    address: s.address as Store['address'],
+    // Only the defined fields: anything else in the body is dropped, never stored or served.
+    address: {
+      line1: (s.address as Obj).line1 as string,
+      city: (s.address as Obj).city as string,
+      postcode: (s.address as Obj).postcode as string,
+      country: (s.address as Obj).country as string,
+    },
     lat: s.lat as number,
     lng: s.lng as number,
     hours: Object.fromEntries(DAYS.map((d) => [d, (s.hours as Obj)[d]])) as OpeningHours,

@@ -1,7 +1,7 @@
 // The admin writes of the catalog (`X-Omni-Admin-Key`): feed import, stores, stock.
 import type { Hono } from 'hono';
 import { OmniError } from '@omnikit/protocol';
-import { readBodyText } from '../../http/body.js';
+import { jsonShapeProblem, readBodyText } from '../../http/body.js';
 import type { AppEnv } from '../../http/env.js';
 import { commerceTopic } from '../core/notices.js';
 import { parseStockBody, parseStores } from '../core/validate.js';
@@ -31,6 +31,12 @@ export function adminRoutes(app: Hono<AppEnv>, rt: CommerceRuntime): void {
       );
     }
     const text = await readBodyText(c.req.raw, rt.importMaxBytes);
+    // Rows and attributes are bounded by the feed's own limits; nesting is bounded here.
+    if (format === 'json' && jsonShapeProblem(text, { maxDepth: 32, maxKeys: Infinity })) {
+      throw new OmniError('invalid_argument', 'JSON feed nested deeper than 32 levels', {
+        details: { maxDepth: 32 },
+      });
+    }
     const partial = c.req.query('partial') === 'true';
     const { report } = await importFeed(ctx.db, siteId, text, {
       format,
@@ -55,7 +61,7 @@ export function adminRoutes(app: Hono<AppEnv>, rt: CommerceRuntime): void {
   app.put('/v1/admin/stores', ctx.requireAdmin, async (c) => {
     const siteId = c.var.site.config.id;
     await rt.ready;
-    const stores = parseStores(await ctx.readJson(c, 1024 * 1024));
+    const stores = parseStores(await ctx.readJson(c, { maxBytes: 1024 * 1024 }));
     if (stores.length === 0) return c.json({ upserted: 0 });
     // Every stock answer of the site lists its stores: open streams get fresh ones.
     await ctx.bus.transaction(async (tx, publish) => {
@@ -68,7 +74,7 @@ export function adminRoutes(app: Hono<AppEnv>, rt: CommerceRuntime): void {
   app.put('/v1/admin/stock', ctx.requireAdmin, async (c) => {
     const siteId = c.var.site.config.id;
     await rt.ready;
-    const { single, rows } = parseStockBody(await ctx.readJson(c, 2 * 1024 * 1024));
+    const { single, rows } = parseStockBody(await ctx.readJson(c, { maxBytes: 2 * 1024 * 1024 }));
     const now = ctx.now();
     if (single) acceptStockUpdate(undefined, rows[0]!, { now }); // a malformed row is a 400
     const answer = await ctx.bus.transaction(async (tx, publish) => {

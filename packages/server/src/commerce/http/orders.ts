@@ -22,7 +22,7 @@ export function orderRoutes(app: Hono<AppEnv>, rt: CommerceRuntime): void {
   app.post('/v1/orders', ctx.requireAdmin, async (c) => {
     const siteId = c.var.site.config.id;
     await rt.ready;
-    const order = parseOrder(await ctx.readJson(c, 256 * 1024), ctx.now());
+    const order = parseOrder(await ctx.readJson(c, { maxBytes: 256 * 1024 }), ctx.now());
     const answer = await ctx.db.transaction(async (tx) => {
       const existing = await readOrder(tx, siteId, order.orderId);
       if (existing) return { existing };

@@ -142,10 +142,16 @@ export class StockStreams {
    */
   async open(
     watcher: Omit<Watcher, 'send'>,
-    options: { signal: AbortSignal; slots: readonly StreamSlot[] },
+    options: {
+      signal: AbortSignal;
+      slots: readonly StreamSlot[];
+      /** Inspects the first answers; what it throws refuses the stream (e.g. a 404). */
+      check?: (initial: readonly StockAnswer[]) => void;
+    },
   ): Promise<Response> {
+    const { check, ...streamOptions } = options;
     const stream = this.writer.create({
-      ...options,
+      ...streamOptions,
       ...(this.heartbeatMs === undefined ? {} : { heartbeatMs: this.heartbeatMs }),
     });
     let ready = false;
@@ -179,6 +185,7 @@ export class StockStreams {
         watcher.origin,
         watcher.lowStockThreshold,
       );
+      check?.(initial);
     } catch (err) {
       stream.close();
       throw err;

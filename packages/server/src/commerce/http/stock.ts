@@ -1,6 +1,7 @@
 // `GET /v1/stock` and `GET /v1/stock/stream` (publishable key): stock near me, once or live.
 import type { Hono } from 'hono';
 import { LIMITS, OmniError } from '@omnikit/protocol';
+import type { StockAnswer } from '@omnikit/protocol';
 import type { AppEnv } from '../../http/env.js';
 import { ConcurrencyLimiter } from '../../http/limits.js';
 import { oneSku, parseOrigin, skuList } from './params.js';
@@ -9,6 +10,18 @@ import { stockAnswers } from './stock-streams.js';
 
 /** Open stock streams per client address (a page holds one; a few tabs a few). */
 const maxStockStreamsPerIp = 64;
+
+/** Skus neither in the catalog nor in any stock row: `GET /v1/stock` answers 404 for them. */
+function unknownSkus(rt: CommerceRuntime, siteId: string, answers: readonly StockAnswer[]) {
+  return answers
+    .filter(
+      (a) =>
+        a.online.updatedAt === null &&
+        a.stores.every((s) => s.updatedAt === null) &&
+        !rt.models.inCatalog(siteId, a.sku),
+    )
+    .map((a) => a.sku);
+}
 
 export function stockRoutes(app: Hono<AppEnv>, rt: CommerceRuntime): void {
   const { ctx } = rt;
@@ -19,14 +32,12 @@ export function stockRoutes(app: Hono<AppEnv>, rt: CommerceRuntime): void {
     const sku = oneSku(c.req.query('sku'));
     const origin = parseOrigin(c);
     await rt.ready;
-    const [answer] = await stockAnswers(ctx.db, site.id, [sku], origin, lowThreshold(rt, site));
-    const reported =
-      answer!.online.updatedAt !== null || answer!.stores.some((s) => s.updatedAt !== null);
-    if (!reported && !rt.models.inCatalog(site.id, sku)) {
+    const answers = await stockAnswers(ctx.db, site.id, [sku], origin, lowThreshold(rt, site));
+    if (unknownSkus(rt, site.id, answers).length > 0) {
       throw new OmniError('not_found', `No product ${sku} in this catalog`);
     }
     c.header('Cache-Control', 'no-cache');
-    return c.json(answer);
+    return c.json(answers[0]);
   });
 
   app.get('/v1/stock/stream', ctx.requireSiteKey, async (c) => {
@@ -42,6 +53,15 @@ export function stockRoutes(app: Hono<AppEnv>, rt: CommerceRuntime): void {
         slots: [
           { limiter: stockStreamSlots, key: c.var.ip, what: 'stock streams from this address' },
         ],
+        // Like `GET /v1/stock`: a sku the site has never heard of is a 404, not a stream.
+        check: (initial) => {
+          const unknown = unknownSkus(rt, site.id, initial);
+          if (unknown.length > 0) {
+            throw new OmniError('not_found', `No product ${unknown.join(', ')} in this catalog`, {
+              details: { skus: unknown },
+            });
+          }
+        },
       },
     );
   });

@@ -19,7 +19,7 @@ export function deviceRoutes(
   app.post('/v1/devices', s.auth.requireSiteKey, async (c) => {
     const siteId = c.var.site.config.id;
     s.limiters.register.check(c.var.ip, 'device registrations from this address');
-    const body = parseRegisterDeviceRequest(await readJson(c, maxRegisterBytes));
+    const body = parseRegisterDeviceRequest(await readJson(c, { maxBytes: maxRegisterBytes }));
     const result = await s.db.transaction(async (tx) => {
       const state = body.state && rebuiltState(body.state, s.now());
       const profile = await createProfile(tx, siteId, null, state);

@@ -8,7 +8,7 @@ import { enterSite } from '../../http/auth.js';
 import type { AppEnv } from '../../http/env.js';
 import { resumeFrom, type EventStream } from '../../http/event-stream.js';
 import type { PokeEvent } from '../pokes.js';
-import { issueStreamTicket, spendStreamTicket } from '../store/devices.js';
+import { issueStreamTicket, readStreamTicket, spendStreamTicket } from '../store/devices.js';
 import { readSnapshot } from '../store/profiles.js';
 import type { SyncServices } from './services.js';
 
@@ -35,7 +35,8 @@ export function streamRoutes(app: Hono<AppEnv>, s: StreamServices): void {
     if (!/^[A-Za-z0-9_-]{16,128}$/.test(ticket)) {
       throw new OmniError('unauthorized', 'Missing or malformed stream ticket');
     }
-    const row = await spendStreamTicket(s.db, ticket);
+    // Read, not spent yet: a stream refused below (429) keeps its ticket for a later try.
+    const row = await readStreamTicket(s.db, ticket);
     if (!row) throw new OmniError('unauthorized', 'Unknown or already used stream ticket');
     const site = s.sites.get(row.siteId);
     if (!site) {
@@ -57,6 +58,12 @@ export function streamRoutes(app: Hono<AppEnv>, s: StreamServices): void {
         { limiter: s.limiters.streamIp, key: c.var.ip, what: 'event streams from this address' },
       ],
     });
+    // Spent only now that the stream can open; deleting it makes it single use even when two
+    // requests (or instances) race for it.
+    if (!(await spendStreamTicket(s.db, ticket))) {
+      stream.close();
+      throw new OmniError('unauthorized', 'Unknown or already used stream ticket');
+    }
     followDevice(s, stream, row.deviceId, row.siteId, resumeFrom(c));
     return stream.response();
   });

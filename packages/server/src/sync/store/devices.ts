@@ -75,6 +75,23 @@ export interface StreamTicket {
   expiresAt: number;
 }
 
+type RawTicket = { site_id: string; device_id: string; expires_at: string | number };
+
+const toTicket = (row: RawTicket | undefined): StreamTicket | undefined =>
+  row && { siteId: row.site_id, deviceId: row.device_id, expiresAt: num(row.expires_at) };
+
+/** Reads a ticket without spending it (a stream refused for now must keep its ticket). */
+export async function readStreamTicket(
+  db: Queryable,
+  ticket: string,
+): Promise<StreamTicket | undefined> {
+  const { rows } = await db.query<RawTicket>(
+    'SELECT site_id, device_id, expires_at FROM stream_tickets WHERE ticket_hash = $1',
+    [sha256(ticket)],
+  );
+  return toTicket(rows[0]);
+}
+
 /**
  * Spends a ticket: deleting it is what makes it single use, even with two instances racing
  * for it. Undefined when unknown or already spent.
@@ -83,13 +100,9 @@ export async function spendStreamTicket(
   db: Queryable,
   ticket: string,
 ): Promise<StreamTicket | undefined> {
-  const { rows } = await db.query<{
-    site_id: string;
-    device_id: string;
-    expires_at: string | number;
-  }>('DELETE FROM stream_tickets WHERE ticket_hash = $1 RETURNING site_id, device_id, expires_at', [
-    sha256(ticket),
-  ]);
-  const row = rows[0];
-  return row && { siteId: row.site_id, deviceId: row.device_id, expiresAt: num(row.expires_at) };
+  const { rows } = await db.query<RawTicket>(
+    'DELETE FROM stream_tickets WHERE ticket_hash = $1 RETURNING site_id, device_id, expires_at',
+    [sha256(ticket)],
+  );
+  return toTicket(rows[0]);
 }
