@@ -1,6 +1,7 @@
 export * from './errors.js';
 export type * from './types.js';
 export { LIMITS } from './limits.js';
+export { isStrategy, STRATEGIES } from './recommendations.js';
 export { lineKey } from './key.js';
 export * from './validate.js';
 export * from './reducers.js';

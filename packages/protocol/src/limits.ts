@@ -25,4 +25,11 @@ export const LIMITS = Object.freeze({
   maxBatch: 100,
   /** Largest request body the server reads (64 KiB). */
   maxBodyBytes: 65536,
+  /** Recommendations in one answer (`limit`), and how many when it is not given. */
+  maxRecommendations: 100,
+  defaultRecommendations: 10,
+  /** Skus one catalog read names (`GET /v1/products?skus=`, `exclude=`). */
+  maxSkusPerRequest: 100,
+  /** Skus one live stock stream watches (`GET /v1/stock/stream?skus=`). */
+  maxStreamSkus: 50,
 } as const);

@@ -1,5 +1,6 @@
 // The replicated profile state and the wire types of the /v1 API. This file is the contract
 // between @omnikit/server, @omnikit/sdk and @omnikit/mock: change it only compatibly.
+import type { Strategy } from './recommendations.js';
 
 /** One cart line. A line is keyed by sku + options (see `lineKey`). */
 export interface CartLine {
@@ -238,8 +239,7 @@ export interface StockAnswer {
   lowStockThreshold: number;
 }
 
-export type Strategy =
-  'also-bought' | 'also-viewed' | 'trending' | 'personalized' | 'recently-viewed';
+export type { Strategy };
 
 export type ReasonCode =
   | 'often_bought_with'

@@ -16,7 +16,7 @@ import {
   type FeedProduct,
   type Store,
 } from '../src/commerce/index.js';
-import type { InventoryFile } from '../src/commerce/demo-data.js';
+import type { InventoryFile } from '../src/commerce/core/demo-data.js';
 import { DEFAULT_DATA, readRetailFile, repoRoot } from './retail-data.js';
 
 const { values } = parseArgs({

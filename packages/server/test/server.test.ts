@@ -65,32 +65,39 @@ describe('server', () => {
         { id: 'test_0001_things', sql: 'CREATE TABLE things (site_id text, name text)' },
       ],
       routes(app, ctx) {
-        app.post('/v1/admin/things', async (c) => {
-          const site = ctx.authenticateAdmin(c);
+        app.post('/v1/admin/things', ctx.requireAdmin, async (c) => {
           const body = (await ctx.readJson(c)) as { name: string };
-          await ctx.db.query('INSERT INTO things VALUES ($1, $2)', [site.id, body.name]);
+          await ctx.db.query('INSERT INTO things VALUES ($1, $2)', [
+            c.var.site.config.id,
+            body.name,
+          ]);
           return c.json({ ok: true }, 201);
         });
-        app.get('/v1/things', async (c) => {
-          const site = ctx.authenticateSiteKey(c);
+        app.get('/v1/things', ctx.requireSiteKey, async (c) => {
           const { rows } = await ctx.db.query<{ name: string }>(
             'SELECT name FROM things WHERE site_id = $1',
-            [site.id],
+            [c.var.site.config.id],
           );
           return c.json(rows.map((r) => r.name));
         });
-        app.get('/v1/things/mine', async (c) => {
-          const { device } = await ctx.authenticateDevice(c);
-          return c.json({ profileId: await ctx.profileOf(ctx.db, device) });
+        app.get('/v1/things/mine', ctx.requireDevice, async (c) => {
+          const profile = await ctx.profiles.ofDevice(ctx.db, c.var.device);
+          return c.json({ profileId: profile?.id });
         });
-        app.get('/v1/things/events', async (c) => {
-          const { device } = await ctx.authenticateDevice(c);
-          const { rows } = await ctx.db.query<{ kind: string; sku: string; qty: number | null }>(
-            `SELECT kind, channel, sku, qty, profile_id FROM events
-             WHERE device_id = $1 ORDER BY id`,
-            [device.id],
+        app.get('/v1/things/events', ctx.requireDevice, async (c) => {
+          const { device } = c.var;
+          const events = await ctx.events.read(ctx.db, { after: 0, ids: [], limit: 100 });
+          return c.json(
+            events
+              .filter((e) => e.deviceId === device.id)
+              .map((e) => ({
+                kind: e.kind,
+                channel: e.channel,
+                sku: e.sku,
+                qty: e.qty,
+                profile_id: e.profileId,
+              })),
           );
-          return c.json(rows);
         });
         app.get('/v1/things/boom', () => {
           throw new Error('connection string postgres://user:hunter2@db');

@@ -5,10 +5,10 @@ import { parseArgs } from 'node:util';
 import { OmniError } from '@omnikit/protocol';
 import { coreMigrations, migrate, openDb, type Db } from '../db/index.js';
 import { silentLogger } from '../logger.js';
-import { loadSites, SiteConfigError } from '../sites.js';
-import { CommerceBus } from './bus.js';
-import { importFeed } from './catalog.js';
-import { commerceMigrations } from './migrations.js';
+import { loadSites, SiteConfigError } from '../config/sites.js';
+import { NotificationBus } from '../notify/bus.js';
+import { importFeed } from './store/catalog.js';
+import { commerceMigrations } from './store/migrations.js';
 
 export const importUsage = `Usage: omnikit-server import --sites <file> --site <id> --feed <file> [options]
 
@@ -98,7 +98,7 @@ export async function runImportCli(
     );
     await migrate(db, [...coreMigrations, ...commerceMigrations]);
     // Running servers on the same PostgreSQL hear about the new catalog.
-    const bus = new CommerceBus(db, silentLogger);
+    const bus = new NotificationBus(db, silentLogger);
     await bus.start();
     const start = performance.now();
     const { report } = await importFeed(db, values.site, text, {

@@ -1,14 +1,18 @@
 // The commerce plug-in of the server: its tables, its routes, the live-stock streams and one
-// recommendation model per site, kept current from the tables (see models.ts).
+// recommendation model per site, kept current from the tables (see models.ts). It reaches the
+// core only through the ExtensionContext it is given.
 import type { Queryable } from '../db/index.js';
-import type { ServerExtension } from '../context.js';
-import { CommerceBus } from './bus.js';
-import { seedDemo } from './demo.js';
-import { commerceMigrations } from './migrations.js';
+import type { ServerExtension } from '../extension.js';
+import { commerceTopic } from './core/notices.js';
+import { commerceRoutes, type CommerceRuntime } from './http/index.js';
+import { StockStreams } from './http/stock-streams.js';
 import { SiteModels } from './models.js';
 import type { RecModel, RecModelOptions } from './recs/index.js';
-import { commerceRoutes, type CommerceRuntime } from './routes.js';
-import { StockStreams } from './streams.js';
+import { seedDemo } from './store/demo-seed.js';
+import { commerceMigrations } from './store/migrations.js';
+import { forgetCustomer } from './store/orders.js';
+
+export { forgetCustomer } from './store/orders.js';
 
 export interface CommerceOptions {
   /**
@@ -52,20 +56,6 @@ export interface CommerceExtension extends ServerExtension {
   forget(siteId: string, profileId: string, customerId: string | null): Promise<void>;
 }
 
-/** A site's data protection erasure: its orders no longer name the customer or the profile. */
-export async function forgetCustomer(
-  tx: Queryable,
-  siteId: string,
-  profileId: string,
-  customerId: string | null,
-): Promise<void> {
-  await tx.query(
-    `UPDATE orders SET customer_id = NULL, profile_id = NULL
-     WHERE site_id = $1 AND (profile_id = $2 OR customer_id = $3)`,
-    [siteId, profileId, customerId],
-  );
-}
-
 /** The catalog, stock and recommendation APIs, as a server extension. One per server. */
 export function commerceExtension(options: CommerceOptions = {}): CommerceExtension {
   let runtime: CommerceRuntime | undefined;
@@ -78,43 +68,57 @@ export function commerceExtension(options: CommerceOptions = {}): CommerceExtens
     migrations: commerceMigrations,
     routes(app, ctx) {
       if (runtime) throw new Error('commerceExtension: use one instance per server');
-      const bus = new CommerceBus(ctx.db, ctx.logger);
-      const models = new SiteModels(ctx.db, ctx.sites.keys(), ctx.now, ctx.logger, options.recs);
-      const streams = new StockStreams(ctx.db, ctx.logger, options.heartbeatMs ?? 15_000);
+      const models = new SiteModels(
+        ctx.db,
+        ctx.events,
+        ctx.sites.keys(),
+        ctx.now,
+        ctx.logger,
+        options.recs,
+      );
+      const streams = new StockStreams(ctx.db, ctx.streams, ctx.logger, options.heartbeatMs);
       const reloadCatalog = (siteId: string) =>
         models.reloadCatalog(siteId).catch((err: Error) => {
           ctx.logger.warn('catalog reload failed', { error: err.message });
         });
-      bus.on((notice) => {
-        switch (notice.type) {
-          case 'stock':
-            streams.changed(notice.siteId, notice.skus);
-            break;
-          case 'stores':
-            streams.storesChanged(notice.siteId);
-            break;
-          case 'catalog':
-            void reloadCatalog(notice.siteId);
-            break;
-          default:
-            notice satisfies never;
-        }
-      });
-      bus.onReconnect(() => {
-        for (const siteId of ctx.sites.keys()) {
-          streams.storesChanged(siteId);
-          void reloadCatalog(siteId);
-        }
-      });
+      let unsubscribe = (): void => {};
       const ready = (async () => {
-        await bus.start();
+        unsubscribe = await ctx.bus.subscribe(
+          commerceTopic,
+          (notice) => {
+            switch (notice.type) {
+              case 'stock':
+                streams.changed(notice.siteId, notice.skus);
+                break;
+              case 'stores':
+                streams.storesChanged(notice.siteId);
+                break;
+              case 'catalog':
+                void reloadCatalog(notice.siteId);
+                break;
+              default:
+                notice satisfies never;
+            }
+          },
+          // Notices sent while the listening connection was down are lost: re-read everything.
+          () => {
+            for (const siteId of ctx.sites.keys()) {
+              streams.storesChanged(siteId);
+              void reloadCatalog(siteId);
+            }
+          },
+        );
         const demo = options.demo;
         if (demo) {
           const siteId = demo.site ?? ctx.sites.keys().next().value;
           if (siteId === undefined || !ctx.sites.has(siteId)) {
             throw new Error(`commerceExtension: demo site "${String(siteId)}" is not configured`);
           }
-          await seedDemo(ctx.db, siteId, demo.dir, { now: ctx.now(), logger: ctx.logger, bus });
+          await seedDemo(ctx.db, siteId, demo.dir, {
+            now: ctx.now(),
+            logger: ctx.logger,
+            bus: ctx.bus,
+          });
         }
         await models.warm();
       })();
@@ -123,14 +127,13 @@ export function commerceExtension(options: CommerceOptions = {}): CommerceExtens
       });
       runtime = {
         ctx,
-        db: ctx.db,
-        bus,
         models,
         streams,
         ready,
         importMaxBytes: options.importMaxBytes ?? 5 * 1024 * 1024,
         productsMaxAgeSeconds: options.productsMaxAgeSeconds ?? 60,
         defaultLowStockThreshold: options.lowStockThreshold ?? 5,
+        stopListening: () => unsubscribe(),
       };
       commerceRoutes(app, runtime);
     },
@@ -139,12 +142,12 @@ export function commerceExtension(options: CommerceOptions = {}): CommerceExtens
       if (!runtime) return;
       runtime.streams.closeAll();
       await runtime.ready.catch(() => {});
-      await runtime.bus.stop();
+      runtime.stopListening();
     },
     model: (siteId) => need().models.model(siteId),
     sync: () => need().models.sync(),
     onProfileErased: (tx, p) => forgetCustomer(tx, p.siteId, p.profileId, p.customerId),
     forget: (siteId, profileId, customerId) =>
-      need().db.transaction((tx) => forgetCustomer(tx, siteId, profileId, customerId)),
+      need().ctx.db.transaction((tx) => forgetCustomer(tx, siteId, profileId, customerId)),
   };
 }

@@ -1,8 +1,9 @@
-// The commerce core: pure, storage-agnostic modules that the HTTP routes compose.
-export * from './types.js';
-export * from './feed.js';
-export * from './geo.js';
-export * from './stock.js';
-export * from './orders.js';
-export * from './demo-data.js';
+// The pure commerce modules (core/ and recs/): no storage, no HTTP. Scripts and benches import
+// them from here.
+export * from './core/types.js';
+export * from './core/feed.js';
+export * from './core/geo.js';
+export * from './core/stock.js';
+export * from './core/orders.js';
+export * from './core/demo-data.js';
 export * from './recs/index.js';

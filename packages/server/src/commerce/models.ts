@@ -1,13 +1,16 @@
 // One recommendation model per site, kept in memory and fed by tailing the tables: `orders`
-// (co-purchase baskets) and the core's `events` (views and cart additions recorded by pushes).
+// (co-purchase baskets) and the core's `events` (views and cart additions recorded by pushes,
+// read through the extension context).
 // Tailing the tables rather than hooking the writers means every instance's model hears every
 // write, whichever instance took it, and a restart rebuilds the same model from the same rows.
 import type { ProductCard } from '@omnikit/protocol';
 import type { Db } from '../db/index.js';
 import { num } from '../db/types.js';
+import type { EventsRecorder, StoredEvent } from '../extension.js';
 import type { Logger } from '../logger.js';
 import { RecModel, type RecModelOptions } from './recs/index.js';
-import { readProductCards } from './store.js';
+import { readOrdersAfter, type TailOrder } from './store/orders.js';
+import { readProductCards } from './store/products.js';
 
 /** Rows read per table and tail query; a warm-up reads in pages of this size. */
 const PAGE = 10_000;
@@ -61,45 +64,19 @@ export class Tail<R extends { id: string | number }> {
   }
 }
 
-type TailRow = {
-  src: 'o' | 'e';
-  id: string | number;
-  site_id: string;
-  kind: string | null;
-  profile_id: string | null;
-  sku: string | null;
-  at: string | number;
-  lines: { sku: string }[] | null;
-};
-
-// One round trip for both tables: four index scans (new orders, missed orders, new events,
-// missed events). A single `OR` per table would make the planner scan the whole table.
-const TAIL_SQL = `
-SELECT * FROM (
-  (SELECT 'o' AS src, seq AS id, site_id, NULL::text AS kind, NULL::text AS profile_id,
-          NULL::text AS sku, at, lines FROM orders WHERE seq > $1 ORDER BY seq LIMIT $5)
-  UNION ALL
-  (SELECT 'o', seq, site_id, NULL, NULL, NULL, at, lines FROM orders
-    WHERE seq = ANY($2::bigint[]))
-  UNION ALL
-  (SELECT 'e', id, site_id, kind, profile_id, sku, at, NULL::jsonb FROM events
-    WHERE id > $3 ORDER BY id LIMIT $5)
-  UNION ALL
-  (SELECT 'e', id, site_id, kind, profile_id, sku, at, NULL::jsonb FROM events
-    WHERE id = ANY($4::bigint[]))
-) AS t ORDER BY src DESC, id`;
-
 /** The per-site models, their catalogs (product cards), and the tails that keep them current. */
 export class SiteModels {
   private readonly models = new Map<string, RecModel>();
   private readonly catalogs = new Map<string, Map<string, ProductCard>>();
-  private readonly orders = new Tail<TailRow>();
-  private readonly events = new Tail<TailRow>();
+  private readonly orders = new Tail<TailOrder & { id: number }>();
+  private readonly events = new Tail<StoredEvent>();
   private running: Promise<void> | undefined;
   private queued: Promise<void> | undefined;
 
   constructor(
     private readonly db: Db,
+    /** The core's events, read through the extension context (never by SQL of ours). */
+    private readonly coreEvents: Pick<EventsRecorder, 'read'>,
     siteIds: Iterable<string>,
     private readonly now: () => number,
     private readonly logger: Logger,
@@ -172,37 +149,40 @@ export class SiteModels {
   private async poll(): Promise<void> {
     const now = this.now();
     for (;;) {
-      const { rows } = await this.db.query<TailRow>(TAIL_SQL, [
-        this.orders.after,
-        this.orders.missing,
-        this.events.after,
-        this.events.missing,
-        PAGE,
+      // Both tables at once: two round trips in parallel, not one after the other.
+      const [orders, events] = await Promise.all([
+        readOrdersAfter(this.db, {
+          after: this.orders.after,
+          seqs: this.orders.missing,
+          limit: PAGE,
+        }),
+        this.coreEvents.read(this.db, {
+          after: this.events.after,
+          ids: this.events.missing,
+          limit: PAGE,
+        }),
       ]);
       const newOrders = this.orders.absorb(
-        rows.filter((r) => r.src === 'o'),
+        orders.map((o) => ({ ...o, id: o.seq })),
         now,
-        (row) => {
-          const model = this.models.get(row.site_id);
-          const skus = Array.isArray(row.lines) ? row.lines.map((l) => l.sku) : [];
-          if (model && skus.length > 0) model.addBasket(skus, num(row.at));
+        (order) => {
+          const model = this.models.get(order.siteId);
+          if (model && order.skus.length > 0) model.addBasket(order.skus, order.at);
         },
       );
-      const newEvents = this.events.absorb(
-        rows.filter((r) => r.src === 'e'),
-        now,
-        (row) => {
-          const model = this.models.get(row.site_id);
-          // Purchases reach the model as whole orders (co-purchase pairs and trending) above.
-          if (!model || !row.sku || (row.kind !== 'view' && row.kind !== 'add_to_cart')) return;
-          model.addEvent({
-            profileId: row.profile_id ?? 'unknown',
-            sku: row.sku,
-            type: row.kind,
-            at: num(row.at),
-          });
-        },
-      );
+      const newEvents = this.events.absorb(events, now, (event) => {
+        const model = this.models.get(event.siteId);
+        // Purchases reach the model as whole orders (co-purchase pairs and trending) above.
+        if (!model || !event.sku || (event.kind !== 'view' && event.kind !== 'add_to_cart')) {
+          return;
+        }
+        model.addEvent({
+          profileId: event.profileId ?? 'unknown',
+          sku: event.sku,
+          type: event.kind,
+          at: event.at,
+        });
+      });
       if (newOrders < PAGE && newEvents < PAGE) return;
     }
   }

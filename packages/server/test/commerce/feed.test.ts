@@ -8,7 +8,7 @@ import {
   parseCsvFeed,
   parseJsonFeed,
   SKU_PATTERN,
-} from '../../src/commerce/feed.js';
+} from '../../src/commerce/core/feed.js';
 
 const HEADER =
   'sku,groupId,title,description,price,currency,url,image,category,attr.size,attr.colour';

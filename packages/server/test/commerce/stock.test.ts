@@ -7,9 +7,9 @@ import {
   applyStockUpdates,
   band,
   rankStores,
-} from '../../src/commerce/stock.js';
-import { haversineKm, lookupPostcode, UK_POSTCODE_AREAS } from '../../src/commerce/geo.js';
-import type { InventoryRow, Store } from '../../src/commerce/types.js';
+} from '../../src/commerce/core/stock.js';
+import { haversineKm, lookupPostcode, UK_POSTCODE_AREAS } from '../../src/commerce/core/geo.js';
+import type { InventoryRow, Store } from '../../src/commerce/core/types.js';
 
 const hours: Store['hours'] = { mon: [], tue: [], wed: [], thu: [], fri: [], sat: [], sun: [] };
 const store = (id: string, lat: number, lng: number): Store => ({

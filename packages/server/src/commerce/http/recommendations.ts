@@ -1,0 +1,59 @@
+// `GET /v1/recommendations` (device bearer): the site's model asked for the caller's profile.
+import type { Hono } from 'hono';
+import {
+  isStrategy,
+  LIMITS,
+  OmniError,
+  STRATEGIES,
+  type Recommendation,
+  type RecommendationsResponse,
+} from '@omnikit/protocol';
+import { unknownDevice } from '../../http/errors.js';
+import type { AppEnv } from '../../http/env.js';
+import { profileItems } from '../recs/index.js';
+import { readPurchases } from '../store/purchases.js';
+import { oneSku, skuList } from './params.js';
+import type { CommerceRuntime } from './runtime.js';
+
+export function recommendationRoutes(app: Hono<AppEnv>, rt: CommerceRuntime): void {
+  const { ctx } = rt;
+  app.get('/v1/recommendations', ctx.requireDevice, async (c) => {
+    const { device } = c.var;
+    const strategy = c.req.query('strategy') ?? 'personalized';
+    if (!isStrategy(strategy)) {
+      throw new OmniError('invalid_argument', `strategy: one of ${STRATEGIES.join(', ')}`, {
+        details: { strategies: STRATEGIES },
+      });
+    }
+    const sku = c.req.query('sku');
+    if (sku !== undefined) oneSku(sku);
+    const limitText = c.req.query('limit');
+    const limit = limitText === undefined ? LIMITS.defaultRecommendations : Number(limitText);
+    const exclude = c.req.query('exclude');
+    const excluded = exclude ? skuList(exclude, 'exclude', LIMITS.maxSkusPerRequest) : [];
+    await rt.ready;
+    const model = rt.models.model(device.siteId);
+    if (!model) throw new OmniError('not_found', 'No catalog for this site');
+    // Catch up with every view, cart addition and order committed before this request, while
+    // the profile is read: the two are independent, so they share the wait.
+    const [profile] = await Promise.all([ctx.profiles.ofDevice(ctx.db, device), rt.models.sync()]);
+    if (!profile) throw unknownDevice();
+    const purchases = await readPurchases(ctx, device.siteId, profile);
+    const result = model.recommend({
+      strategy,
+      ...(sku !== undefined ? { sku } : {}),
+      profile: profileItems(profile.state, purchases),
+      limit,
+      exclude: excluded,
+      filter: (s) => rt.models.inCatalog(device.siteId, s),
+      now: ctx.now(),
+    });
+    const items: Recommendation[] = [];
+    for (const item of result.items) {
+      const product = rt.models.card(device.siteId, item.sku);
+      if (product) items.push({ sku: item.sku, reason: item.reason, product });
+    }
+    c.header('Cache-Control', 'private, no-store');
+    return c.json({ strategy, items } satisfies RecommendationsResponse);
+  });
+}

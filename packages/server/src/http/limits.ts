@@ -1,0 +1,149 @@
+// Request limits that live in memory, per instance: token buckets for request rates and slots
+// for long-lived things (event streams). The limits a deployment may tune, with their defaults.
+import { OmniError } from '@omnikit/protocol';
+
+export interface BucketOptions {
+  /** Requests allowed in a burst. */
+  capacity: number;
+  /** Tokens added back per second. */
+  refillPerSecond: number;
+}
+
+/** Token buckets per key (device id, IP...), in memory: limits are per instance. */
+export class RateLimiter {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+
+  constructor(
+    private readonly options: BucketOptions,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Takes one token for `key`; returns 0 when allowed, else the seconds to wait. */
+  take(key: string): number {
+    const now = this.now();
+    const { capacity, refillPerSecond } = this.options;
+    const bucket = this.buckets.get(key) ?? { tokens: capacity, at: now };
+    bucket.tokens = Math.min(
+      capacity,
+      bucket.tokens + ((now - bucket.at) / 1000) * refillPerSecond,
+    );
+    bucket.at = now;
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      this.buckets.set(key, bucket);
+      if (this.buckets.size > 50_000) this.prune(now);
+      return 0;
+    }
+    this.buckets.set(key, bucket);
+    return Math.max(1, Math.ceil((1 - bucket.tokens) / refillPerSecond));
+  }
+
+  /** Forgets the buckets that have refilled: they behave exactly like missing ones. */
+  private prune(now: number): void {
+    const { capacity, refillPerSecond } = this.options;
+    for (const [key, b] of this.buckets) {
+      if (b.tokens + ((now - b.at) / 1000) * refillPerSecond >= capacity) this.buckets.delete(key);
+    }
+  }
+
+  /** Throws `rate_limited` (with the wait in `details.retryAfter`) when `key` is over its budget. */
+  check(key: string, what: string): void {
+    const wait = this.take(key);
+    if (wait > 0) {
+      throw new OmniError('rate_limited', `Too many ${what}; retry in ${wait} s`, {
+        details: { retryAfter: wait },
+      });
+    }
+  }
+}
+
+/**
+ * Caps how many long-lived things (event streams) one key may hold open at once; a token bucket
+ * cannot, since one request can hold a stream for hours.
+ */
+export class ConcurrencyLimiter {
+  private readonly open = new Map<string, number>();
+  constructor(private readonly max: number) {}
+
+  /** Takes a slot for `key` (429 `rate_limited` when none is free); call the result to free it. */
+  acquire(key: string, what: string): () => void {
+    const n = this.open.get(key) ?? 0;
+    if (n >= this.max) {
+      throw new OmniError('rate_limited', `Too many open ${what}`, {
+        details: { retryAfter: 5, max: this.max },
+      });
+    }
+    this.open.set(key, n + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.open.get(key) ?? 1) - 1;
+      if (left > 0) this.open.set(key, left);
+      else this.open.delete(key);
+    };
+  }
+}
+
+/** Configurable limits; defaults are generous for normal traffic and strict for handoff claims. */
+export interface RateLimitOptions {
+  /** Every call made with a device token. */
+  device?: BucketOptions;
+  /** Every call, per client IP. */
+  ip?: BucketOptions;
+  /** Handoff claims per device. */
+  claimDevice?: BucketOptions;
+  /** Handoff claims per client IP. */
+  claimIp?: BucketOptions;
+  /** Device registrations per client IP (each one creates a profile with a public key). */
+  register?: BucketOptions;
+}
+
+export const defaultRateLimits: Required<RateLimitOptions> = {
+  device: { capacity: 600, refillPerSecond: 100 },
+  ip: { capacity: 3000, refillPerSecond: 1000 },
+  claimDevice: { capacity: 5, refillPerSecond: 5 / 60 },
+  claimIp: { capacity: 30, refillPerSecond: 30 / 60 },
+  // A browser registers once; a shop's shared Wi-Fi a few thousand a day.
+  register: { capacity: 300, refillPerSecond: 1 },
+};
+
+/** The defaults with each given bucket in place of its default; throws on a bucket that cannot work. */
+export function resolveRateLimits(given: RateLimitOptions = {}): Required<RateLimitOptions> {
+  const limits = { ...defaultRateLimits };
+  for (const key of Object.keys(limits) as (keyof typeof limits)[]) {
+    const bucket = given[key];
+    if (!bucket) continue;
+    if (!(bucket.capacity >= 1) || !(bucket.refillPerSecond > 0)) {
+      throw new Error(`rateLimits.${key}: capacity must be >= 1 and refillPerSecond > 0`);
+    }
+    limits[key] = bucket;
+  }
+  return limits;
+}
+
+/** The limiters of one server, built once from its options. */
+export interface Limiters {
+  device: RateLimiter;
+  ip: RateLimiter;
+  claimDevice: RateLimiter;
+  claimIp: RateLimiter;
+  register: RateLimiter;
+  /** Open event streams per device (a leader tab, plus overlap while it reconnects). */
+  streamDevice: ConcurrencyLimiter;
+  /** Open event streams per client address. */
+  streamIp: ConcurrencyLimiter;
+}
+
+export function createLimiters(options: RateLimitOptions | undefined, now: () => number): Limiters {
+  const limits = resolveRateLimits(options);
+  return {
+    device: new RateLimiter(limits.device, now),
+    ip: new RateLimiter(limits.ip, now),
+    claimDevice: new RateLimiter(limits.claimDevice, now),
+    claimIp: new RateLimiter(limits.claimIp, now),
+    register: new RateLimiter(limits.register, now),
+    streamDevice: new ConcurrencyLimiter(4),
+    streamIp: new ConcurrencyLimiter(64),
+  };
+}

@@ -1,0 +1,110 @@
+// The middleware every request passes, outermost first: the access log (and test faults), CORS,
+// and the per-address rate limit.
+import type { MiddlewareHandler } from 'hono';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { errorBody, OmniError } from '@omnikit/protocol';
+import type { ResolvedSite } from '../config/sites.js';
+import type { Logger } from '../logger.js';
+import type { AppContext, AppEnv, FaultHook } from './env.js';
+import { injectedFault } from './errors.js';
+import type { RateLimiter } from './limits.js';
+
+const allowHeaders = 'Authorization, Content-Type, X-Omni-Key, Last-Event-ID';
+const allowMethods = 'GET, POST, DELETE, OPTIONS';
+
+function clientIp(c: AppContext, trustProxy: boolean): string {
+  if (trustProxy) {
+    // The proxy appends the address it saw; entries to its left are whatever the client sent.
+    const forwarded = c.req.header('x-forwarded-for')?.split(',').at(-1)?.trim();
+    if (forwarded) return forwarded;
+  }
+  try {
+    return getConnInfo(c).remote.address ?? 'unknown';
+  } catch {
+    // Not running on @hono/node-server (e.g. app.request() in a unit test).
+    return 'unknown';
+  }
+}
+
+/** One structured log line per request. Paths only: tickets ride in query strings. */
+export function accessLog(options: {
+  logger: Logger;
+  trustProxy: boolean;
+  faults: FaultHook | undefined;
+  /** True once the server is closing. */
+  closing: () => boolean;
+}): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const start = performance.now();
+    c.set('ip', clientIp(c, options.trustProxy));
+    const fault = options.faults?.({ method: c.req.method, path: c.req.path });
+    if (fault === 'error-before') {
+      c.res = injectedFault(c);
+    } else {
+      await next();
+      if (fault === 'error-after') c.res = injectedFault(c);
+    }
+    // An in-flight request finishing during shutdown must not leave an idle keep-alive socket
+    // behind: server.close() only closes the sockets that were idle when it was called.
+    if (options.closing()) c.res.headers.set('Connection', 'close');
+    options.logger.info('request', {
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      ms: Math.round((performance.now() - start) * 10) / 10,
+      site: c.get('site')?.config.id,
+    });
+  };
+}
+
+/**
+ * CORS: a preflight is allowed when some site lists the origin; the actual answer carries
+ * Access-Control-Allow-Origin only when the site the request turned out to belong to does.
+ * A preflight is answered here, so it takes its address's token here: it costs a request like
+ * any other (`limitByAddress` runs after CORS, so the 429s of real requests carry CORS headers).
+ */
+export function cors(
+  sites: ReadonlyMap<string, ResolvedSite>,
+  addressLimiter: RateLimiter,
+): MiddlewareHandler<AppEnv> {
+  const anySiteAllows = (origin: string) =>
+    [...sites.values()].some((site) => site.origins.has(origin));
+  return async (c, next) => {
+    const origin = c.req.header('origin');
+    if (!origin) return next();
+    if (c.req.method === 'OPTIONS') {
+      addressLimiter.check(c.get('ip'), 'requests from this address');
+      if (!anySiteAllows(origin)) {
+        return c.json(
+          errorBody(new OmniError('forbidden', `Origin ${origin} is not allowed`)),
+          403,
+        );
+      }
+      return new Response(null, {
+        status: 204,
+        headers: {
+          'Access-Control-Allow-Origin': origin,
+          'Access-Control-Allow-Methods': allowMethods,
+          'Access-Control-Allow-Headers': allowHeaders,
+          'Access-Control-Max-Age': '600',
+          Vary: 'Origin',
+        },
+      });
+    }
+    await next();
+    const site = c.get('site');
+    if (site ? site.origins.has(origin) : anySiteAllows(origin)) {
+      c.res.headers.set('Access-Control-Allow-Origin', origin);
+      c.res.headers.set('Access-Control-Expose-Headers', 'Retry-After');
+    }
+    c.res.headers.append('Vary', 'Origin');
+  };
+}
+
+/** Every request counts against its client address's bucket. */
+export function limitByAddress(limiter: RateLimiter): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    limiter.check(c.get('ip'), 'requests from this address');
+    await next();
+  };
+}

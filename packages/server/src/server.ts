@@ -1,0 +1,112 @@
+// `startServer`: opens the database (migrating it), starts the notification bus, builds the app
+// and listens; `close()` takes it all down in the reverse order.
+import { serve } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import type { Hono } from 'hono';
+import { resolveSites, type SiteConfig } from './config/sites.js';
+import { coreMigrations, migrate, openDb, type DatabaseOptions } from './db/index.js';
+import { createApp, type AppOptions } from './http/app.js';
+import type { AppEnv } from './http/env.js';
+import { EventStreams } from './http/event-stream.js';
+import { createLimiters, type RateLimitOptions } from './http/limits.js';
+import { jsonLogger, type Logger } from './logger.js';
+import { NotificationBus } from './notify/bus.js';
+import { PokeHub } from './sync/pokes.js';
+
+export interface ServerOptions extends AppOptions {
+  /** Port to listen on; 0 picks a free one. */
+  port?: number;
+  /** Interface to bind; loopback by default. */
+  host?: string;
+  /** The tenants; validated at start. */
+  sites: SiteConfig[];
+  /** Storage; in-memory PGlite when neither `url` nor `dataDir` is set. */
+  database?: DatabaseOptions;
+  /** Structured logs (one JSON line per request); stdout/stderr by default. */
+  logger?: Logger;
+  /** Interval of the `: heartbeat` comments on event streams (15 000 ms by default). */
+  heartbeatMs?: number;
+  /** Token-bucket limits; each one given replaces its default. */
+  rateLimits?: RateLimitOptions;
+  /** Clock, for tests of expiry (ms since epoch). */
+  now?: () => number;
+}
+
+export interface RunningServer {
+  /** Base URL, e.g. `http://127.0.0.1:8787`. */
+  url: string;
+  port: number;
+  /** The Hono app (its `routes` list what is served). */
+  app: Hono<AppEnv>;
+  /** Ends event streams, finishes in-flight requests, then closes the database. */
+  close(): Promise<void>;
+}
+
+/** Opens the database (migrating it), and starts the omnikit HTTP server. */
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const logger = options.logger ?? jsonLogger;
+  const sites = await resolveSites(options.sites);
+  const now = options.now ?? Date.now;
+  const limiters = createLimiters(options.rateLimits, now);
+  const db = await openDb(options.database ?? {}, logger);
+  const bus = new NotificationBus(db, logger);
+  const pokes = new PokeHub(bus, logger);
+  try {
+    await migrate(db, [
+      ...coreMigrations,
+      ...(options.extensions ?? []).flatMap((e) => e.migrations ?? []),
+    ]);
+    await bus.start();
+    await pokes.start();
+  } catch (err) {
+    await bus.stop().catch(() => {});
+    await db.close().catch(() => {});
+    throw err;
+  }
+  const streams = new EventStreams(options.heartbeatMs ?? 15_000);
+  let closingNow = false;
+  const app = createApp(
+    { db, sites, logger, now, bus, pokes, streams, limiters, closing: () => closingNow },
+    options,
+  );
+  const host = options.host ?? '127.0.0.1';
+  return new Promise((resolve, reject) => {
+    const server = serve(
+      { fetch: app.fetch, port: options.port ?? 0, hostname: host },
+      (info: AddressInfo) => {
+        let closing: Promise<void> | undefined;
+        const urlHost = host.includes(':') ? `[${host}]` : host;
+        resolve({
+          url: `http://${urlHost}:${info.port}`,
+          port: info.port,
+          app,
+          close: () =>
+            (closing ??= (async () => {
+              closingNow = true;
+              // Sockets that go idle from now on (ended streams, finished in-flight requests)
+              // close at once instead of lingering for the keep-alive timeout.
+              (server as Server).keepAliveTimeout = 1;
+              const stopped = new Promise<void>((done, fail) =>
+                server.close((err) => (err ? fail(err) : done())),
+              );
+              // Streams never end by themselves; idle keep-alive sockets would hold close().
+              streams.closeAll();
+              for (const extension of options.extensions ?? []) await extension.close?.();
+              (server as Server).closeIdleConnections();
+              await stopped;
+              pokes.stop();
+              await bus.stop();
+              await db.close();
+            })()),
+        });
+      },
+    ) as Server;
+    server.once('error', (err) => {
+      void bus
+        .stop()
+        .then(() => db.close())
+        .finally(() => reject(err));
+    });
+  });
+}

@@ -1,0 +1,31 @@
+// `POST /v1/devices`: a browser registers with the site's publishable key and gets a device
+// token on a fresh anonymous profile (optionally starting from a state it carried over).
+import type { Hono } from 'hono';
+import { parseRegisterDeviceRequest, type RegisterDeviceResponse } from '@omnikit/protocol';
+import { readJson } from '../../http/body.js';
+import type { AppEnv } from '../../http/env.js';
+import { rebuiltState } from '../core/state.js';
+import { insertDevice } from '../store/devices.js';
+import { createProfile } from '../store/profiles.js';
+import type { SyncServices } from './services.js';
+
+/** Room for any valid carried-over state: ~196 KB of JSON with every limit at its maximum. */
+export const maxRegisterBytes = 256 * 1024;
+
+export function deviceRoutes(
+  app: Hono<AppEnv>,
+  s: Pick<SyncServices, 'auth' | 'db' | 'limiters' | 'now'>,
+): void {
+  app.post('/v1/devices', s.auth.requireSiteKey, async (c) => {
+    const siteId = c.var.site.config.id;
+    s.limiters.register.check(c.var.ip, 'device registrations from this address');
+    const body = parseRegisterDeviceRequest(await readJson(c, { maxBytes: maxRegisterBytes }));
+    const result = await s.db.transaction(async (tx) => {
+      const state = body.state && rebuiltState(body.state, s.now());
+      const profile = await createProfile(tx, siteId, null, state);
+      const device = await insertDevice(tx, siteId, profile.id, body.channel ?? 'web');
+      return { ...device, profileId: profile.id } satisfies RegisterDeviceResponse;
+    });
+    return c.json(result, 201);
+  });
+}

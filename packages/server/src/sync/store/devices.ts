@@ -1,0 +1,108 @@
+// SQL of devices and their single-use stream tickets.
+import { randomUUID } from 'node:crypto';
+import type { Db, Queryable } from '../../db/index.js';
+import { num } from '../../db/types.js';
+import type { AuthedDevice } from '../../http/env.js';
+import { randomToken, sha256 } from '../core/secrets.js';
+
+/** Inserts a device (with its token hash) on a profile; returns the id and the clear token. */
+export async function insertDevice(
+  tx: Queryable,
+  siteId: string,
+  profileId: string,
+  channel: string,
+): Promise<{ deviceId: string; token: string }> {
+  const deviceId = randomUUID();
+  const token = randomToken();
+  await tx.query(
+    'INSERT INTO devices (id, site_id, profile_id, token_hash, channel) VALUES ($1, $2, $3, $4, $5)',
+    [deviceId, siteId, profileId, sha256(token), channel],
+  );
+  return { deviceId, token };
+}
+
+/**
+ * Bearer token → device, by the token's hash. A device's token and site never change, so each
+ * token is looked up once per database and then served from memory.
+ */
+export function deviceFinder(db: Db): (token: string) => Promise<AuthedDevice | undefined> {
+  const cache = new Map<string, AuthedDevice>();
+  return async (token) => {
+    const hash = sha256(token);
+    const known = cache.get(hash);
+    if (known) return known;
+    const { rows } = await db.query<{ id: string; site_id: string; channel: string }>(
+      'SELECT id, site_id, channel FROM devices WHERE token_hash = $1',
+      [hash],
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    const device = { id: row.id, siteId: row.site_id, channel: row.channel };
+    if (cache.size > 100_000) cache.clear();
+    cache.set(hash, device);
+    return device;
+  };
+}
+
+/** Points a device at another profile. */
+export async function moveDevice(
+  tx: Queryable,
+  deviceId: string,
+  profileId: string,
+): Promise<void> {
+  await tx.query('UPDATE devices SET profile_id = $2 WHERE id = $1', [deviceId, profileId]);
+}
+
+/** Stores a new ticket (by hash) for the device, dropping expired ones; returns the ticket. */
+export async function issueStreamTicket(
+  db: Queryable,
+  device: AuthedDevice,
+  now: number,
+  expiresAt: number,
+): Promise<string> {
+  const ticket = randomToken();
+  await db.query('DELETE FROM stream_tickets WHERE expires_at < $1', [now]);
+  await db.query(
+    'INSERT INTO stream_tickets (ticket_hash, site_id, device_id, expires_at) VALUES ($1, $2, $3, $4)',
+    [sha256(ticket), device.siteId, device.id, expiresAt],
+  );
+  return ticket;
+}
+
+export interface StreamTicket {
+  siteId: string;
+  deviceId: string;
+  expiresAt: number;
+}
+
+type RawTicket = { site_id: string; device_id: string; expires_at: string | number };
+
+const toTicket = (row: RawTicket | undefined): StreamTicket | undefined =>
+  row && { siteId: row.site_id, deviceId: row.device_id, expiresAt: num(row.expires_at) };
+
+/** Reads a ticket without spending it (a stream refused for now must keep its ticket). */
+export async function readStreamTicket(
+  db: Queryable,
+  ticket: string,
+): Promise<StreamTicket | undefined> {
+  const { rows } = await db.query<RawTicket>(
+    'SELECT site_id, device_id, expires_at FROM stream_tickets WHERE ticket_hash = $1',
+    [sha256(ticket)],
+  );
+  return toTicket(rows[0]);
+}
+
+/**
+ * Spends a ticket: deleting it is what makes it single use, even with two instances racing
+ * for it. Undefined when unknown or already spent.
+ */
+export async function spendStreamTicket(
+  db: Queryable,
+  ticket: string,
+): Promise<StreamTicket | undefined> {
+  const { rows } = await db.query<RawTicket>(
+    'DELETE FROM stream_tickets WHERE ticket_hash = $1 RETURNING site_id, device_id, expires_at',
+    [sha256(ticket)],
+  );
+  return toTicket(rows[0]);
+}
