@@ -381,13 +381,20 @@ const baselineTuning = LAMBDAS.map((lambda) => ({
 baselineTuning.sort((a, b) => b.scores.ndcg - a.scores.ndcg);
 const baselineLambda = baselineTuning[0]!.lambda;
 
-// 3. The shipped blend: EASE^R's λ, the kNN's weight beside it and the profile half-life, with
+// 3. The shipped blend: EASE^R's λ, the weights of kNN and trending beside it and the profile
+// half-life, with
 // the kNN's similarity knobs frozen from step 1. Same counts, so one model and one Gram matrix.
 const blendGrid: Partial<RecModelOptions>[] = [];
 for (const denseLambda of LAMBDAS)
-  for (const denseKnnWeight of [0, 0.25, 0.5, 1])
-    for (const halfLifeDays of [30, 120])
-      blendGrid.push({ denseLambda, denseKnnWeight, profileHalfLifeMs: halfLifeDays * DAY });
+  for (const denseKnnWeight of [0, 0.25, 0.5])
+    for (const trendWeight of [0, 0.1, 0.2])
+      for (const halfLifeDays of [30, 120])
+        blendGrid.push({
+          denseLambda,
+          denseKnnWeight,
+          trendWeight,
+          profileHalfLifeMs: halfLifeDays * DAY,
+        });
 const blendTuning: { options: Partial<RecModelOptions>; scores: Scores }[] = [];
 const blendModel = buildModel(val.train, knnChosen);
 for (const options of blendGrid) {
@@ -423,7 +430,7 @@ const rows: [string, Scores][] = [
     evaluate(test.cases, test.items, personalized(knnModel, cutoff)),
   ],
   [
-    '**shipped personalized** (EASE^R + item kNN blend)',
+    '**shipped personalized** (EASE^R + item kNN + trending)',
     evaluate(test.cases, test.items, personalized(model, cutoff)),
   ],
 ];
@@ -471,7 +478,7 @@ const signed = (x: number): string => `${x >= 0 ? '+' : ''}${x.toFixed(1)}%`;
 const describeKnn = (o: Partial<RecModelOptions>): string =>
   `alpha=${o.alpha} shrink=${o.shrink} neighbours=${o.neighbours} profileHalfLife=${(o.profileHalfLifeMs ?? 0) / DAY}d minSupport=${o.minSupport}`;
 const describeBlend = (o: Partial<RecModelOptions>): string =>
-  `λ=${o.denseLambda} knnWeight=${o.denseKnnWeight} profileHalfLife=${(o.profileHalfLifeMs ?? 0) / DAY}d`;
+  `λ=${o.denseLambda} knnWeight=${o.denseKnnWeight} trendWeight=${o.trendWeight} profileHalfLife=${(o.profileHalfLifeMs ?? 0) / DAY}d`;
 const day = (t: number): string => new Date(t).toISOString().slice(0, 10);
 const denseItems = model.denseStats().items;
 
@@ -515,8 +522,9 @@ Shipped vs popularity: NDCG@${K} ${signed(lift)}, HitRate@${K} ${pct(pop.hitRate
 - Shipped personalized: the server's \`RecModel\` with strategy \`personalized\`, exactly as the HTTP
   route calls it: EASE^R over the best-selling ${denseItems} products (every product here; the server
   caps it at \`denseMaxItems\` = ${model.options.denseMaxItems}) from the same counts, plus the item kNN scores
-  (each scaled to a best of 1, kNN weighted by \`denseKnnWeight\`), with the server's own profile
-  recency, reasons (the profile item that added most) and fallback to trending.
+  (each scaled to a best of 1, kNN weighted by \`denseKnnWeight\`) and trending (purchases halved
+  every 7 days, weighted by \`trendWeight\`, as the season moves demand), with the server's own
+  profile recency, reasons (the profile item that added most) and fallback to trending.
 - Coverage: distinct products recommended across all test customers / products in training.
 
 ## Bought together (item-to-item), same test period
@@ -538,7 +546,7 @@ ${day(valCutoff)} .. ${day(cutoff - 1)} (the test window's length, ending at the
 grid is ranked by validation NDCG@${K} and its best setting was frozen for the test run.
 
 Chosen for the server (\`DEFAULT_REC_OPTIONS\`): ${describeKnn(chosen)} denseLambda=${chosen.denseLambda}
-denseKnnWeight=${chosen.denseKnnWeight}.
+denseKnnWeight=${chosen.denseKnnWeight} trendWeight=${chosen.trendWeight}.
 
 EASE^R baseline, λ (chosen: ${baselineLambda}):
 

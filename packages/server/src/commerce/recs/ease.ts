@@ -139,13 +139,14 @@ export function easeWeights(gram: Float64Array, n: number, lambda: number): Floa
 
 /**
  * Runs the solver in slices of about `sliceMs`, giving the event loop a turn between slices, so
- * requests keep being served while a model rebuilds.
+ * requests keep being served while a model rebuilds. A background rebuild never keeps the
+ * process alive on its own: with nothing else left to do it exits and the build is dropped.
  */
 export async function easeWeightsAsync(
   gram: Float64Array,
   n: number,
   lambda: number,
-  sliceMs = 5,
+  sliceMs = 2,
 ): Promise<Float32Array> {
   const solver = easeSolver(gram, n, lambda);
   let sliceStart = performance.now();
@@ -153,7 +154,7 @@ export async function easeWeightsAsync(
     const step = solver.next();
     if (step.done) return step.value;
     if (performance.now() - sliceStart >= sliceMs) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await new Promise<void>((resolve) => setImmediate(resolve).unref());
       sliceStart = performance.now();
     }
   }

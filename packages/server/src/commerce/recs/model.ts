@@ -102,6 +102,11 @@ export interface RecModelOptions extends SimilarityOptions {
   denseLambda: number;
   /** Weight of the kNN scores next to the EASE^R scores (each scaled to a best of 1). */
   denseKnnWeight: number;
+  /**
+   * Weight of trending (scaled to a best of 1) in `personalized` scores: what sells now, for a
+   * shop whose demand moves with the season.
+   */
+  trendWeight: number;
   /** EASE^R is (re)built once this many baskets arrived since its last build (or the start). */
   denseRebuildBaskets: number;
   /**
@@ -134,10 +139,13 @@ export const DEFAULT_REC_OPTIONS: Readonly<RecModelOptions> = {
   denseMaxItems: 4_000,
   denseLambda: 200,
   denseKnnWeight: 0.5,
+  trendWeight: 0,
   denseRebuildBaskets: 1_000,
 };
 
 const MAX_LIMIT = 100;
+/** Trending items that may join personalized candidates (see `trendWeight`). */
+const TREND_CANDIDATES = 256;
 
 /** A snapshot of a model's counts (not its open browsing sessions), as plain JSON. */
 export interface RecModelState {
@@ -360,6 +368,7 @@ export class RecModel {
       dense && this.options.denseMaxItems > 0
         ? this.blend(dense, weights, knn)
         : [...knn].map(([id, { s, reason }]) => ({ id, s, reason }));
+    this.addTrend(ranked);
     ranked.sort((a, b) => b.s - a.s || a.id - b.id);
     for (const { id, s, reason } of ranked) {
       if (out.full) return;
@@ -450,6 +459,30 @@ export class RecModel {
     return [...merged].map(([id, { s, reason }]) => ({ id, s, reason }));
   }
 
+  /**
+   * Adds `trendWeight` × trending (scaled to a best of 1) to the candidates, and the trending
+   * top items as candidates of their own: the season counts too, not only the profile.
+   */
+  private addTrend(ranked: { id: number; s: number; reason: Reason }[]): void {
+    const weight = this.options.trendWeight;
+    if (!(weight > 0) || ranked.length === 0) return;
+    const top = this.trend.top(TREND_CANDIDATES, this.skus.length);
+    const max = top.length > 0 ? this.trend.score(top[0]!) : 0;
+    if (!(max > 0)) return;
+    let best = 0;
+    for (const r of ranked) best = Math.max(best, r.s);
+    // Profile scores are on the scale of their best candidate; trending joins on that scale.
+    const scale = ((best > 0 ? best : 1) * weight) / max;
+    const at = new Map(ranked.map((r, x) => [r.id, x]));
+    for (const id of top) {
+      const t = this.trend.score(id) * scale;
+      if (!(t > 0)) break;
+      const x = at.get(id);
+      if (x !== undefined) ranked[x]!.s += t;
+      else ranked.push({ id, s: t, reason: { code: 'trending', text: 'trending' } });
+    }
+  }
+
   /** Whether the EASE^R weights are missing or behind by `denseRebuildBaskets` baskets. */
   get denseStale(): boolean {
     const { denseMaxItems, denseRebuildBaskets } = this.options;
@@ -459,6 +492,11 @@ export class RecModel {
       this.dense.lambda !== this.options.denseLambda ||
       this.baskets - this.dense.baskets >= denseRebuildBaskets
     );
+  }
+
+  /** Whether a background EASE^R rebuild is running. */
+  get denseBuilding(): boolean {
+    return this.denseBuild !== undefined;
   }
 
   /** Sizes of the EASE^R part: items covered and the baskets it was built from (0 if none). */
@@ -609,6 +647,7 @@ export class RecModel {
         | 'maxProfileItems'
         | 'denseLambda'
         | 'denseKnnWeight'
+        | 'trendWeight'
       >
     >,
   ): void {
