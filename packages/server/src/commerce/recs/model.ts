@@ -693,12 +693,15 @@ export class RecModel {
     };
   }
 
-  /** Rebuilds a model from `toJSON()` output; open browsing sessions start afresh. */
-  static fromJSON(state: RecModelState): RecModel {
+  /**
+   * Rebuilds a model from `toJSON()` output; open browsing sessions start afresh, and EASE^R
+   * weights are rebuilt on demand (they are derived). `options` override the saved ones.
+   */
+  static fromJSON(state: RecModelState, options: Partial<RecModelOptions> = {}): RecModel {
     if (state?.format !== 'omnikit-recs/1' || !Array.isArray(state.skus)) {
       throw new OmniError('invalid_argument', 'Not an omnikit-recs/1 snapshot');
     }
-    const model = new RecModel(state.options);
+    const model = new RecModel({ ...state.options, ...options });
     model.addItems(state.skus);
     state.sales.forEach((n, i) => (model.sales[i] = n));
     model.bought.load(state.bought);
