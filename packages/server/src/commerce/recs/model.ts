@@ -103,8 +103,8 @@ export interface RecModelOptions extends SimilarityOptions {
   /** Weight of the kNN scores next to the EASE^R scores (each scaled to a best of 1). */
   denseKnnWeight: number;
   /**
-   * Weight of trending (scaled to a best of 1) in `personalized` scores: what sells now, for a
-   * shop whose demand moves with the season.
+   * Weight of trending (scaled to a best of 1) in the EASE^R blend of `personalized`: what
+   * sells now, for a shop whose demand moves with the season.
    */
   trendWeight: number;
   /** EASE^R is (re)built once this many baskets arrived since its last build (or the start). */
@@ -364,11 +364,14 @@ export class RecModel {
     if (weights.length === 0) return;
     const knn = this.knnScores(weights);
     const dense = this.dense;
-    const ranked =
-      dense && this.options.denseMaxItems > 0
-        ? this.blend(dense, weights, knn)
-        : [...knn].map(([id, { s, reason }]) => ({ id, s, reason }));
-    this.addTrend(ranked);
+    let ranked: { id: number; s: number; reason: Reason }[];
+    if (dense && this.options.denseMaxItems > 0) {
+      ranked = this.blend(dense, weights, knn);
+      // Tuned together with EASE^R; a shop too small for it keeps plain kNN answers.
+      this.addTrend(ranked);
+    } else {
+      ranked = [...knn].map(([id, { s, reason }]) => ({ id, s, reason }));
+    }
     ranked.sort((a, b) => b.s - a.s || a.id - b.id);
     for (const { id, s, reason } of ranked) {
       if (out.full) return;
