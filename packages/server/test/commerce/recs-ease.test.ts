@@ -66,6 +66,8 @@ test('property: the Cholesky solver equals B = I - P·diagMat(1/diag(P)) from a 
     ),
     { seed, numRuns: 200 },
   );
+  // The one figure line of this randomized test.
+  // eslint-disable-next-line no-console
   console.log(`ease-solver: runs=${runs} maxAbsError=${worst.toExponential(2)} seed=${seed}`);
 });
 
