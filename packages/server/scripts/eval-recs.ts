@@ -3,6 +3,8 @@
 // is a test case: profile = purchases before the cut-off, truth = products bought after it that
 // the customer had not bought before. The model's knobs are tuned on a validation split carved
 // from the training period only (same window length, just before the cut-off), then frozen.
+// Baselines: popularity, co-occurrence and EASE^R (Steck 2019), its λ tuned the same way.
+// A second table scores item-to-item ("bought together") on the test period's baskets.
 //
 //   npm run eval:recs -- --data ../shared/data/online-retail-2010-12-to-2011-09.csv.gz --cutoff 2011-08-01
 import { writeFileSync, mkdirSync } from 'node:fs';
@@ -11,6 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
   RecModel,
+  easeWeights,
+  gramFromSets,
   isReturn,
   isSale,
   parseLocalTime,
@@ -18,6 +22,7 @@ import {
   type Basket,
   type InvoiceLine,
   type RecModelOptions,
+  selectTop,
   type TimedSku,
 } from '../src/commerce/index.js';
 import { DEFAULT_DATA, readRetailFile, repoRoot } from './retail-data.js';
@@ -25,6 +30,9 @@ import { DEFAULT_DATA, readRetailFile, repoRoot } from './retail-data.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const K = 10;
 const DAY = 86_400_000;
+const LAMBDAS = [20, 50, 100, 200, 500, 1000] as const;
+/** The EASE^R baseline weighs profile items as the issue that set it did: halved every 120 days. */
+const BASELINE_HALF_LIFE_DAYS = 120;
 
 const { values } = parseArgs({
   options: {
@@ -132,11 +140,72 @@ function evaluate(cases: readonly Case[], items: number, rank: (c: Case) => stri
   return { hitRate: hits / n, ndcg: ndcg / n, mrr: mrr / n, coverage: shown.size / items };
 }
 
+// Solving EASE^R is the run's one O(n³) cost; the baseline and the shipped model build the very
+// same Gram matrix (every training basket over every product), so each (matrix, λ) is solved
+// once. The key is the matrix's contents, so a different matrix can never reuse a solution.
+const solved = new Map<string, Float32Array>();
+let solves = 0;
+let solveMs = 0;
+function memoSolver(gram: Float64Array, n: number, lambda: number): Float32Array {
+  let h1 = 0x811c9dc5;
+  let h2 = 0;
+  for (let i = 0; i < gram.length; i++) {
+    const v = gram[i]!;
+    if (v === 0) continue;
+    h1 = Math.imul(h1 ^ i, 0x01000193) ^ v;
+    h2 = (h2 + Math.imul(i + 1, v | 0)) | 0;
+  }
+  const key = `${n}:${lambda}:${h1}:${h2}`;
+  let b = solved.get(key);
+  if (!b) {
+    const t = performance.now();
+    b = easeWeights(gram, n, lambda);
+    solveMs += performance.now() - t;
+    solves++;
+    solved.set(key, b);
+  }
+  return b;
+}
+
 function buildModel(train: readonly Basket[], options: Partial<RecModelOptions>): RecModel {
-  const model = new RecModel(options);
+  const model = new RecModel({ ...options, denseSolver: memoSolver });
   for (const b of train) model.addBasket(b.skus, b.at);
   model.warm();
   return model;
+}
+
+/** The training products in order of first appearance (the order the model numbers them). */
+function productsOf(train: readonly Basket[]): string[] {
+  return [...new Set(train.flatMap((b) => b.skus))];
+}
+
+// EASE^R as a baseline, written from the paper rather than through RecModel: rows = training
+// baskets, profile = the customer's earlier purchases weighted by recency, score = x·B.
+function easeBaseline(train: readonly Basket[], lambda: number, now: number) {
+  const items = productsOf(train);
+  const n = items.length;
+  const at = new Map(items.map((sku, i) => [sku, i]));
+  const b = memoSolver(
+    gramFromSets(
+      train.map((basket) => basket.skus.map((sku) => at.get(sku)!)),
+      n,
+    ),
+    n,
+    lambda,
+  );
+  const halfLife = BASELINE_HALF_LIFE_DAYS * DAY;
+  return (c: Case): string[] => {
+    const s = new Float64Array(n);
+    for (const p of c.profile) {
+      const i = at.get(p.sku);
+      if (i === undefined) continue;
+      const w = Math.pow(0.5, Math.max(0, now - p.at) / halfLife);
+      for (let j = 0, r = i * n; j < n; j++) s[j]! += w * b[r + j]!;
+    }
+    const ids: number[] = [];
+    for (let j = 0; j < n; j++) if (!c.before.has(items[j]!)) ids.push(j);
+    return selectTop(ids, K, (x, y) => s[y]! - s[x]! || x - y).map((j) => items[j]!);
+  };
 }
 
 const popularity = (model: RecModel) => (c: Case) => model.popular(K, c.before);
@@ -173,6 +242,99 @@ const personalized = (model: RecModel, now: number) => (c: Case) =>
     })
     .items.map((r) => r.sku);
 
+// ---- item-to-item ("bought together") ----
+
+interface PairScores {
+  queries: number;
+  hitRate: number;
+  recall: number;
+  ndcg: number;
+}
+
+/**
+ * For every product of every test basket (2..100 distinct products, the product known from
+ * training): are the basket's other products in the top K of `similar(product)`?
+ */
+function evaluatePairs(
+  baskets: readonly Basket[],
+  known: ReadonlySet<string>,
+  similar: (sku: string) => string[],
+): PairScores {
+  const lists = new Map<string, string[]>();
+  let queries = 0;
+  let hits = 0;
+  let recall = 0;
+  let ndcg = 0;
+  for (const basket of baskets) {
+    if (basket.skus.length < 2 || basket.skus.length > 100) continue;
+    for (const sku of basket.skus) {
+      if (!known.has(sku)) continue;
+      let list = lists.get(sku);
+      if (!list) lists.set(sku, (list = similar(sku).slice(0, K)));
+      const others = new Set(basket.skus);
+      others.delete(sku);
+      let found = 0;
+      let dcg = 0;
+      list.forEach((q, i) => {
+        if (!others.has(q)) return;
+        found++;
+        dcg += 1 / Math.log2(i + 2);
+      });
+      let ideal = 0;
+      for (let i = 0; i < Math.min(K, others.size); i++) ideal += 1 / Math.log2(i + 2);
+      queries++;
+      if (found > 0) hits++;
+      recall += found / Math.min(K, others.size);
+      ndcg += dcg / ideal;
+    }
+  }
+  const n = queries || 1;
+  return { queries, hitRate: hits / n, recall: recall / n, ndcg: ndcg / n };
+}
+
+/** Raw co-purchase counts, ties and short lists filled by popularity. */
+const coPurchasedWith = (model: RecModel) => {
+  const popular = model.popular(model.size);
+  const popRank = new Map(popular.map((sku, i) => [sku, i]));
+  return (sku: string): string[] => {
+    const row = [...model.coPurchased(sku)];
+    const ranked = selectTop(
+      row.map((_, x) => x),
+      K,
+      (x, y) => row[y]![1] - row[x]![1] || popRank.get(row[x]![0])! - popRank.get(row[y]![0])!,
+    ).map((x) => row[x]![0]);
+    return ranked.length >= K
+      ? ranked
+      : [...ranked, ...model.popular(K, new Set([sku, ...ranked]))];
+  };
+};
+
+/** The row of B: the products whose EASE^R weight from `sku` is highest. */
+function easeRow(train: readonly Basket[], lambda: number) {
+  const items = productsOf(train);
+  const n = items.length;
+  const at = new Map(items.map((sku, i) => [sku, i]));
+  const b = memoSolver(
+    gramFromSets(
+      train.map((basket) => basket.skus.map((sku) => at.get(sku)!)),
+      n,
+    ),
+    n,
+    lambda,
+  );
+  return (sku: string): string[] => {
+    const i = at.get(sku)!;
+    const ids: number[] = [];
+    for (let j = 0; j < n; j++) if (j !== i) ids.push(j);
+    return selectTop(ids, K, (x, y) => b[i * n + y]! - b[i * n + x]! || x - y).map(
+      (j) => items[j]!,
+    );
+  };
+}
+
+const alsoBought = (model: RecModel) => (sku: string) =>
+  model.recommend({ strategy: 'also-bought', sku, limit: K }).items.map((r) => r.sku);
+
 // ---- run ----
 const started = performance.now();
 const lines = readRetailFile(dataPath);
@@ -183,6 +345,7 @@ if (windowMs <= 0) throw new Error(`--cutoff ${values.cutoff} is after the last 
 const valCutoff = cutoff - windowMs;
 const val = split(lines, valCutoff, cutoff);
 
+// 1. The item kNN's knobs, EASE^R off.
 const grid: Partial<RecModelOptions>[] = [];
 for (const alpha of [0.5, 0.7])
   for (const shrink of [0, 10])
@@ -199,7 +362,7 @@ for (const alpha of [0.5, 0.7])
 const tuning: { options: Partial<RecModelOptions>; scores: Scores }[] = [];
 // One model per split: the grid only changes scoring knobs, which `configure` applies without
 // recounting (neighbour lists are recomputed from the same counts).
-const valModel = buildModel(val.train, {});
+const valModel = buildModel(val.train, { denseMaxItems: 0 });
 for (const options of grid) {
   valModel.configure(options);
   tuning.push({
@@ -207,12 +370,51 @@ for (const options of grid) {
     scores: evaluate(val.cases, val.items, personalized(valModel, valCutoff)),
   });
 }
-
 tuning.sort((a, b) => b.scores.ndcg - a.scores.ndcg);
-const chosen = tuning[0]!.options;
+const knnChosen = tuning[0]!.options;
+
+// 2. The EASE^R baseline's λ.
+const baselineTuning = LAMBDAS.map((lambda) => ({
+  lambda,
+  scores: evaluate(val.cases, val.items, easeBaseline(val.train, lambda, valCutoff)),
+}));
+baselineTuning.sort((a, b) => b.scores.ndcg - a.scores.ndcg);
+const baselineLambda = baselineTuning[0]!.lambda;
+
+// 3. The shipped blend: EASE^R's λ, the weights of kNN and trending beside it and the profile
+// half-life, with
+// the kNN's similarity knobs frozen from step 1. Same counts, so one model and one Gram matrix.
+const blendGrid: Partial<RecModelOptions>[] = [];
+for (const denseLambda of LAMBDAS)
+  for (const denseKnnWeight of [0, 0.25, 0.5])
+    for (const trendWeight of [0, 0.1, 0.2])
+      for (const halfLifeDays of [30, 120])
+        blendGrid.push({
+          denseLambda,
+          denseKnnWeight,
+          trendWeight,
+          profileHalfLifeMs: halfLifeDays * DAY,
+        });
+const blendTuning: { options: Partial<RecModelOptions>; scores: Scores }[] = [];
+const blendModel = buildModel(val.train, knnChosen);
+for (const options of blendGrid) {
+  blendModel.configure(options);
+  if (blendModel.denseStale) blendModel.buildDense();
+  blendTuning.push({
+    options,
+    scores: evaluate(val.cases, val.items, personalized(blendModel, valCutoff)),
+  });
+}
+blendTuning.sort((a, b) => b.scores.ndcg - a.scores.ndcg);
+const chosen = { ...knnChosen, ...blendTuning[0]!.options };
+// The validation solutions are never needed again: free their memory before the test split.
+solved.clear();
+const valSolves = solves;
 
 const test = split(lines, cutoff, Infinity);
 const model = buildModel(test.train, chosen);
+model.buildDense();
+const knnModel = buildModel(test.train, { ...knnChosen, denseMaxItems: 0 });
 const rows: [string, Scores][] = [
   ['popularity (all-time best sellers)', evaluate(test.cases, test.items, popularity(model))],
   [
@@ -220,8 +422,33 @@ const rows: [string, Scores][] = [
     evaluate(test.cases, test.items, coOccurrence(model)),
   ],
   [
-    'personalized (item kNN, recency-weighted)',
+    `EASE^R (λ=${baselineLambda}, baskets as rows, ${BASELINE_HALF_LIFE_DAYS}-day recency)`,
+    evaluate(test.cases, test.items, easeBaseline(test.train, baselineLambda, cutoff)),
+  ],
+  [
+    'item kNN alone (the previous personalized model)',
+    evaluate(test.cases, test.items, personalized(knnModel, cutoff)),
+  ],
+  [
+    '**shipped personalized** (EASE^R + item kNN + trending)',
     evaluate(test.cases, test.items, personalized(model, cutoff)),
+  ],
+];
+
+const testBaskets = toBaskets(lines.filter((l) => l.at >= cutoff));
+const known = new Set(productsOf(test.train));
+const pairRows: [string, PairScores][] = [
+  [
+    'co-occurrence (raw co-purchase counts)',
+    evaluatePairs(testBaskets, known, coPurchasedWith(model)),
+  ],
+  [
+    '**shipped also-bought** (asymmetric cosine kNN, fallback chain)',
+    evaluatePairs(testBaskets, known, alsoBought(model)),
+  ],
+  [
+    `EASE^R row (λ=${baselineLambda}, for reference)`,
+    evaluatePairs(testBaskets, known, easeRow(test.train, baselineLambda)),
   ],
 ];
 const seconds = (performance.now() - started) / 1000;
@@ -235,12 +462,25 @@ const table = [
       `| ${name} | ${pct(s.hitRate)} | ${pct(s.ndcg)} | ${pct(s.mrr)} | ${pct(s.coverage)} |`,
   ),
 ].join('\n');
+const pairTable = [
+  `| model | HitRate@${K} | Recall@${K} | NDCG@${K} |`,
+  '|---|---:|---:|---:|',
+  ...pairRows.map(
+    ([name, s]) => `| ${name} | ${pct(s.hitRate)} | ${pct(s.recall)} | ${pct(s.ndcg)} |`,
+  ),
+].join('\n');
 const pop = rows[0]![1];
-const pers = rows[2]![1];
+const ease = rows[2]![1];
+const pers = rows[4]![1];
 const lift = (pers.ndcg / pop.ndcg - 1) * 100;
-const describe = (o: Partial<RecModelOptions>): string =>
+const easeLift = (pers.ndcg / ease.ndcg - 1) * 100;
+const signed = (x: number): string => `${x >= 0 ? '+' : ''}${x.toFixed(1)}%`;
+const describeKnn = (o: Partial<RecModelOptions>): string =>
   `alpha=${o.alpha} shrink=${o.shrink} neighbours=${o.neighbours} profileHalfLife=${(o.profileHalfLifeMs ?? 0) / DAY}d minSupport=${o.minSupport}`;
+const describeBlend = (o: Partial<RecModelOptions>): string =>
+  `λ=${o.denseLambda} knnWeight=${o.denseKnnWeight} trendWeight=${o.trendWeight} profileHalfLife=${(o.profileHalfLifeMs ?? 0) / DAY}d`;
 const day = (t: number): string => new Date(t).toISOString().slice(0, 10);
+const denseItems = model.denseStats().items;
 
 const report = `# Recommendation quality on real orders
 
@@ -259,7 +499,8 @@ derived from it.
 
 ${table}
 
-Personalized vs popularity: NDCG@${K} ${lift >= 0 ? '+' : ''}${lift.toFixed(0)}%, HitRate@${K} ${pct(pop.hitRate)} -> ${pct(pers.hitRate)}.
+Shipped vs EASE^R: NDCG@${K} ${signed(easeLift)} (${pct(ease.ndcg)} -> ${pct(pers.ndcg)}), HitRate@${K} ${pct(ease.hitRate)} -> ${pct(pers.hitRate)}.
+Shipped vs popularity: NDCG@${K} ${signed(lift)}, HitRate@${K} ${pct(pop.hitRate)} -> ${pct(pers.hitRate)}.
 
 - ${test.train.length} training baskets, ${test.items} products; ${test.customersBothSides} customers bought on both
   sides, ${test.cases.length} of them bought something new after the cut-off (the test cases).
@@ -271,36 +512,80 @@ Personalized vs popularity: NDCG@${K} ${lift >= 0 ? '+' : ''}${lift.toFixed(0)}%
   non-product lines (postage, fees, discounts, manual lines, samples, gift vouchers: any stock code
   that is not five digits plus an optional variant suffix) and zero-price lines are left out.
 - Popularity: all-time best sellers of the training period. Co-occurrence: raw co-purchase counts
-  summed over the profile's items (ties and short lists filled by popularity). Personalized: the
-  server's \`RecModel\` with strategy \`personalized\` (item-based kNN over the profile's purchases,
-  asymmetric-cosine similarity with shrinkage, weights halved every profile half-life, fallback to
-  trending), exactly as the HTTP route calls it.
+  summed over the profile's items (ties and short lists filled by popularity).
+- EASE^R (Steck, WWW 2019), computed here from the paper: X = training baskets × products (binary),
+  B = I - P·diagMat(1/diag(P)) with P = (XᵀX + λI)⁻¹ and a zero diagonal; a customer's score is
+  x·B with x = their earlier purchases, each weighted 0.5^(age / ${BASELINE_HALF_LIFE_DAYS} days); λ chosen on the
+  validation split from {${LAMBDAS.join(', ')}}.
+- Item kNN alone: the previous shipped model (asymmetric-cosine neighbours with shrinkage, profile
+  weights halved every profile half-life).
+- Shipped personalized: the server's \`RecModel\` with strategy \`personalized\`, exactly as the HTTP
+  route calls it: EASE^R over the best-selling ${denseItems} products (every product here; the server
+  caps it at \`denseMaxItems\` = ${model.options.denseMaxItems}) from the same counts, plus the item kNN scores
+  (each scaled to a best of 1, kNN weighted by \`denseKnnWeight\`) and trending (purchases halved
+  every 7 days, weighted by \`trendWeight\`, as the season moves demand), with the server's own
+  profile recency, reasons (the profile item that added most) and fallback to trending.
 - Coverage: distinct products recommended across all test customers / products in training.
+
+## Bought together (item-to-item), same test period
+
+Every product of every test-period basket with 2 to 100 distinct products (the product known from
+training) asks for ${K} products bought with it; the truth is the rest of that basket.
+${pairRows[0]![1].queries} queries.
+
+${pairTable}
+
+Recall@${K}: share of the basket's other products found (out of at most ${K}). The shipped
+\`also-bought\` strategy answers from the co-purchase neighbour lists (similarity settings below),
+then co-views, then trending.
 
 ## Tuning (validation split inside the training period)
 
 The test period is never read while tuning. Validation: train before ${day(valCutoff)}, validate on
-${day(valCutoff)} .. ${day(cutoff - 1)} (the test window's length, ending at the cut-off), ${val.cases.length} cases. Grid over
-${grid.length} settings, ranked by validation NDCG@${K}; the best was frozen for the test run:
+${day(valCutoff)} .. ${day(cutoff - 1)} (the test window's length, ending at the cut-off), ${val.cases.length} cases. Every
+grid is ranked by validation NDCG@${K} and its best setting was frozen for the test run.
 
-- chosen: ${describe(chosen)}
+Chosen for the server (\`DEFAULT_REC_OPTIONS\`): ${describeKnn(chosen)} denseLambda=${chosen.denseLambda}
+denseKnnWeight=${chosen.denseKnnWeight} trendWeight=${chosen.trendWeight}.
+
+EASE^R baseline, λ (chosen: ${baselineLambda}):
+
+| λ | val HitRate@${K} | val NDCG@${K} |
+|---:|---:|---:|
+${baselineTuning.map((t) => `| ${t.lambda} | ${pct(t.scores.hitRate)} | ${pct(t.scores.ndcg)} |`).join('\n')}
+
+Item kNN similarity (EASE^R off), top 8 of ${grid.length} (chosen: ${describeKnn(knnChosen)}):
 
 | setting | val HitRate@${K} | val NDCG@${K} |
 |---|---:|---:|
 ${tuning
   .slice(0, 8)
-  .map((t) => `| ${describe(t.options)} | ${pct(t.scores.hitRate)} | ${pct(t.scores.ndcg)} |`)
+  .map((t) => `| ${describeKnn(t.options)} | ${pct(t.scores.hitRate)} | ${pct(t.scores.ndcg)} |`)
   .join('\n')}
 
-(top 8 of ${grid.length}; run time ${seconds.toFixed(1)} s on this machine.)
+Shipped blend with those kNN settings, top 8 of ${blendGrid.length}:
+
+| setting | val HitRate@${K} | val NDCG@${K} |
+|---|---:|---:|
+${blendTuning
+  .slice(0, 8)
+  .map((t) => `| ${describeBlend(t.options)} | ${pct(t.scores.hitRate)} | ${pct(t.scores.ndcg)} |`)
+  .join('\n')}
+
+Run time ${seconds.toFixed(0)} s on this machine (2 shared cores), of which ${(solveMs / 1000).toFixed(0)} s solving
+${solves} EASE^R systems (${valSolves} on validation; the baseline and the shipped model share each
+identical one).
 `;
 
 mkdirSync(dirname(values.out!), { recursive: true });
 writeFileSync(values.out!, report);
 console.log(table);
-console.log(`\nchosen on validation: ${describe(chosen)}`);
+console.log(`\n${pairTable}`);
 console.log(
-  `cases: ${test.cases.length} test, ${val.cases.length} validation; ${seconds.toFixed(1)} s`,
+  `\nchosen on validation: ${describeKnn(chosen)} ${describeBlend(chosen)}; EASE^R baseline λ=${baselineLambda}`,
+);
+console.log(
+  `cases: ${test.cases.length} test, ${val.cases.length} validation; ${seconds.toFixed(1)} s (${solves} solves, ${(solveMs / 1000).toFixed(1)} s)`,
 );
 console.log(`command: ${command}`);
 console.log(`wrote ${relative(process.cwd(), values.out!)}`);

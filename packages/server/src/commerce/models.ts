@@ -108,6 +108,7 @@ export class SiteModels {
     for (const siteId of this.models.keys()) await this.reloadCatalog(siteId);
     await this.sync();
     for (const model of this.models.values()) model.warm();
+    this.refreshDense();
     const stats = [...this.models].map(([id, m]) => `${id}:${m.size}`).join(' ');
     this.logger.info('recommendations warmed', {
       ms: Math.round(performance.now() - start),
@@ -183,7 +184,18 @@ export class SiteModels {
           at: event.at,
         });
       });
-      if (newOrders < PAGE && newEvents < PAGE) return;
+      if (newOrders < PAGE && newEvents < PAGE) break;
+    }
+    this.refreshDense();
+  }
+
+  /** Starts a background rebuild of stale EASE^R weights; the old ones serve meanwhile. */
+  private refreshDense(): void {
+    for (const [siteId, model] of this.models) {
+      if (!model.denseStale || model.denseBuilding) continue;
+      model.refreshDense().catch((err: Error) => {
+        this.logger.error('recommendation rebuild failed', { site: siteId, error: err.message });
+      });
     }
   }
 }

@@ -247,10 +247,15 @@ test('property: answers are deterministic, unique, never excluded, never short w
       sku,
       fc.uniqueArray(sku, { maxLength: 3 }),
       fc.integer({ min: 1, max: 10 }),
-      (baskets, strategy, anchor, exclude, limit) => {
+      fc.boolean(),
+      fc.constantFrom(0, 0.1, 1),
+      (baskets, strategy, anchor, exclude, limit, dense, trendWeight) => {
+        // With `dense`, personalized answers come from the EASE^R + kNN + trending blend.
         const build = (): RecModel => {
-          const m = new RecModel();
+          const m = new RecModel({ denseRebuildBaskets: 1, denseMaxItems: dense ? 6 : 0 });
+          m.configure({ trendWeight });
           baskets.forEach((b, i) => m.addBasket(b, T0 + i * 1_000));
+          m.buildDense();
           return m;
         };
         const request: RecommendRequest = {

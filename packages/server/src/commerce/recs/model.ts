@@ -1,9 +1,12 @@
 // The recommendation model: item-item co-occurrence from baskets (also-bought) and browsing
-// sessions (also-viewed), time-decayed trending, and item-based k-nearest-neighbours over a
-// profile's items (personalized). Every write is incremental; a request only reads.
+// sessions (also-viewed), time-decayed trending, and personalized: EASE^R over the best-selling
+// items (up to `denseMaxItems`, every item of a demo-sized shop) blended with item-based
+// k-nearest-neighbours over every item. Counts are incremental; the dense EASE^R weights are
+// rebuilt from them off the request path (`refreshDense`); a request only reads.
 import { OmniError, type Reason, type Strategy } from '@omnikit/protocol';
 import { CoMatrix, type CoMatrixState, type SimilarityOptions } from './matrix.js';
 import { DecayingScores } from './decay.js';
+import { easeWeights, easeWeightsAsync } from './ease.js';
 
 /** Every strategy of the protocol, in the order a 400 lists them. */
 export const STRATEGIES = [
@@ -90,6 +93,27 @@ export interface RecModelOptions extends SimilarityOptions {
   maxSessionItems: number;
   /** Open sessions kept; the least recently active is dropped beyond this. */
   maxSessions: number;
+  /**
+   * EASE^R covers at most this many items, the best sellers: its build costs O(n³) time and
+   * 12·n² bytes at the peak. Every item of a smaller shop; 0 turns it off (kNN alone).
+   */
+  denseMaxItems: number;
+  /** The EASE^R ridge λ. */
+  denseLambda: number;
+  /** Weight of the kNN scores next to the EASE^R scores (each scaled to a best of 1). */
+  denseKnnWeight: number;
+  /**
+   * Weight of trending (scaled to a best of 1) in the EASE^R blend of `personalized`: what
+   * sells now, for a shop whose demand moves with the season.
+   */
+  trendWeight: number;
+  /** EASE^R is (re)built once this many baskets arrived since its last build (or the start). */
+  denseRebuildBaskets: number;
+  /**
+   * The solver used for EASE^R weights (default: `easeWeights`); the offline evaluation passes
+   * a memoizing one so that it solves each identical Gram matrix once.
+   */
+  denseSolver?: (gram: Float64Array, n: number, lambda: number) => Float32Array;
 }
 
 const HOUR = 3_600_000;
@@ -112,9 +136,16 @@ export const DEFAULT_REC_OPTIONS: Readonly<RecModelOptions> = {
   sessionGapMs: 30 * 60_000,
   maxSessionItems: 50,
   maxSessions: 100_000,
+  denseMaxItems: 4_000,
+  denseLambda: 200,
+  denseKnnWeight: 0.5,
+  trendWeight: 0,
+  denseRebuildBaskets: 1_000,
 };
 
 const MAX_LIMIT = 100;
+/** Trending items that may join personalized candidates (see `trendWeight`). */
+const TREND_CANDIDATES = 256;
 
 /** A snapshot of a model's counts (not its open browsing sessions), as plain JSON. */
 export interface RecModelState {
@@ -125,11 +156,26 @@ export interface RecModelState {
   bought: CoMatrixState;
   viewed: CoMatrixState;
   trending: { origin: number | null; scores: number[] };
+  /** Baskets too large for co-purchase pairs, kept for the EASE^R Gram matrix (item ids). */
+  largeBaskets?: number[][];
+  /** Baskets counted (paces EASE^R rebuilds). */
+  baskets?: number;
 }
 
 interface Session {
   lastAt: number;
   items: number[];
+}
+
+/** Built EASE^R weights over `ids` (model item ids), with the basket count they were built at. */
+interface Dense {
+  n: number;
+  ids: Int32Array;
+  /** Model item id -> row of `b`, -1 outside the dense items (and for later items). */
+  row: Int32Array;
+  b: Float32Array;
+  baskets: number;
+  lambda: number;
 }
 
 /** Item-based recommendations over orders and live events, updated one write at a time. */
@@ -143,6 +189,14 @@ export class RecModel {
   /** All-time purchase count per item: the popularity behind trending's ties. */
   private readonly sales: number[] = [];
   private readonly sessions = new Map<string, Session>();
+  /**
+   * Baskets above `maxPairs` items: CoMatrix keeps no pairs for them, but EASE^R's Gram matrix
+   * is over every basket, so their (few, large) item lists are kept here.
+   */
+  private readonly largeBaskets: Int32Array[] = [];
+  private baskets = 0;
+  private dense: Dense | undefined;
+  private denseBuild: Promise<void> | undefined;
 
   constructor(options: Partial<RecModelOptions> = {}) {
     this.opts = { ...DEFAULT_REC_OPTIONS, ...options };
@@ -173,6 +227,8 @@ export class RecModel {
     const ids = [...new Set([...skus].map((s) => this.intern(s)))];
     if (ids.length === 0) return;
     this.bought.addSet(ids, this.options.maxPairs);
+    if (ids.length > this.options.maxPairs) this.largeBaskets.push(Int32Array.from(ids));
+    this.baskets++;
     for (const id of ids) {
       this.sales[id]! += 1;
       this.trend.add(id, this.options.trendingWeights.purchase, at);
@@ -306,6 +362,27 @@ export class RecModel {
       .sort((a, b) => b[1].w - a[1].w || a[0] - b[0])
       .slice(0, this.options.maxProfileItems);
     if (weights.length === 0) return;
+    const knn = this.knnScores(weights);
+    const dense = this.dense;
+    let ranked: { id: number; s: number; reason: Reason }[];
+    if (dense && this.options.denseMaxItems > 0) {
+      ranked = this.blend(dense, weights, knn);
+      // Tuned together with EASE^R; a shop too small for it keeps plain kNN answers.
+      this.addTrend(ranked);
+    } else {
+      ranked = [...knn].map(([id, { s, reason }]) => ({ id, s, reason }));
+    }
+    ranked.sort((a, b) => b.s - a.s || a.id - b.id);
+    for (const { id, s, reason } of ranked) {
+      if (out.full) return;
+      out.add(this.skus[id]!, s, reason);
+    }
+  }
+
+  /** kNN scores: the weighted sum of each candidate's similarity to the profile's items. */
+  private knnScores(
+    weights: readonly [number, { w: number; reason: Reason }][],
+  ): Map<number, { s: number; best: number; reason: Reason }> {
     const scores = new Map<number, { s: number; best: number; reason: Reason }>();
     const vw = this.options.viewSimilarityWeight;
     const accumulate = (matrix: CoMatrix, source: number, w: number, reason: Reason): void => {
@@ -328,11 +405,181 @@ export class RecModel {
       accumulate(this.bought, id, w, reason);
       if (vw > 0) accumulate(this.viewed, id, w * vw, reason);
     }
-    const ranked = [...scores].sort((a, b) => b[1].s - a[1].s || a[0] - b[0]);
-    for (const [id, { s, reason }] of ranked) {
-      if (out.full) return;
-      out.add(this.skus[id]!, s, reason);
+    return scores;
+  }
+
+  /**
+   * EASE^R scores x·B over the dense items plus the kNN scores, each scaled so its best is 1:
+   * kNN reaches the items EASE^R does not cover (and co-views), EASE^R ranks the best sellers.
+   * An item's reason is the profile item that added the most to its score.
+   */
+  private blend(
+    dense: Dense,
+    weights: readonly [number, { w: number; reason: Reason }][],
+    knn: ReadonlyMap<number, { s: number; best: number; reason: Reason }>,
+  ): { id: number; s: number; reason: Reason }[] {
+    const { n, b, row, ids } = dense;
+    const e = new Float64Array(n);
+    const best = new Float64Array(n);
+    const source = new Int32Array(n).fill(-1);
+    weights.forEach(([id, { w }], k) => {
+      const r = id < row.length ? row[id]! : -1;
+      if (r < 0) return;
+      const base = r * n;
+      for (let j = 0; j < n; j++) {
+        const v = w * b[base + j]!;
+        e[j]! += v;
+        if (v > best[j]!) {
+          best[j] = v;
+          source[j] = k;
+        }
+      }
+    });
+    let maxE = 0;
+    for (let j = 0; j < n; j++) if (e[j]! > maxE) maxE = e[j]!;
+    let maxK = 0;
+    for (const { s } of knn.values()) if (s > maxK) maxK = s;
+    const kw = maxK > 0 ? this.options.denseKnnWeight / maxK : 0;
+    const merged = new Map<number, { s: number; reason: Reason; part: number }>();
+    for (const [id, { s, reason }] of knn) {
+      if (kw > 0) merged.set(id, { s: s * kw, reason, part: s * kw });
     }
+    if (maxE > 0) {
+      for (let j = 0; j < n; j++) {
+        // Only positive evidence: a negative EASE^R score says "less likely", not "recommend".
+        if (!(e[j]! > 0) || source[j]! < 0) continue;
+        const part = e[j]! / maxE;
+        const reason = weights[source[j]!]![1].reason;
+        const id = ids[j]!;
+        const m = merged.get(id);
+        if (!m) merged.set(id, { s: part, reason, part });
+        else {
+          m.s += part;
+          if (part > m.part) m.reason = reason;
+        }
+      }
+    }
+    return [...merged].map(([id, { s, reason }]) => ({ id, s, reason }));
+  }
+
+  /**
+   * Adds `trendWeight` × trending (scaled to a best of 1) to the candidates, and the trending
+   * top items as candidates of their own: the season counts too, not only the profile.
+   */
+  private addTrend(ranked: { id: number; s: number; reason: Reason }[]): void {
+    const weight = this.options.trendWeight;
+    if (!(weight > 0) || ranked.length === 0) return;
+    const top = this.trend.top(TREND_CANDIDATES, this.skus.length);
+    const max = top.length > 0 ? this.trend.score(top[0]!) : 0;
+    if (!(max > 0)) return;
+    let best = 0;
+    for (const r of ranked) best = Math.max(best, r.s);
+    // Profile scores are on the scale of their best candidate; trending joins on that scale.
+    const scale = ((best > 0 ? best : 1) * weight) / max;
+    const at = new Map(ranked.map((r, x) => [r.id, x]));
+    for (const id of top) {
+      const t = this.trend.score(id) * scale;
+      if (!(t > 0)) break;
+      const x = at.get(id);
+      if (x !== undefined) ranked[x]!.s += t;
+      else ranked.push({ id, s: t, reason: { code: 'trending', text: 'trending' } });
+    }
+  }
+
+  /** Whether the EASE^R weights are missing or behind by `denseRebuildBaskets` baskets. */
+  get denseStale(): boolean {
+    const { denseMaxItems, denseRebuildBaskets } = this.options;
+    if (denseMaxItems <= 0 || this.baskets < denseRebuildBaskets) return false;
+    return (
+      !this.dense ||
+      this.dense.lambda !== this.options.denseLambda ||
+      this.baskets - this.dense.baskets >= denseRebuildBaskets
+    );
+  }
+
+  /** Whether a background EASE^R rebuild is running. */
+  get denseBuilding(): boolean {
+    return this.denseBuild !== undefined;
+  }
+
+  /** Sizes of the EASE^R part: items covered and the baskets it was built from (0 if none). */
+  denseStats(): { items: number; baskets: number; bytes: number } {
+    const d = this.dense;
+    return { items: d?.n ?? 0, baskets: d?.baskets ?? 0, bytes: d ? d.b.byteLength : 0 };
+  }
+
+  /** Builds the EASE^R weights now, blocking (offline evaluation, benches). */
+  buildDense(): void {
+    const input = this.denseInput();
+    if (!input) return;
+    const solve = this.options.denseSolver ?? easeWeights;
+    this.dense = this.denseFrom(input, solve(input.gram, input.ids.length, input.lambda));
+  }
+
+  /**
+   * Rebuilds the EASE^R weights from the current counts when stale, in slices between requests;
+   * the previous weights serve until the new ones are ready. Concurrent calls share one build.
+   */
+  refreshDense(): Promise<void> {
+    if (this.denseBuild) return this.denseBuild;
+    if (!this.denseStale) return Promise.resolve();
+    const input = this.denseInput();
+    if (!input) return Promise.resolve();
+    const build = easeWeightsAsync(input.gram, input.ids.length, input.lambda)
+      .then((b) => {
+        this.dense = this.denseFrom(input, b);
+      })
+      .finally(() => {
+        this.denseBuild = undefined;
+      });
+    this.denseBuild = build;
+    return build;
+  }
+
+  /** The Gram matrix XᵀX of every basket over the best-selling `denseMaxItems` items. */
+  private denseInput():
+    { ids: Int32Array; gram: Float64Array; lambda: number; baskets: number } | undefined {
+    const { denseMaxItems, denseLambda } = this.options;
+    if (denseMaxItems <= 0) return undefined;
+    const order: number[] = [];
+    for (let id = 0; id < this.skus.length; id++) if (this.sales[id]! > 0) order.push(id);
+    if (order.length === 0) return undefined;
+    order.sort((a, b) => this.sales[b]! - this.sales[a]! || a - b);
+    // Ids ascending, so the matrix (and its solution) depends on the item set, not on ties.
+    const ids = Int32Array.from(order.slice(0, denseMaxItems)).sort();
+    const n = ids.length;
+    const at = new Int32Array(this.skus.length).fill(-1);
+    ids.forEach((id, r) => (at[id] = r));
+    const gram = new Float64Array(n * n);
+    for (let r = 0; r < n; r++) {
+      const id = ids[r]!;
+      gram[r * n + r] = this.bought.counts[id] ?? 0;
+      for (const [j, co] of this.bought.row(id) ?? []) {
+        const c = at[j]!;
+        if (c >= 0) gram[r * n + c] = co;
+      }
+    }
+    for (const basket of this.largeBaskets) {
+      for (const i of basket) {
+        const r = at[i]!;
+        if (r < 0) continue;
+        for (const j of basket) {
+          const c = at[j]!;
+          if (c >= 0 && c !== r) gram[r * n + c]! += 1;
+        }
+      }
+    }
+    return { ids, gram, lambda: denseLambda, baskets: this.baskets };
+  }
+
+  private denseFrom(
+    input: { ids: Int32Array; lambda: number; baskets: number },
+    b: Float32Array,
+  ): Dense {
+    const { ids, lambda, baskets } = input;
+    const row = new Int32Array(this.skus.length).fill(-1);
+    ids.forEach((id, r) => (row[id] = r));
+    return { n: ids.length, ids, row, b, baskets, lambda };
   }
 
   private similarTo(sku: string, kind: 'bought' | 'viewed', out: Collector): void {
@@ -401,6 +648,9 @@ export class RecModel {
         | 'typeWeights'
         | 'viewSimilarityWeight'
         | 'maxProfileItems'
+        | 'denseLambda'
+        | 'denseKnnWeight'
+        | 'trendWeight'
       >
     >,
   ): void {
@@ -441,20 +691,27 @@ export class RecModel {
       bought: this.bought.toJSON(),
       viewed: this.viewed.toJSON(),
       trending: this.trend.toJSON(),
+      largeBaskets: this.largeBaskets.map((b) => [...b]),
+      baskets: this.baskets,
     };
   }
 
-  /** Rebuilds a model from `toJSON()` output; open browsing sessions start afresh. */
-  static fromJSON(state: RecModelState): RecModel {
+  /**
+   * Rebuilds a model from `toJSON()` output; open browsing sessions start afresh, and EASE^R
+   * weights are rebuilt on demand (they are derived). `options` override the saved ones.
+   */
+  static fromJSON(state: RecModelState, options: Partial<RecModelOptions> = {}): RecModel {
     if (state?.format !== 'omnikit-recs/1' || !Array.isArray(state.skus)) {
       throw new OmniError('invalid_argument', 'Not an omnikit-recs/1 snapshot');
     }
-    const model = new RecModel(state.options);
+    const model = new RecModel({ ...state.options, ...options });
     model.addItems(state.skus);
     state.sales.forEach((n, i) => (model.sales[i] = n));
     model.bought.load(state.bought);
     model.viewed.load(state.viewed);
     model.trend.load(state.trending);
+    for (const b of state.largeBaskets ?? []) model.largeBaskets.push(Int32Array.from(b));
+    model.baskets = state.baskets ?? 0;
     return model;
   }
 
