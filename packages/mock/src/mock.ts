@@ -99,9 +99,9 @@ export interface MockOptions {
   now?: () => number;
 }
 
-/** An injected failure: 500 `internal`, 503 `unavailable` or 429 `rate_limited` with Retry-After. */
+/** An injected failure: 500 `internal`, or 429 `rate_limited` with Retry-After (both documented for every sync operation). */
 export interface Fault {
-  status: 500 | 503 | 429;
+  status: 500 | 429;
   /** Seconds, for 429 (`Retry-After` and `details.retryAfter`). Default 1. */
   retryAfter?: number;
   /** How many answers fail; every one until `clearFaults()` when not given. */
@@ -839,7 +839,7 @@ export function createMock(options: MockOptions): OmniMock {
           const retryAfter = fault.retryAfter ?? 1;
           throw fault.status === 429
             ? err('rate_limited', `Too many requests; retry in ${retryAfter} s`, { retryAfter })
-            : err(fault.status === 503 ? 'unavailable' : 'internal', 'Injected fault');
+            : err('internal', 'Injected fault');
         }
         return await h({
           request,
