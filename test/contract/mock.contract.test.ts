@@ -64,8 +64,11 @@ describe('@omnikit/mock switches and helpers', () => {
     t.mock.clearFaults();
   });
 
-  it('goes offline: fetch rejects as with no network', async () => {
+  it('goes offline: fetch rejects as with no network, open streams end', async () => {
+    const stream = await t.stream(`/v1/stock/stream?key=${site.publishableKey}&skus=22423`);
+    await stream.next('stock');
     t.mock.offline();
+    await stream.ended();
     await assert.rejects(
       fetch('https://api.omnikit.test/v1/sync/pull', { headers: device.auth }),
       TypeError,

@@ -38,6 +38,8 @@ export interface Stream {
   status: number;
   /** The next event named `event`, its data parsed (and validated). */
   next<T>(event: string, test?: (data: T) => boolean): Promise<T>;
+  /** Resolves when the other side ends the stream. */
+  ended(): Promise<void>;
   close(): void;
 }
 
@@ -95,6 +97,7 @@ function client(base: string): Pick<Target, 'call' | 'stream' | 'token'> {
           checkEvent(pathname, data);
           return data;
         },
+        ended: () => reader.closed(),
         close: () => reader.close(),
       };
     },

@@ -116,7 +116,7 @@ export interface OmniMock {
   fail(operation: OperationId | '*', fault: Fault): void;
   /** Delays every answer by `ms`. */
   latency(ms: number): void;
-  /** While on, every request fails as a network error (fetch rejects), as when offline. */
+  /** While on, every request fails as a network error (fetch rejects) and open streams end. */
   offline(on?: boolean): void;
   /** Removes every fault, latency and the offline switch. */
   clearFaults(): void;
@@ -873,7 +873,11 @@ export function createMock(options: MockOptions): OmniMock {
     site,
     fail: (op, fault) => void faults.unshift({ ...fault, op }),
     latency: (ms) => void (wait = ms),
-    offline: (on = true) => void (offline = on),
+    offline(on = true) {
+      offline = on;
+      // A dropped network also ends open streams; EventSource then reconnects into the error.
+      if (on) open.forEach((close) => close());
+    },
     clearFaults() {
       faults = [];
       wait = 0;
