@@ -4,7 +4,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
-const roots = ['packages/protocol/test', 'packages/server/test', 'test/node'];
+const roots = ['packages/protocol/test', 'packages/server/test', 'test/node', 'test/contract'];
 const files = roots.flatMap((root) => {
   try {
     return readdirSync(root, { recursive: true })

@@ -1,23 +1,18 @@
-import { http, HttpResponse, type RequestHandler } from 'msw';
-import { OmniError, errorBody } from '@omnikit/protocol';
+import type { RequestHandler } from 'msw';
+import { createMock, type MockOptions } from './mock.js';
 
-export interface MockOptions {
-  /** Base URL of the mocked API, e.g. `https://api.shop.example`; requests elsewhere are not handled. */
-  endpoint: string;
-}
+export {
+  createMock,
+  type Fault,
+  type MockOptions,
+  type MockSite,
+  type OmniMock,
+  type OperationId,
+} from './mock.js';
+export { seedCatalog, type Catalog, type SeedProduct } from './seed.js';
+export type { TokenKey } from './jwt.js';
 
-/** msw request handlers that answer the omnikit `/v1` API in memory. */
+/** msw request handlers that answer the omnikit `/v1` API in memory (`createMock(options).handlers`). */
 export function createHandlers(options: MockOptions): RequestHandler[] {
-  const base = options.endpoint.replace(/\/+$/, '');
-  return [
-    http.get(`${base}/v1/health`, () => HttpResponse.json({ ok: true, version: 'mock' })),
-    http.all(`${base}/v1/*`, ({ request }) =>
-      HttpResponse.json(
-        errorBody(
-          new OmniError('not_found', `No route ${request.method} ${new URL(request.url).pathname}`),
-        ),
-        { status: 404 },
-      ),
-    ),
-  ];
+  return createMock(options).handlers;
 }
