@@ -4,6 +4,7 @@ import type { StockAnswer } from '@omnikit/protocol';
 import { databaseUrl, SseReader, type Api, type SseEvent } from '../helpers.js';
 import {
   admin,
+  fixtureProducts,
   importFixture,
   otherAdminKey,
   startCommercePair,
@@ -62,6 +63,12 @@ test('a store edit reaches every open stock stream of the site', async (t) => {
   t.after(() => ab.close());
   const c = await SseReader.open(`${server.url}/v1/stock/stream?key=pk_shop&skus=C`);
   t.after(() => c.close());
+  // The other site knows A too (a stream of a sku its site never heard of is a 404).
+  const otherCatalog = await api.call('POST', '/v1/admin/products/import', {
+    body: { products: fixtureProducts(['A']) },
+    headers: { 'x-omni-admin-key': otherAdminKey },
+  });
+  assert.equal(otherCatalog.status, 200);
   const other = await SseReader.open(`${server.url}/v1/stock/stream?key=pk_other&skus=A`);
   t.after(() => other.close());
   const first = [await ab.next(), await ab.next()].map(answer);
