@@ -9,7 +9,7 @@ import type {
   RegisterDeviceResponse,
   StockAnswer,
 } from '@omnikit/protocol';
-import { UK_POSTCODE_AREAS } from '../../packages/server/src/commerce/geo.js';
+import { UK_POSTCODE_AREAS } from '../../packages/server/src/commerce/core/geo.js';
 import { postcodeAreas } from '../../packages/mock/src/postcodes.js';
 import { contractFlows } from './flows.js';
 import { operations, validated } from './openapi.js';
