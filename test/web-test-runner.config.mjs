@@ -10,6 +10,7 @@ import { defaultReporter } from '@web/test-runner';
 import { engineReporter } from './browser/engine-reporter.mjs';
 import { engines } from './browser/engines.mjs';
 import { omniServerPlugin } from './browser/server-plugin.mjs';
+import { serviceWorkerPagesPlugin } from './browser/service-worker/plugin.mjs';
 
 const require = createRequire(import.meta.url);
 const rootDir = fileURLToPath(new URL('..', import.meta.url));
@@ -44,12 +45,17 @@ export default {
   // One test file at a time: msw's service worker answers for every page of the origin (a nested
   // frame is mocked by whichever visible page started it), so files must not overlap.
   concurrency: 1,
-  testFramework: { config: { timeout: 10000 } },
+  // OMNIKIT_GREP runs only the tests whose full title matches (mocha's grep), e.g. to repeat one.
+  testFramework: {
+    config: { timeout: 10000, ...(process.env.OMNIKIT_GREP && { grep: process.env.OMNIKIT_GREP }) },
+  },
   filterBrowserLogs: ({ type, args }, session) => {
     // Lit's one-time dev-mode notice is expected: tests run the development sources.
     if (args.some((a) => String(a).includes('Lit is in dev mode'))) return false;
     if (type === 'error')
-      consoleErrors.push(`[${engine.label}] ${session?.testFile ?? ''}: ${args.map(String).join(' ')}`);
+      consoleErrors.push(
+        `[${engine.label}] ${session?.testFile ?? ''}: ${args.map(String).join(' ')}`,
+      );
     return true;
   },
   browsers: [engine.launcher(found)],
@@ -71,5 +77,7 @@ export default {
     },
     // One real @omnikit/server for every test page (see browser/server-plugin.mjs).
     omniServerPlugin({ engine: engineName }),
+    // A site's own service worker in front of two devices (browser/service-worker.test.ts).
+    serviceWorkerPagesPlugin(),
   ],
 };

@@ -53,9 +53,13 @@ async function reachable(url, ms, child) {
 function startXvfb() {
   return new Promise((resolve, reject) => {
     // -displayfd: Xvfb picks a free display and writes its number to fd 3 once it is ready.
-    const x = spawn('Xvfb', ['-displayfd', '3', '-screen', '0', '1280x1024x24', '-nolisten', 'tcp'], {
-      stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
-    });
+    const x = spawn(
+      'Xvfb',
+      ['-displayfd', '3', '-screen', '0', '1280x1024x24', '-nolisten', 'tcp'],
+      {
+        stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     let err = '';
     x.stderr.on('data', (d) => (err += d));

@@ -16,7 +16,8 @@ import { engineNames, engines } from './engines.mjs';
 
 const require = createRequire(import.meta.url);
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const wtr = join(dirname(require.resolve('@web/test-runner/package.json')), 'dist', 'bin.js');
+// The package's main module sits next to its CLI (dist/index.js, dist/bin.js).
+const wtr = join(dirname(require.resolve('@web/test-runner')), 'bin.js');
 
 const asked = [];
 const rest = [];
@@ -62,7 +63,13 @@ for (const name of selected) {
   } catch {
     // The run ended before reporting (it could not start the browser, say): the exit code tells.
   }
-  rows.push({ name, engine, code: run.status ?? 1, seconds: (Date.now() - started) / 1000, results });
+  rows.push({
+    name,
+    engine,
+    code: run.status ?? 1,
+    seconds: (Date.now() - started) / 1000,
+    results,
+  });
 }
 rmSync(tmp, { recursive: true, force: true });
 

@@ -10,7 +10,13 @@ const worker = setupWorker(...createHandlers({ endpoint }));
 describe('@omnikit/mock', () => {
   before(() => worker.start({ quiet: true, onUnhandledRequest: 'error' }));
   afterEach(() => worker.resetHandlers());
-  after(() => worker.stop());
+  // stop() leaves msw's service worker in control of the next test pages of this origin, and
+  // WebKit streams no EventSource through it: later files would never get a poke.
+  after(async () => {
+    worker.stop();
+    const registrations = await navigator.serviceWorker.getRegistrations();
+    await Promise.all(registrations.map((r) => r.unregister()));
+  });
 
   it('answers fetch through the msw service worker', async () => {
     const res = await fetch(`${endpoint}/v1/health`);

@@ -354,7 +354,10 @@ export class SseReader {
       if (field === 'id') event.id = value;
       if (field === 'data') event.data += (event.data ? '\n' : '') + value;
     }
-    if (isEvent) this.events.push(event);
+    // The sync stream's heartbeat is an event (pages cannot see comments); the tests wait for
+    // it like for the stock stream's heartbeat comment, and it is not one of the stream's events.
+    if (event.event === 'heartbeat') this.comments.push('heartbeat');
+    else if (isEvent) this.events.push(event);
     this.wake();
   }
 

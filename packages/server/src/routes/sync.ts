@@ -299,7 +299,10 @@ function openStream(
     void refresh();
   }
 
-  const heartbeat = setInterval(() => write(': heartbeat\n\n'), deps.heartbeatMs);
+  // The heartbeat is an event, not a comment, so a page can tell a silent stream (a service
+  // worker or a proxy holding it) from a quiet one; its data is the interval in ms.
+  const beat = `event: heartbeat\ndata: ${deps.heartbeatMs}\n\n`;
+  const heartbeat = setInterval(() => write(beat), deps.heartbeatMs);
   function close(): void {
     if (closed) return;
     closed = true;
@@ -320,8 +323,9 @@ function openStream(
   const body = new ReadableStream<Uint8Array>({
     start(ctrl) {
       controller = ctrl;
-      // An immediate comment flushes the headers so the client knows the stream is open.
-      write(': connected\n\n');
+      // An immediate beat flushes the headers (the client knows the stream is open) and tells
+      // the client how often to expect one.
+      write(beat);
       void refresh();
     },
     cancel() {
