@@ -45,10 +45,7 @@ export default {
   // One test file at a time: msw's service worker answers for every page of the origin (a nested
   // frame is mocked by whichever visible page started it), so files must not overlap.
   concurrency: 1,
-  // OMNIKIT_GREP runs only the tests whose full title matches (mocha's grep), e.g. to repeat one.
-  testFramework: {
-    config: { timeout: 10000, ...(process.env.OMNIKIT_GREP && { grep: process.env.OMNIKIT_GREP }) },
-  },
+  testFramework: { config: { timeout: 10000 } },
   filterBrowserLogs: ({ type, args }, session) => {
     // Lit's one-time dev-mode notice is expected: tests run the development sources.
     if (args.some((a) => String(a).includes('Lit is in dev mode'))) return false;

@@ -73,30 +73,19 @@ function startXvfb() {
 }
 
 /**
- * web-test-runner's WebDriver launcher, starting its own WebKitWebDriver (and Xvfb when there is
- * no display) and stopping them with the run.
+ * Starts WebKitWebDriver (on a private Xvfb display when there is no DISPLAY); resolves with the
+ * webdriverio options of a MiniBrowser session through it, and `stop()` for both processes.
  */
-class WebKitLauncher extends WebdriverLauncher {
-  constructor(binary) {
-    super({
-      hostname: '127.0.0.1',
-      port: 0,
-      logLevel: 'error',
-      capabilities: {
-        browserName: 'MiniBrowser',
-        // WebKitWebDriver speaks classic WebDriver only; webdriverio would otherwise ask for BiDi.
-        'wdio:enforceWebDriverClassic': true,
-        'webkitgtk:browserOptions': { binary, args: ['--automation'] },
-      },
-    });
-    this.children = [];
-  }
-
-  async initialize(config, testFiles) {
+export async function startWebKitDriver(binary) {
+  const children = [];
+  const stop = () => {
+    for (const child of children.reverse()) child.kill();
+  };
+  try {
     const env = { ...process.env };
     if (!env.DISPLAY) {
       const x = await startXvfb();
-      this.children.push(x.process);
+      children.push(x.process);
       env.DISPLAY = x.display;
     }
     const port = await freePort();
@@ -104,17 +93,44 @@ class WebKitLauncher extends WebdriverLauncher {
       env,
       stdio: ['ignore', 'ignore', 'inherit'],
     });
-    this.children.push(driver);
+    children.push(driver);
     await reachable(`http://127.0.0.1:${port}/status`, 10_000, driver);
-    this.options.port = port;
+    const options = {
+      hostname: '127.0.0.1',
+      port,
+      logLevel: 'error',
+      capabilities: {
+        browserName: 'MiniBrowser',
+        // WebKitWebDriver speaks classic WebDriver only; webdriverio would otherwise ask for BiDi.
+        'wdio:enforceWebDriverClassic': true,
+        'webkitgtk:browserOptions': { binary, args: ['--automation'] },
+      },
+    };
+    return { options, stop };
+  } catch (e) {
+    stop();
+    throw e;
+  }
+}
+
+/** web-test-runner's WebDriver launcher, with its own WebKitWebDriver for the run. */
+class WebKitLauncher extends WebdriverLauncher {
+  constructor(binary) {
+    super({ capabilities: {} });
+    this.binary = binary;
+  }
+
+  async initialize(config, testFiles) {
+    const { options, stop } = await startWebKitDriver(this.binary);
+    this.options = options;
+    this.stopDriver = stop;
     await super.initialize(config, testFiles);
     this.name = 'WebKit';
   }
 
   async stop() {
     await super.stop();
-    for (const child of this.children.reverse()) child.kill();
-    this.children = [];
+    this.stopDriver?.();
   }
 }
 
