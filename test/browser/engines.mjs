@@ -154,7 +154,11 @@ export const engines = {
     install: 'apt-get install chromium (or set CHROME_PATH)',
     find: () => firstExisting(process.env.CHROME_PATH, '/usr/bin/chromium'),
     launcher: (executablePath) =>
-      chromeLauncher({ launchOptions: { executablePath, headless: true, args: chromiumArgs } }),
+      // Given puppeteer-core explicitly, the launcher calls itself Chromium rather than Chrome.
+      chromeLauncher({
+        puppeteer: puppeteerCore,
+        launchOptions: { executablePath, headless: true, args: chromiumArgs },
+      }),
   },
   firefox: {
     label: 'Firefox',
