@@ -6,7 +6,22 @@ import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SignJWT } from 'jose';
 import { commerceExtension, startServer } from '@omnikit/server';
+import {
+  LANGS,
+  cartPage,
+  categoryPage,
+  esmPage,
+  homePage,
+  indexCatalog,
+  kioskPage,
+  notFoundPage,
+  pageNumber,
+  productPage,
+  searchPage,
+  signInPage,
+} from './pages.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const publicDir = join(here, 'public');
@@ -49,31 +64,122 @@ function productImage(sku) {
 }
 
 let apiUrl = '';
+const catalogIndex = indexCatalog(catalog.products);
+const stores = JSON.parse(await readFile(join(here, 'data', 'stores.json'), 'utf8')).stores;
+const esmFiles = {
+  '/esm/sdk/': join(here, '..', 'packages', 'sdk', 'dist'),
+  '/esm/protocol/': join(here, '..', 'packages', 'protocol', 'dist'),
+  '/esm/idb/': join(here, '..', 'node_modules', 'idb', 'build'),
+};
+/** Demo customers the sign-in page offers (ids from the order history, names invented). */
+const customers = [
+  { id: '17850', name: 'Ada Lovelace (17850, with order history)' },
+  { id: '14911', name: 'Grace Hopper (14911)' },
+  { id: '17841', name: 'Sejong Kim (17841)' },
+];
+const currency = 'GBP';
+const formats = {
+  en: new Intl.NumberFormat('en-GB', { style: 'currency', currency }),
+  ko: new Intl.NumberFormat('ko-KR', { style: 'currency', currency }),
+};
+
+/** What every page needs; the language comes from the `lang` cookie (en by default). */
+function pageConfig(req, query) {
+  const cookie = /(?:^|;\s*)lang=(en|ko)\b/.exec(req.headers.cookie ?? '');
+  const lang = LANGS.includes(query.get('lang')) ? query.get('lang') : (cookie?.[1] ?? 'en');
+  return {
+    lang,
+    apiUrl,
+    publishableKey: demoSite.publishableKey,
+    currency,
+    catalog: catalogIndex,
+    stores,
+    customers,
+    price: (minor) => formats[lang].format(minor / 100),
+  };
+}
+
+function send(res, status, type, body, headers = {}) {
+  res.writeHead(status, { 'content-type': type, ...headers });
+  res.end(body);
+}
+
+/** Renders the storefront's pages; null when the path is not one of them. */
+function render(path, query, config) {
+  const page = pageNumber(query.get('page'));
+  if (path === '/' || path === '/index.html') return homePage(config);
+  if (path === '/search') return searchPage(config, (query.get('q') ?? '').slice(0, 100), page);
+  if (path === '/product.html') return productPage(config, query.get('sku') ?? '');
+  if (path === '/cart.html') return cartPage(config);
+  if (path === '/signin.html') return signInPage(config);
+  if (path === '/kiosk.html') return kioskPage(config);
+  if (path === '/esm.html') return esmPage(config);
+  const category = /^\/c\/([a-z0-9-]{1,60})$/.exec(path);
+  if (category) return categoryPage(config, category[1], page);
+  return null;
+}
+
+/** The demo's stand-in for a brand's login: signs a short-lived customer token (demo only). */
+async function signIn(req, res) {
+  let body = '';
+  for await (const chunk of req) {
+    body += chunk;
+    if (body.length > 1000) return send(res, 413, 'application/json', '{"error":"too_large"}');
+  }
+  let customer;
+  try {
+    customer = JSON.parse(body).customer;
+  } catch {
+    customer = undefined;
+  }
+  // Any plain id signs in (a stand-in for the brand's login; the page offers three).
+  if (typeof customer !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(customer))
+    return send(res, 400, 'application/json', '{"error":"unknown_customer"}');
+  const token = await new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(customer)
+    .setIssuer(demoSite.issuer)
+    .setAudience(demoSite.audience)
+    .setIssuedAt()
+    .setExpirationTime('5m')
+    .sign(new TextEncoder().encode(demoSite.customerToken.secret));
+  send(res, 200, 'application/json', JSON.stringify({ token }), { 'cache-control': 'no-store' });
+}
+
 const site = createServer(async (req, res) => {
-  const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+  const url = new URL(req.url ?? '/', 'http://x');
+  const path = decodeURIComponent(url.pathname);
+  if (path === '/demo/sign-in' && req.method === 'POST') return signIn(req, res);
+  if (path === '/lang') {
+    const to = LANGS.includes(url.searchParams.get('to')) ? url.searchParams.get('to') : 'en';
+    const back = url.searchParams.get('back') ?? '/';
+    // Only a path of this site: never an open redirect.
+    const location = /^\/(?![/\\])/.test(back) ? back : '/';
+    return send(res, 303, 'text/plain', '', {
+      location,
+      'set-cookie': `lang=${to}; Path=/; Max-Age=31536000; SameSite=Lax`,
+    });
+  }
   const image = /^\/images\/([A-Za-z0-9._-]{1,64})\.svg$/.exec(path);
   if (image) {
-    res.writeHead(200, {
-      'content-type': types['.svg'],
+    return send(res, 200, types['.svg'], productImage(image[1]), {
       'cache-control': 'public, max-age=86400',
     });
-    res.end(productImage(image[1]));
-    return;
   }
-  const rel = normalize(path.endsWith('/') ? `${path}index.html` : path).replace(
-    /^(\.\.[/\\])+/,
-    '',
-  );
-  const file = rel.startsWith('/omnikit') ? join(bundleDir, rel) : join(publicDir, rel);
+  const html = render(path, url.searchParams, pageConfig(req, url.searchParams));
+  if (html) return send(res, 200, types['.html'], html);
+  const rel = normalize(path).replace(/^(\.\.[/\\])+/, '');
+  const esm = Object.keys(esmFiles).find((prefix) => rel.startsWith(prefix));
+  const file = esm
+    ? join(esmFiles[esm], rel.slice(esm.length))
+    : rel.startsWith('/omnikit')
+      ? join(bundleDir, rel)
+      : join(publicDir, rel);
   try {
-    let body = await readFile(file);
-    if (extname(file) === '.html')
-      body = Buffer.from(body.toString().replaceAll('%API_URL%', apiUrl));
-    res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' });
-    res.end(body);
+    send(res, 200, types[extname(file)] ?? 'application/octet-stream', await readFile(file));
   } catch {
-    res.writeHead(404, { 'content-type': 'text/plain' });
-    res.end('Not found');
+    const config = pageConfig(req, url.searchParams);
+    send(res, 404, types['.html'], notFoundPage(config));
   }
 });
 // The storefront's origin must be known before the API starts: it is the site's CORS origin.
@@ -90,7 +196,9 @@ const demoSite = {
   audience: 'omnikit',
   adminKey: 'ak_demo_omnikit_local_only',
   mergePolicy: 'sum',
-  handoff: { url: `${storefront}/`, allowLinking: false },
+  // The store kiosk joins the customer's profile while it serves them ("Done, next customer"
+  // logs it out again), so a pickup store chosen there reaches the customer's devices.
+  handoff: { url: `${storefront}/`, allowLinking: true },
   lowStockThreshold: 5,
 };
 
