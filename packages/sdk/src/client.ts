@@ -321,7 +321,7 @@ export function createClient(options: ClientOptions): OmniClient {
   let device: Device | null = null;
   let registering: Promise<Device> | null = null;
   let healing: Promise<void> | undefined;
-  /** Set while startOver() empties the store. */
+  /** The last startOver(); it never rejects. */
   let resetting: Promise<void> | undefined;
   let base: Snapshot | null = null;
   let pending: Mutation[] = [];
@@ -341,8 +341,7 @@ export function createClient(options: ClientOptions): OmniClient {
   let streaming = false;
   let streamAttempt = 0;
   let streamTimer: ReturnType<typeof setTimeout> | undefined;
-  /** When the stream was opened, and last heard from (0: not yet); performance.now(). */
-  let streamSince = 0;
+  /** When the stream was opened or last heard from (performance.now()). */
   let heard = 0;
   /** The heartbeat interval the stream announced (0: it has not beaten yet). */
   let beat = 0;
@@ -538,8 +537,7 @@ export function createClient(options: ClientOptions): OmniClient {
     closeStream();
     if (keep) return;
     local.length = 0;
-    device = null;
-    base = null;
+    device = base = null;
   }
 
   // ---- tabs ----
@@ -744,10 +742,13 @@ export function createClient(options: ClientOptions): OmniClient {
     }));
   }
 
-  /** Empties the store (or, with `keep`, forgets only the device); every tab adopts it. */
+  /**
+   * Empties the store (or, with `keep`, forgets only the device); every tab adopts it. Pushes
+   * wait for it (`resetting`): before, they would read an outbox the reset is about to drop.
+   */
   function startOver(keep?: boolean): Promise<void> {
     drop(keep);
-    const done = (async () => {
+    return (resetting = (async () => {
       try {
         // A snapshot write queued before now must not land after the reset.
         await persisting;
@@ -757,13 +758,7 @@ export function createClient(options: ClientOptions): OmniClient {
         fallback(e);
       }
       post({ t: 'r', k: keep });
-    })();
-    // Until the store is emptied, a push would read an outbox the reset is about to drop.
-    const gate: Promise<void> = done.finally(() => {
-      if (resetting === gate) resetting = undefined;
-    });
-    resetting = gate;
-    return done;
+    })());
   }
 
   function closeStream() {
@@ -787,15 +782,12 @@ export function createClient(options: ClientOptions): OmniClient {
     if (fallbackTimer || !leader || closing.signal.aborted) return;
     fallbackTimer = setTimeout(() => {
       fallbackTimer = undefined;
-      if (!leader || closing.signal.aborted) return;
       const now = performance.now();
-      if (device && !(stream && beat && now - heard < 2 * beat)) {
+      if (leader && device && !(stream && beat && now - heard < 2 * beat)) {
         needPull = true;
         kick();
-        if (stream && now - Math.max(heard, streamSince) >= Math.max(fallbackMs, 2 * beat)) {
-          // kick() opens a new one once it has pulled.
-          closeStream();
-        }
+        // kick() opens a new one once it has pulled.
+        if (now - heard >= Math.max(fallbackMs, 2 * beat)) closeStream();
       }
       watchStream();
     }, fallbackMs);
@@ -816,11 +808,11 @@ export function createClient(options: ClientOptions): OmniClient {
       const es = (stream = net.eventSource(
         `${endpoint}/v1/sync/stream?ticket=${encodeURIComponent(ticket)}`,
       ));
-      streamSince = performance.now();
-      heard = beat = 0;
       const alive = () => {
         if (stream === es) heard = performance.now();
       };
+      alive();
+      beat = 0;
       es.addEventListener('poke', (e) => {
         alive();
         onPoke((e as MessageEvent<string>).data);
@@ -828,7 +820,7 @@ export function createClient(options: ClientOptions): OmniClient {
       // The server beats as an event (a comment would not reach this page); data: its interval.
       es.addEventListener('heartbeat', (e) => {
         alive();
-        beat = Number((e as MessageEvent<string>).data) || beat;
+        beat = +(e as MessageEvent<string>).data;
       });
       es.onopen = () => {
         alive();
