@@ -1,15 +1,24 @@
-// Browser tests: real Chromium (Debian's /usr/bin/chromium or CHROME_PATH), TypeScript through
-// esbuild, packages resolved to their sources through the `source` export condition.
+// Browser tests in ONE engine per run: OMNIKIT_ENGINE=chromium (the default), firefox or webkit
+// (see browser/engines.mjs). `npm run test:browser` (browser/run.mjs) runs every engine installed,
+// one after the other. TypeScript through esbuild, packages resolved to their sources through the
+// `source` export condition.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { chromeLauncher } from '@web/test-runner-chrome';
 import { esbuildPlugin } from '@web/dev-server-esbuild';
+import { defaultReporter } from '@web/test-runner';
+import { engineReporter } from './browser/engine-reporter.mjs';
+import { engines } from './browser/engines.mjs';
 import { omniServerPlugin } from './browser/server-plugin.mjs';
+import { serviceWorkerPagesPlugin } from './browser/service-worker/plugin.mjs';
 
 const require = createRequire(import.meta.url);
 const rootDir = fileURLToPath(new URL('..', import.meta.url));
-const executablePath = process.env.CHROME_PATH ?? '/usr/bin/chromium';
+const engineName = process.env.OMNIKIT_ENGINE ?? 'chromium';
+const engine = engines[engineName];
+if (!engine) throw new Error(`unknown OMNIKIT_ENGINE ${engineName}: ${Object.keys(engines)}`);
+const found = engine.find();
+if (!found) throw new Error(`${engine.label} is not installed: ${engine.install}`);
 const mswWorker = readFileSync(require.resolve('msw/mockServiceWorker.js'), 'utf8');
 
 // A test must not print errors: every console.error in a browser fails the run.
@@ -41,25 +50,15 @@ export default {
     // Lit's one-time dev-mode notice is expected: tests run the development sources.
     if (args.some((a) => String(a).includes('Lit is in dev mode'))) return false;
     if (type === 'error')
-      consoleErrors.push(`${session?.testFile ?? ''}: ${args.map(String).join(' ')}`);
+      consoleErrors.push(
+        `[${engine.label}] ${session?.testFile ?? ''}: ${args.map(String).join(' ')}`,
+      );
     return true;
   },
-  browsers: [
-    chromeLauncher({
-      launchOptions: {
-        executablePath,
-        headless: true,
-        args: [
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--no-first-run',
-          '--disable-quic',
-        ],
-      },
-    }),
+  browsers: [engine.launcher(found)],
+  reporters: [
+    defaultReporter(),
+    engineReporter({ label: engine.label, resultsFile: process.env.OMNIKIT_RESULTS }),
   ],
   plugins: [
     esbuildPlugin({
@@ -74,6 +73,8 @@ export default {
       },
     },
     // One real @omnikit/server for every test page (see browser/server-plugin.mjs).
-    omniServerPlugin(),
+    omniServerPlugin({ engine: engineName }),
+    // A site's own service worker in front of two devices (browser/service-worker.test.ts).
+    serviceWorkerPagesPlugin(),
   ],
 };

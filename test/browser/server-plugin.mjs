@@ -1,6 +1,6 @@
 // A web-test-runner plugin that runs ONE real @omnikit/server (in-memory PGlite) next to the test
 // pages, with test sites whose allowed origin is the runner's own. Pages learn about it from
-//   GET /__omni/test-config            -> { endpoint, fuzzSeed, sites: { [name]: { publishableKey, mergePolicy, adminKey? } } }
+//   GET /__omni/test-config            -> { endpoint, engine, fuzzSeed, sites: { [name]: { publishableKey, mergePolicy, adminKey? } } }
 //   GET /__omni/sign-token?site=&sub=  -> { token }  (an HS256 customer token, as a brand backend signs)
 //   POST /__omni/admin?site=&method=&path= (JSON body) -> { status, body }: an admin API call made
 //     with the site's admin key, as a POS/ERP would (the server's CORS rightly refuses admin calls
@@ -144,7 +144,8 @@ const readBody = async (req) => {
   return Buffer.concat(chunks).toString('utf8');
 };
 
-export function omniServerPlugin() {
+/** `engine`: the browser engine of this run, told to the pages (randomized tests print it). */
+export function omniServerPlugin({ engine = 'chromium' } = {}) {
   let server;
   let commerce;
   return {
@@ -195,6 +196,7 @@ export function omniServerPlugin() {
       if (context.path === '/__omni/test-config') {
         return json({
           endpoint: server.url,
+          engine,
           fuzzSeed,
           sites: Object.fromEntries(
             Object.entries(siteDefs).map(([name, d]) => [

@@ -352,7 +352,9 @@ export function createMock(options: MockOptions): OmniMock {
           }
         };
         open.add(close);
-        write(': connected\n\n');
+        // As the server does: a heartbeat event at once (the SDK falls back to pulling on a
+        // stream that never beats). The mock sends no periodic beats; streams here are short.
+        write('event: heartbeat\ndata: 15000\n\n');
         stop = start(write);
       },
       cancel: () => close(),

@@ -45,9 +45,13 @@ const next = <T>(source: EventSource, type: string) =>
 describe('@omnikit/mock in the browser', () => {
   before(() => worker.start({ quiet: true, onUnhandledRequest: 'error' }));
   afterEach(() => mock.clearFaults());
-  after(() => {
+  // stop() leaves msw's service worker in control of the next test pages of this origin, and
+  // WebKit streams no EventSource through it: later files would never get a poke.
+  after(async () => {
     mock.reset();
     worker.stop();
+    const registrations = await navigator.serviceWorker.getRegistrations();
+    await Promise.all(registrations.map((r) => r.unregister()));
   });
 
   it('syncs a cart and pokes an EventSource through the service worker', async () => {

@@ -34,6 +34,9 @@ describe('@omnikit/sdk on @omnikit/mock', () => {
     await Promise.all(clients.map((c) => c.close()));
     mock.reset();
     worker.stop();
+    // As mock.test.ts: msw's worker must not stay in control of the next files' pages.
+    const registrations = await navigator.serviceWorker.getRegistrations();
+    await Promise.all(registrations.map((r) => r.unregister()));
   });
 
   it('a cart follows a handoff and then updates live; sign-in merges it', async () => {

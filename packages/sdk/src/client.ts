@@ -95,6 +95,11 @@ export interface ClientOptions {
   timeoutMs?: number;
   /** How long an IndexedDB open or write may take before falling back to memory (ms). */
   storageTimeoutMs?: number;
+  /**
+   * How often to pull while the poke stream does not work (ms; 15000 by default): it did not
+   * open (a site's service worker may hold it), or it went silent past two of its heartbeats.
+   */
+  fallbackPullMs?: number;
 }
 
 /** A cart line with the unit price the SDK was told, if any. */
@@ -299,6 +304,7 @@ export function createClient(options: ClientOptions): OmniClient {
   const maxMs = options.retry?.maxMs ?? 60_000;
   const timeoutMs = options.timeoutMs ?? 15_000;
   const storageMs = options.storageTimeoutMs ?? 5000;
+  const fallbackMs = options.fallbackPullMs ?? 15_000;
   const events = new EventTarget();
   const subs = new Set<() => void>();
   const prices: Record<string, number> = { ...options.prices };
@@ -315,6 +321,8 @@ export function createClient(options: ClientOptions): OmniClient {
   let device: Device | null = null;
   let registering: Promise<Device> | null = null;
   let healing: Promise<void> | undefined;
+  /** The last startOver(); it never rejects. */
+  let resetting: Promise<void> | undefined;
   let base: Snapshot | null = null;
   let pending: Mutation[] = [];
   const local: Draft[] = [];
@@ -333,6 +341,11 @@ export function createClient(options: ClientOptions): OmniClient {
   let streaming = false;
   let streamAttempt = 0;
   let streamTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When the stream was opened or last heard from (performance.now()). */
+  let heard = 0;
+  /** The heartbeat interval the stream announced (0: it has not beaten yet). */
+  let beat = 0;
+  let fallbackTimer: ReturnType<typeof setTimeout> | undefined;
   let status: Status = {
     state: 'offline',
     pending: 0,
@@ -513,11 +526,18 @@ export function createClient(options: ClientOptions): OmniClient {
     if (identity && leader) reopen();
   }
 
-  /** Drops what is in flight for a restart (and, unless `keep`, the unstored drafts too). */
+  /**
+   * Drops what is in flight for a restart; unless `keep`, also the unstored drafts and, at once,
+   * the device and its snapshot: the server moves a forgotten device to a fresh profile and pokes
+   * it, and a pull started with the old token before the store is emptied would write that
+   * profile's snapshot back after the reset.
+   */
   function drop(keep?: boolean) {
     epoch++;
     closeStream();
-    if (!keep) local.length = 0;
+    if (keep) return;
+    local.length = 0;
+    device = base = null;
   }
 
   // ---- tabs ----
@@ -569,6 +589,8 @@ export function createClient(options: ClientOptions): OmniClient {
     tabs = null;
     leader = false;
     closeStream();
+    clearTimeout(fallbackTimer);
+    fallbackTimer = undefined;
   }
 
   // ---- network (leader only) ----
@@ -616,6 +638,7 @@ export function createClient(options: ClientOptions): OmniClient {
   async function push() {
     await flushLocal();
     for (;;) {
+      await resetting;
       const floor = base?.lastSeq ?? 0;
       // The longest prefix of the outbox that fits one request, in count and in bytes (one
       // valid mutation is far below the limit, so a batch is never empty).
@@ -719,18 +742,23 @@ export function createClient(options: ClientOptions): OmniClient {
     }));
   }
 
-  /** Empties the store (or, with `keep`, forgets only the device); every tab adopts it. */
-  async function startOver(keep?: boolean) {
+  /**
+   * Empties the store (or, with `keep`, forgets only the device); every tab adopts it. Pushes
+   * wait for it (`resetting`): before, they would read an outbox the reset is about to drop.
+   */
+  function startOver(keep?: boolean): Promise<void> {
     drop(keep);
-    try {
-      // A snapshot write queued before now must not land after the reset.
-      await persisting;
-      await store.reset(keep);
-      adopt(await store.load());
-    } catch (e) {
-      fallback(e);
-    }
-    post({ t: 'r', k: keep });
+    return (resetting = (async () => {
+      try {
+        // A snapshot write queued before now must not land after the reset.
+        await persisting;
+        await store.reset(keep);
+        adopt(await store.load());
+      } catch (e) {
+        fallback(e);
+      }
+      post({ t: 'r', k: keep });
+    })());
   }
 
   function closeStream() {
@@ -745,8 +773,29 @@ export function createClient(options: ClientOptions): OmniClient {
     openStream();
   }
 
+  /**
+   * Pokes cannot be silenced: while the stream is not live (it has not beaten yet, or has
+   * been silent for two heartbeats), the leader pulls every `fallbackMs`; a stream silent that
+   * long (or never open) is replaced, and once one beats the pulls stop.
+   */
+  function watchStream() {
+    if (fallbackTimer || !leader || closing.signal.aborted) return;
+    fallbackTimer = setTimeout(() => {
+      fallbackTimer = undefined;
+      const now = performance.now();
+      if (leader && device && !(stream && beat && now - heard < 2 * beat)) {
+        needPull = true;
+        kick();
+        // kick() opens a new one once it has pulled.
+        if (now - heard >= Math.max(fallbackMs, 2 * beat)) closeStream();
+      }
+      watchStream();
+    }, fallbackMs);
+  }
+
   /** Holds the poke stream; every (re)connect takes a fresh one-time ticket, then pulls. */
   async function openStream() {
+    watchStream();
     if (stream || streaming || !leader || !device || closing.signal.aborted) return;
     streaming = true;
     const at = epoch;
@@ -759,8 +808,22 @@ export function createClient(options: ClientOptions): OmniClient {
       const es = (stream = net.eventSource(
         `${endpoint}/v1/sync/stream?ticket=${encodeURIComponent(ticket)}`,
       ));
-      es.addEventListener('poke', (e) => onPoke((e as MessageEvent<string>).data));
+      const alive = () => {
+        if (stream === es) heard = performance.now();
+      };
+      alive();
+      beat = 0;
+      es.addEventListener('poke', (e) => {
+        alive();
+        onPoke((e as MessageEvent<string>).data);
+      });
+      // The server beats as an event (a comment would not reach this page); data: its interval.
+      es.addEventListener('heartbeat', (e) => {
+        alive();
+        beat = +(e as MessageEvent<string>).data;
+      });
       es.onopen = () => {
+        alive();
         streamAttempt = 0;
         needPull = true;
         kick();
@@ -1212,6 +1275,7 @@ export function createClient(options: ClientOptions): OmniClient {
       closing.abort();
       watching.forEach((es) => es.close());
       clearTimeout(retryTimer);
+      clearTimeout(fallbackTimer);
       leave();
       cleanups.forEach((c) => c());
       await ready;

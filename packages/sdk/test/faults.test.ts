@@ -38,7 +38,13 @@ afterEach(async () => {
   worker.resetHandlers();
   await Promise.all(clients.splice(0).map((c) => c.close()));
 });
-after(() => worker.stop());
+// stop() leaves msw's service worker in control of the next test pages of this origin, and
+// WebKit streams no EventSource through it: later files would never get a poke.
+after(async () => {
+  worker.stop();
+  const registrations = await navigator.serviceWorker.getRegistrations();
+  await Promise.all(registrations.map((r) => r.unregister()));
+});
 
 // Streams stay off here: through msw's worker a closed EventSource keeps its connection open,
 // and Chrome's six connections per host run out. Devices pull instead (sync()); the stream

@@ -192,7 +192,8 @@ async function scenario(steps: Step[]) {
 describe('sync: randomized scenarios', () => {
   it('with ordered operations (set, remove) too, every replica converges to the server', async function () {
     this.timeout(120_000);
-    const seed = (await testConfig()).fuzzSeed + 1;
+    const { fuzzSeed, engine } = await testConfig();
+    const seed = fuzzSeed + 1;
     let steps = 0;
     let scenarios = 0;
     await fc.assert(
@@ -206,7 +207,7 @@ describe('sync: randomized scenarios', () => {
     );
     // eslint-disable-next-line no-console -- the one figures line DESIGN asks of randomized tests
     console.log(
-      `sdk-sync-fuzz-mixed: scenarios=${scenarios} steps=${steps} diverged=0 seed=${seed}`,
+      `sdk-sync-fuzz-mixed: engine=${engine} scenarios=${scenarios} steps=${steps} diverged=0 seed=${seed}`,
     );
   });
 
@@ -218,7 +219,7 @@ describe('sync: randomized scenarios', () => {
     let lost = 0;
     let duplicated = 0;
     // To replay a printed failure: SDK_FUZZ_SEED=<seed> npm run test:browser
-    const seed = (await testConfig()).fuzzSeed;
+    const { fuzzSeed: seed, engine } = await testConfig();
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 8, maxLength: 40 }), async (steps) => {
         const { serverCart, expected, faults } = await scenario(steps);
@@ -237,7 +238,7 @@ describe('sync: randomized scenarios', () => {
     );
     // eslint-disable-next-line no-console -- the one figures line DESIGN asks of randomized tests
     console.log(
-      `sdk-sync-fuzz: scenarios=${scenarios} steps=${stepCount} faults=${faultCount} lost=${lost} duplicated=${duplicated} diverged=0 seed=${seed}`,
+      `sdk-sync-fuzz: engine=${engine} scenarios=${scenarios} steps=${stepCount} faults=${faultCount} lost=${lost} duplicated=${duplicated} diverged=0 seed=${seed}`,
     );
   });
 });

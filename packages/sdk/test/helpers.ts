@@ -103,6 +103,8 @@ export function quietLogger() {
 
 export interface TestConfig {
   endpoint: string;
+  /** The browser engine of this run: `chromium`, `firefox` or `webkit` (test/browser/engines.mjs). */
+  engine: string;
   /** The seed of the randomized tests: fixed, or `SDK_FUZZ_SEED` (a number, or `random`). */
   fuzzSeed: number;
   /** `shop` has the commerce fixture (test/browser/server-plugin.mjs) and an admin key. */

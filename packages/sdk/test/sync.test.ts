@@ -217,6 +217,52 @@ describe('sync: two devices', () => {
     db.close();
     expect(before.state.cart.lines).to.have.length(1);
   });
+
+  it('forget: the poke that follows the erase writes nothing back while the store empties', async () => {
+    // The server moves the forgetting device to a fresh profile and pokes its stream. In Firefox
+    // that poke often arrived just as the SDK reset its store: the pull it started (still with
+    // the old token) brought the fresh profile's snapshot, written after the reset. Here the
+    // poke is delivered exactly then: when the SDK closes its stream to reset. The stream is a
+    // stand-in that never opens, so no other pull is under way.
+    const ns = uniqueNs();
+    let erased = false;
+    let delivered = false;
+    let created!: () => void;
+    const streaming = new Promise<void>((resolve) => (created = resolve));
+    const network: Network = {
+      ...browserNetwork(),
+      async fetch(url, init) {
+        const res = await fetch(url, init);
+        if (init.method === 'DELETE') erased = true;
+        return res;
+      },
+      eventSource() {
+        const es = new EventTarget();
+        const close = () => {
+          if (!erased || delivered) return;
+          delivered = true;
+          const poke = new MessageEvent('poke', { data: JSON.stringify({ version: 1e6 }) });
+          queueMicrotask(() => es.dispatchEvent(poke));
+        };
+        created();
+        return Object.assign(es, { close }) as unknown as EventSource;
+      },
+    };
+    const a = device({ namespace: ns, network });
+    a.cart.add('A', 1);
+    await a.sync();
+    // The client opens its stream once a sync round is over: nothing is in flight now.
+    await streaming;
+    await a.identity.forget();
+    expect(delivered).to.equal(true);
+    // Whatever the poke started has finished, and every write it queued has landed.
+    await until(a, (s) => s.status.state === 'online', 'the poke handled');
+    expect(a.identity.profileId).to.equal(null);
+    await a.close();
+    const db = await openDB(ns);
+    expect(await db.get('meta', 'meta')).to.equal(undefined);
+    db.close();
+  });
 });
 
 describe('sync: secrets', () => {

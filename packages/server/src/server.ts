@@ -25,7 +25,7 @@ export interface ServerOptions extends AppOptions {
   database?: DatabaseOptions;
   /** Structured logs (one JSON line per request); stdout/stderr by default. */
   logger?: Logger;
-  /** Interval of the `: heartbeat` comments on event streams (15 000 ms by default). */
+  /** Heartbeat interval of the event streams (15 000 ms by default). */
   heartbeatMs?: number;
   /** Token-bucket limits; each one given replaces its default. */
   rateLimits?: RateLimitOptions;

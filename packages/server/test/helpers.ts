@@ -354,7 +354,10 @@ export class SseReader {
       if (field === 'id') event.id = value;
       if (field === 'data') event.data += (event.data ? '\n' : '') + value;
     }
-    if (isEvent) this.events.push(event);
+    // The heartbeat is an event (pages cannot see comments); tests wait for it as for a
+    // comment, and it is not one of the stream's own events.
+    if (event.event === 'heartbeat') this.comments.push('heartbeat');
+    else if (isEvent) this.events.push(event);
     this.wake();
   }
 

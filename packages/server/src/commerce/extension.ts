@@ -26,7 +26,7 @@ export interface CommerceOptions {
   productsMaxAgeSeconds?: number;
   /** "Low stock" threshold for sites that set no `lowStockThreshold` (5). */
   lowStockThreshold?: number;
-  /** Interval of `: heartbeat` comments on stock streams (15 000 ms). */
+  /** Heartbeat interval of stock streams (15 000 ms). */
   heartbeatMs?: number;
   /** Recommendation model settings (see `DEFAULT_REC_OPTIONS`). */
   recs?: Partial<RecModelOptions>;

@@ -1,6 +1,6 @@
 // The one server-sent-events writer. Every event stream of the API (sync pokes, live stock) is
 // opened here, so they all behave alike: slots taken before the stream opens (429 when one is
-// full) and freed when it ends, an immediate comment that flushes the headers, heartbeats, an
+// full) and freed when it ends, an immediate heartbeat event that flushes the headers, heartbeats, an
 // end on client abort, and an end at server shutdown that lets `close()` finish.
 import type { Context } from 'hono';
 import type { ConcurrencyLimiter } from './limits.js';
@@ -40,7 +40,7 @@ export interface OpenOptions {
   /** The request's signal: the stream ends when the client goes away. */
   signal: AbortSignal;
   slots?: readonly StreamSlot[];
-  /** Interval of `: heartbeat` comments, when this stream needs its own. */
+  /** Heartbeat interval, when this stream needs its own. */
   heartbeatMs?: number;
 }
 
@@ -141,10 +141,13 @@ export class EventStreams {
             controller = ctrl;
             const early = queued ?? [];
             queued = undefined;
-            // An immediate comment flushes the headers so the client knows the stream is open.
-            write(': connected\n\n');
+            // The heartbeat is an event, not a comment, so a page can tell a silent stream (a
+            // service worker or a proxy holding it) from a quiet one; its data is the interval in
+            // ms. An immediate one flushes the headers, so the client knows the stream is open.
+            const beat = `event: heartbeat\ndata: ${heartbeatMs}\n\n`;
+            write(beat);
             for (const text of early) write(text);
-            heartbeat = setInterval(() => write(': heartbeat\n\n'), heartbeatMs);
+            heartbeat = setInterval(() => write(beat), heartbeatMs);
           },
           cancel() {
             stream.close();
