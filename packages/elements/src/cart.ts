@@ -7,6 +7,7 @@ import { LocalizeController } from './localize.js';
 import { base, emit, safeUrl } from './shared.js';
 
 /**
+ * @tag omni-cart
  * @summary The cart, inline or as a drawer (`variant="drawer"`: a modal dialog that traps focus,
  * closes on Escape and gives focus back to its opener). Lines with image, title, price, a
  * quantity stepper and remove; the subtotal; the pickup store; the sync state in words; after

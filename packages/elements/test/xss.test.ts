@@ -6,7 +6,7 @@ import { expect, html } from '@open-wc/testing';
 import '../src/define.js';
 import type { OmniClient, StoreInfo } from '@omnikit/sdk';
 import type { OmniCart, OmniStoreStock } from '../src/index.js';
-import { admin, closeClients, customerToken, mount, shadow, shopper, until } from './helpers.js';
+import { admin, closeClients, customerToken, mount, shopper, until } from './helpers.js';
 
 declare global {
   interface Window {
