@@ -215,9 +215,9 @@ export class OmniStoreStock extends LitElement {
     if (postal) this.origin = { postal };
   }
 
-  private handleChoose(storeId: string) {
-    this.client.client?.cart.setPickupStore(storeId);
+  private async handleChoose(storeId: string) {
     emit(this, 'omni-store-select', { storeId });
+    await this.client.client?.cart.setPickupStore(storeId);
   }
 
   private band(a: Availability) {
