@@ -1,8 +1,18 @@
 // Durable local state of one browser (all its tabs): the device credentials, the last server
-// snapshot (the base) and the outbox of mutations the server has not acknowledged yet. The
-// optimistic view is `rebase(base, outbox)`, so committing an outbox entry and its seq in one
-// transaction is what makes a change durable together with the view it produced.
-import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+// snapshot (the base), the drafts (changes stored but not yet given a seq) and the outbox of
+// mutations the server has not acknowledged yet. The optimistic view is
+// `rebase(base, outbox + drafts)`.
+//
+// A change is stored in two steps so that the first can happen in the call's own task and can
+// never wait behind another transaction: `save` writes it as a draft, keyed by its tab's id and
+// a counter, into a database of its own (`<name>:drafts`) whose transactions all write without
+// reading and are committed at once. Chromium aborts a committed transaction that still waits
+// behind one whose end depends on the page (a read, or any transaction not committed
+// explicitly) when the page goes away; the main database has many of those (loads, pushes).
+// `sequence` then gives drafts their seqs in the main database, in one transaction that also
+// records each tab's highest sequenced draft (its mark), so a draft becomes exactly one outbox
+// entry however many tabs (or retries) sequence it, and is deleted from the drafts afterwards.
+import { openDB, type DBSchema } from 'idb';
 import { OmniError, type Mutation, type Snapshot } from '@omnikit/protocol';
 
 /** What the server gave this browser at registration. The token never leaves storage. */
@@ -20,24 +30,52 @@ export interface Meta {
   base: Snapshot | null;
 }
 
+/** An outbox entry: a mutation with the id of the draft it was (absent in older entries). */
+export type Entry = Mutation & { id?: string };
+
 export interface Loaded extends Meta {
-  outbox: Mutation[];
+  outbox: Entry[];
+  drafts: Draft[];
 }
 
-/** A mutation before it has a seq. */
-export type Draft = Omit<Mutation, 'seq'>;
+/**
+ * A change before it has a seq. `id` is the id of the tab that made it (`TAB_ID` characters)
+ * followed by that tab's counter, so it names the change in every tab and survives sequencing.
+ */
+export type Draft = Omit<Mutation, 'seq'> & { id: string };
 
+/** The length of a tab id, the prefix of its drafts' ids. */
+export const TAB_ID = 10;
+
+/**
+ * Each tab's mark (`['t', tab]`: its highest sequenced draft and when) lives in the meta store
+ * beside the meta record: that store takes any key, so no schema upgrade (which would push tabs
+ * still running the previous version to memory) is needed.
+ */
+type MarkKey = ['t', string];
 interface OmniDB extends DBSchema {
-  meta: { key: 'meta'; value: Meta };
-  outbox: { key: number; value: Mutation };
+  meta: { key: 'meta' | MarkKey; value: Meta | [number, number] };
+  outbox: { key: number; value: Entry };
+}
+interface DraftsDB extends DBSchema {
+  drafts: { key: [string, number]; value: Draft };
 }
 
 /** The storage seam: IndexedDB in browsers, memory when consent or the browser says no. */
 export interface Store {
   readonly kind: 'indexeddb' | 'memory';
   load(): Promise<Loaded>;
-  /** Gives the drafts the next seqs and appends them to the outbox, atomically. */
-  append(drafts: readonly Draft[]): Promise<Mutation[]>;
+  /**
+   * Stores the drafts in a transaction started (and asked to commit) before this returns, so
+   * the write is under way in the caller's task; resolves once it is durable.
+   */
+  save(drafts: readonly Draft[]): Promise<void>;
+  /**
+   * Gives the drafts (stored ones, or ones whose tab went away: any tab may) the next seqs in
+   * the outbox, except those sequenced already, and deletes them from the drafts; returns the
+   * new outbox entries. A tab's drafts must come in its order, with every stored one before.
+   */
+  sequence(drafts: readonly Draft[]): Promise<Entry[]>;
   /** Sets the base and drops the outbox entries it includes (`seq <= lastSeq`). */
   setBase(base: Snapshot): Promise<void>;
   /** Stores `device` unless one is already there (another tab won); returns the stored one. */
@@ -53,18 +91,44 @@ export interface Store {
 const VERSION = 1;
 const META = 'meta';
 const empty = (): Meta => ({ seq: 0, device: null, base: null });
+/** In the order made (a tab's own in its order), as the outbox will hold them. */
+const ordered = (drafts: readonly Draft[]) =>
+  [...drafts].sort((a, b) => a.at - b.at || byTab(a, b));
+/** By tab, then in the tab's order. */
+const byTab = (a: Draft, b: Draft) => {
+  const [x, i] = draftKey(a);
+  const [y, j] = draftKey(b);
+  return x < y ? -1 : x > y ? 1 : i - j;
+};
 const withSeq = (meta: Meta, drafts: readonly Draft[]) =>
-  drafts.map((d) => ({ ...d, seq: ++meta.seq }) as Mutation);
+  ordered(drafts).map((d) => ({ ...d, seq: ++meta.seq }) as Entry);
+const draftKey = (d: Draft): [string, number] => [d.id.slice(0, TAB_ID), +d.id.slice(TAB_ID)];
+/**
+ * A tab's mark is kept this long after its last draft was sequenced (ms). A draft left behind
+ * between sequencing and its deletion is sequenced (skipped, deleted) by the next tab to start.
+ */
+const MARK_TTL = 30 * 864e5;
+/** Every mark key sorts in this range: arrays sort after strings. */
+const marks = () => IDBKeyRange.bound(['t'], ['t', []]);
 
 /** A store that lives as long as the page. */
 export function memoryStore(from?: Loaded): Store {
   let meta: Meta = from ? { seq: from.seq, device: from.device, base: from.base } : empty();
-  let outbox: Mutation[] = from ? [...from.outbox] : [];
+  let outbox: Entry[] = from ? [...from.outbox] : [];
+  let drafts: Draft[] = from ? [...from.drafts] : [];
   return {
     kind: 'memory',
-    load: async () => ({ ...meta, outbox: [...outbox] }),
-    async append(drafts) {
-      const added = withSeq(meta, drafts);
+    load: async () => ({ ...meta, outbox: [...outbox], drafts: [...drafts] }),
+    async save(d) {
+      drafts.push(...d);
+    },
+    async sequence(list) {
+      const ids = new Set(list.map((d) => d.id));
+      const added = withSeq(
+        meta,
+        drafts.filter((d) => ids.has(d.id)),
+      );
+      drafts = drafts.filter((d) => !ids.has(d.id));
       outbox.push(...added);
       return added;
     },
@@ -76,7 +140,7 @@ export function memoryStore(from?: Loaded): Store {
     setDevice: async (device) => (meta.device ??= device),
     async reset(keep) {
       meta = keep ? { ...meta, device: null } : empty();
-      if (!keep) outbox = [];
+      if (!keep) outbox = drafts = [];
     },
     close() {},
   };
@@ -89,62 +153,107 @@ export function memoryStore(from?: Loaded): Store {
  * is missing or the open does not settle within `timeoutMs` (an upgrade blocked by an old tab).
  */
 export async function idbStore(name: string, lost: () => void, timeoutMs: number): Promise<Store> {
-  let conn: IDBPDatabase<OmniDB> | undefined;
+  const conns: { close(): void }[] = [];
   const gone = () => {
-    conn?.close();
+    conns.forEach((c) => c.close());
     lost();
   };
-  const opening = openDB<OmniDB>(name, VERSION, {
-    upgrade(up, oldVersion) {
-      // Versioned: each step brings the schema from the previous version to the next.
-      if (oldVersion < 1) {
-        up.createObjectStore(META);
-        up.createObjectStore('outbox', { keyPath: 'seq' });
-      }
-    },
-    blocking: gone,
-    terminated: gone,
-  });
+  const opening = Promise.all([
+    openDB<OmniDB>(name, VERSION, {
+      upgrade(up, oldVersion) {
+        // Versioned: each step brings the schema from the previous version to the next.
+        if (oldVersion < 1) {
+          up.createObjectStore(META);
+          up.createObjectStore('outbox', { keyPath: 'seq' });
+        }
+      },
+      blocking: gone,
+      terminated: gone,
+    }),
+    openDB<DraftsDB>(`${name}:drafts`, 1, {
+      upgrade: (up) => void up.createObjectStore('drafts'),
+      blocking: gone,
+      terminated: gone,
+    }),
+  ]);
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const db = (conn = await Promise.race([
+  const [db, dr] = await Promise.race([
     opening,
     new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         // If it opens after all, close it at once: this page has moved on to memory.
         opening.then(
-          (late) => late.close(),
+          (late) => late.forEach((c) => c.close()),
           () => {},
         );
         reject(new Error('open timed out (blocked by another tab?)'));
       }, timeoutMs);
     }),
-  ]).finally(() => clearTimeout(timer)));
+  ]).finally(() => clearTimeout(timer));
+  conns.push(db, dr);
   // Deleting the database from another connection (devtools, clear-site-data) fires
   // `versionchange` on this one, which idb reports as `blocking`.
 
   const rw = () => db.transaction([META, 'outbox'], 'readwrite');
   const meta = async (tx: ReturnType<typeof rw>) =>
-    (await tx.objectStore(META).get(META)) ?? empty();
+    ((await tx.objectStore(META).get(META)) as Meta | undefined) ?? empty();
+  /** A write to the drafts, under way before this returns; never behind a read. */
+  const write = (f: (s: IDBObjectStore) => void) => {
+    const tx = dr.transaction('drafts', 'readwrite');
+    f(tx.store as unknown as IDBObjectStore);
+    // Older browsers without commit() commit when the task ends.
+    tx.commit?.();
+    return tx.done;
+  };
 
   return {
     kind: 'indexeddb',
     async load() {
       const tx = db.transaction([META, 'outbox']);
-      const [m, outbox] = await Promise.all([
-        tx.objectStore(META).get(META),
+      const td = dr.transaction('drafts');
+      const all = Promise.all([
+        tx.objectStore(META).get(META) as Promise<Meta | undefined>,
         tx.objectStore('outbox').getAll(),
+        td.store.getAll(),
       ]);
-      return { ...(m ?? empty()), outbox };
+      // Committed at once, so a draft's write queued behind never waits for this page.
+      td.commit?.();
+      tx.commit?.();
+      const [m, outbox, drafts] = await all;
+      return { ...(m ?? empty()), outbox, drafts };
     },
-    async append(drafts) {
+    save: (drafts) => write((s) => drafts.forEach((d) => s.put(d, draftKey(d)))),
+    async sequence(list) {
+      if (!list.length) return [];
       const tx = rw();
-      const m = await meta(tx);
-      const added = withSeq(m, drafts);
+      const kv = tx.objectStore(META);
+      const now = Date.now();
+      const [m, keys, values] = await Promise.all([
+        meta(tx),
+        kv.getAllKeys(marks()),
+        kv.getAll(marks()) as Promise<[number, number][]>,
+      ]);
+      const mark = new Map(keys.map((k, i) => [(k as MarkKey)[1], values[i]![0]]));
+      // Marks of tabs long gone go.
+      keys.forEach((k, i) => values[i]![1] < now - MARK_TTL && kv.delete(k));
+      // Per tab in its order, so a mark never passes a draft not looked at yet.
+      const fresh = [...list].sort(byTab).filter((d) => {
+        const [tab, n] = draftKey(d);
+        if (n <= (mark.get(tab) ?? 0)) return false;
+        mark.set(tab, n);
+        return true;
+      });
+      const added = withSeq(m, fresh);
       await Promise.all([
-        tx.objectStore(META).put(m, META),
-        ...added.map((a) => tx.objectStore('outbox').put(a)),
+        kv.put(m, META),
+        ...[...new Set(list.map((d) => draftKey(d)[0]))].map((tab) =>
+          kv.put([mark.get(tab)!, now], ['t', tab]),
+        ),
+        ...added.map((a) => tx.objectStore('outbox').add(a)),
         tx.done,
       ]);
+      // Sequenced: the drafts can go (one left behind now is skipped by its mark next time).
+      await write((s) => list.forEach((d) => s.delete(draftKey(d))));
       return added;
     },
     async setBase(base) {
@@ -174,11 +283,15 @@ export async function idbStore(name: string, lost: () => void, timeoutMs: number
       await Promise.all([
         ...(keep
           ? [tx.objectStore(META).put({ ...m, device: null }, META)]
-          : [tx.objectStore(META).clear(), tx.objectStore('outbox').clear()]),
+          : [
+              tx.objectStore(META).clear(),
+              tx.objectStore('outbox').clear(),
+              write((s) => s.clear()),
+            ]),
         tx.done,
       ]);
     },
-    close: () => db.close(),
+    close: () => conns.forEach((c) => c.close()),
   };
 }
 
