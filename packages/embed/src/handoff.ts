@@ -5,8 +5,7 @@ export const HANDOFF_PARAM = 'omni_handoff';
 
 /** What became of a `?omni_handoff=` code the page was opened with. */
 export type HandoffOutcome =
-  | { status: 'joined' | 'copied' }
-  | { status: 'failed'; error: OmniError };
+  { status: 'joined' | 'copied' } | { status: 'failed'; error: OmniError };
 
 /**
  * Takes the handoff code out of the address bar (history.replaceState, so a reload, a bookmark or

@@ -1,9 +1,4 @@
-export {
-  readScriptConfig,
-  clientOptions,
-  EmbedConfigError,
-  type EmbedConfig,
-} from './config.js';
+export { readScriptConfig, clientOptions, EmbedConfigError, type EmbedConfig } from './config.js';
 export {
   claimHandoffFromUrl,
   takeHandoffCode,
