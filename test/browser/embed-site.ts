@@ -127,6 +127,11 @@ export async function startEmbedSite(): Promise<EmbedSite> {
       res.end(readFileSync(dist + file));
       return;
     }
+    // The browser asks for it by itself; an empty answer keeps a 404 out of the console.
+    if (path === '/favicon.ico') {
+      res.writeHead(204).end();
+      return;
+    }
     if (path === '/probe.js') {
       res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(probe);
       return;
@@ -209,5 +214,8 @@ export function watch(page: Page): { requests: string[]; errors: string[] } {
     if (msg.type() === 'error') errors.push(msg.text());
   });
   page.on('pageerror', (err) => errors.push(String(err)));
+  page.on('response', (res) => {
+    if (res.status() >= 400) errors.push(`${res.status()} ${res.url()}`);
+  });
   return { requests, errors };
 }

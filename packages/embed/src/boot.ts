@@ -1,6 +1,7 @@
 // Evaluated before the elements are defined (see omnikit.ts): it creates the client from the
 // script tag and provides it on <html>, so an element that upgrades the moment it is defined
 // (one placed before the script) finds the client on its first context request.
+import { provideClient, setDefaultLanguage } from '@omnikit/elements';
 import { createClient } from '@omnikit/sdk';
 import { clientOptions, readScriptConfig, type EmbedConfig } from './config.js';
 import type { OmnikitReadyDetail } from './events.js';
@@ -33,6 +34,9 @@ function boot(): OmnikitReadyDetail | null {
   }
   const client = createClient(clientOptions(config));
   window.omnikit = client;
+  provideClient(document.documentElement, client);
+  // The elements speak the configured language where no `lang` attribute says otherwise.
+  if (config.locale) setDefaultLanguage(config.locale);
   // Loads the stored cart now, so a widget's first render already has it.
   void client.start();
   return { client, config };
