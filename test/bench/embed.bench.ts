@@ -23,6 +23,11 @@ interface FirstWidget {
   recommended: number;
 }
 
+interface Clicks {
+  dom: number[];
+  frame: number[];
+}
+
 declare global {
   interface Window {
     bench?: Partial<FirstWidget>;
@@ -56,11 +61,42 @@ site.page('/first', {
     <omni-recommendations strategy="trending" limit="2"></omni-recommendations>
     ${snippet(site)}`,
 });
+// Clicks the add-to-cart button `clicks` times; each time, notes when the badge shows the new
+// count and when the next frame starts (the one that paints it).
 site.page('/click', {
   html: `<!doctype html><html lang="en"><title>add to cart</title>
     <omni-cart-button></omni-cart-button>
     <omni-add-to-cart sku="MUG-1" price="850"></omni-add-to-cart>
-    ${snippet(site)}`,
+    ${snippet(site)}
+    <script>
+      window.runClicks = async (clicks) => {
+        const root = document.querySelector('omni-cart-button').shadowRoot;
+        const button = document.querySelector('omni-add-to-cart').shadowRoot.querySelector('button');
+        const client = window.omnikit;
+        await client.start();
+        const dom = [];
+        const frame = [];
+        for (let i = 1; i <= clicks; i++) {
+          const want = String(client.cart.count + 1);
+          const shown = new Promise((resolve) => {
+            const o = new MutationObserver(() => {
+              if (root.querySelector('[part=badge]').textContent !== want) return;
+              o.disconnect();
+              resolve(performance.now());
+            });
+            o.observe(root, { subtree: true, childList: true, characterData: true });
+          });
+          const start = performance.now();
+          button.click();
+          dom.push((await shown) - start);
+          await new Promise(requestAnimationFrame);
+          frame.push(performance.now() - start);
+          // Each round measures one change, not a queue: let the add be stored and synced.
+          await client.sync();
+        }
+        return { dom, frame };
+      };
+    </script>`,
 });
 
 try {
@@ -86,41 +122,10 @@ try {
   const page = await context.newPage();
   await page.goto(`${site.origin}/click`);
   await page.waitForFunction(() => window.omnikit !== undefined);
-  const timings = await page.evaluate(async (clicks) => {
-    const badge = () =>
-      document.querySelector('omni-cart-button')!.shadowRoot!.querySelector('[part=badge]')!;
-    const button = () =>
-      document.querySelector('omni-add-to-cart')!.shadowRoot!.querySelector('button')!;
-    const client = window.omnikit!;
-    await client.start();
-    const dom: number[] = [];
-    const frame: number[] = [];
-    for (let i = 1; i <= clicks; i++) {
-      const want = String(client.cart.count + 1);
-      const shown = new Promise<number>((resolve) => {
-        const o = new MutationObserver(() => {
-          if (badge().textContent !== want) return;
-          o.disconnect();
-          resolve(performance.now());
-        });
-        o.observe(document.querySelector('omni-cart-button')!.shadowRoot!, {
-          subtree: true,
-          childList: true,
-          characterData: true,
-        });
-      });
-      const start = performance.now();
-      button().click();
-      const at = await shown;
-      dom.push(at - start);
-      await new Promise(requestAnimationFrame);
-      frame.push(performance.now() - start);
-      // Each round measures one change, not a queue: let the add become durable and synced.
-      await client.sync();
-      await new Promise((resolve) => setTimeout(resolve, 0));
-    }
-    return { dom, frame };
-  }, clicks);
+  const timings = await page.evaluate(
+    (n) => (window as unknown as { runClicks(n: number): Promise<Clicks> }).runClicks(n),
+    clicks,
+  );
   await context.close();
 
   const rendered = median(first.map((r) => r.rendered - r.received));

@@ -98,7 +98,7 @@ describe('dist/omnikit.min.js under a strict Content-Security-Policy', () => {
     await badgeShows(page, 1);
     await page.evaluate(() => window.omnikit?.sync());
     await page.waitForSelector('omni-store-stock >>> li[data-store]');
-    await page.waitForSelector('omni-recommendations >>> li');
+    await page.waitForSelector('omni-recommendations >>> li[data-sku]');
     await page.evaluate(() => window.omnikit?.identity.createHandoff());
 
     const violations = await page.evaluate(() => (window as { violations?: string[] }).violations);
@@ -142,7 +142,7 @@ describe('a brand page on another origin than the API', () => {
     await clickAdd(a);
     await badgeShows(a, 1);
     await a.waitForSelector('omni-store-stock >>> li[data-store]');
-    await a.waitForSelector('omni-recommendations >>> li');
+    await a.waitForSelector('omni-recommendations >>> li[data-sku]');
     const { url } = (await a.evaluate(() => window.omnikit!.identity.createHandoff()))!;
     assert.ok(url.startsWith(`${site.handoffPage}?omni_handoff=`), url);
 
