@@ -244,6 +244,25 @@ export class OmniCart extends LitElement {
     if (opener?.isConnected) opener.focus();
   }
 
+  /**
+   * Keeps Tab inside the open drawer: the modal dialog makes the page inert, and this wraps
+   * focus from the last control to the first (and back) instead of leaving for the browser UI.
+   */
+  private handleKeydown(e: KeyboardEvent) {
+    if (e.key !== 'Tab' || !this.dialog) return;
+    const focusable = [
+      ...this.dialog.querySelectorAll<HTMLElement>('button, a[href], input, omni-handoff'),
+    ].filter((n) => !(n as HTMLButtonElement).disabled && n.checkVisibility());
+    const active = this.shadowRoot!.activeElement;
+    const first = focusable[0];
+    const last = focusable[focusable.length - 1];
+    const to = e.shiftKey ? (active === first ? last : null) : active === last ? first : null;
+    if (to) {
+      e.preventDefault();
+      to.focus();
+    }
+  }
+
   private async handleQuantity(line: LineView, qty: number) {
     const client = this.client.client;
     if (!client || qty < 1) return;
@@ -289,6 +308,8 @@ export class OmniCart extends LitElement {
     const { t } = this.l;
     const product = this.products.value?.get(line.sku);
     const title = product?.title ?? line.sku;
+    // Details still on their way: placeholders of the same size, so nothing moves when they land.
+    const waiting = !product && this.products.status === TaskStatus.PENDING;
     const src = safeUrl(product?.image);
     const href = safeUrl(product?.url);
     const price = line.price ?? product?.price;
@@ -296,9 +317,11 @@ export class OmniCart extends LitElement {
     return html`<li part="line" data-sku=${line.sku}>
       ${src ? html`<img part="image" src=${src} alt="" />` : html`<span part="image"></span>`}
       ${
-        href
-          ? html`<a class="title line" href=${href}>${title}</a>`
-          : html`<span class="title line">${title}</span>`
+        waiting
+          ? html`<span class="title bone"></span>`
+          : href
+            ? html`<a class="title line" href=${href}>${title}</a>`
+            : html`<span class="title line">${title}</span>`
       }
       <span class="muted line">${price === undefined ? '' : this.l.price(price, currency)}</span>
       <span class="total">
@@ -357,7 +380,7 @@ export class OmniCart extends LitElement {
       <div ?hidden=${loading || lines.length > 0}>
         <slot name="empty"><p>${t.emptyCart}</p></slot>
       </div>
-      <div ?hidden=${this.products.status !== TaskStatus.ERROR}>
+      <div ?hidden=${loading || this.products.status !== TaskStatus.ERROR}>
         <slot name="error"><p class="muted">${t.loadError}</p></slot>
       </div>
       <ul part="lines" aria-labelledby="title" ?hidden=${!lines.length}>
@@ -382,7 +405,12 @@ export class OmniCart extends LitElement {
       <span class="sr-only" role="status">${this.announcement}</span>
     </div>`;
     return this.variant === 'drawer'
-      ? html`<dialog part="dialog" aria-labelledby="title" @close=${this.handleDialogClose}>
+      ? html`<dialog
+          part="dialog"
+          aria-labelledby="title"
+          @close=${this.handleDialogClose}
+          @keydown=${this.handleKeydown}
+        >
           ${body}
         </dialog>`
       : body;

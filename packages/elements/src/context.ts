@@ -9,6 +9,13 @@ export const clientContext = createContext<OmniClient | undefined>(Symbol.for('o
 
 const roots = new WeakSet<Document>();
 
+/** Holds context requests no provider answered yet, and replays them when one appears. */
+function ensureRoot(doc: Document) {
+  if (roots.has(doc)) return;
+  new ContextRoot().attach(doc.documentElement);
+  roots.add(doc);
+}
+
 /**
  * Provides `client` to every omnikit element inside `host` (an element or the whole document's
  * `documentElement`). Elements that asked before the provider existed receive it now. Returns
@@ -18,13 +25,12 @@ export function provideClient(
   host: HTMLElement,
   client: OmniClient | undefined,
 ): ContextProvider<typeof clientContext> {
-  const doc = host.ownerDocument;
-  if (!roots.has(doc)) {
-    // Holds context requests no provider answered yet, and replays them when one appears.
-    new ContextRoot().attach(doc.documentElement);
-    roots.add(doc);
-  }
-  return new ContextProvider(host, { context: clientContext, initialValue: client });
+  ensureRoot(host.ownerDocument);
+  const provider = new ContextProvider(host, { context: clientContext, initialValue: client });
+  // A plain element has no controller lifecycle: announce the provider now, so elements that
+  // asked before it existed (held by the root) get the client.
+  if (!('addController' in host)) provider.hostConnected();
+  return provider;
 }
 
 type Host = ReactiveControllerHost & HTMLElement;
@@ -52,6 +58,8 @@ export class ClientController<T> implements ReactiveController {
     private readonly options: ClientControllerOptions<T>,
   ) {
     host.addController(this);
+    // Before the first request: a provider created later (an async embed) still answers it.
+    ensureRoot(host.ownerDocument);
     new ContextConsumer(host, {
       context: clientContext,
       subscribe: true,

@@ -158,6 +158,10 @@ export const cards = css`
     font-weight: 600;
     line-height: 1.3;
   }
+  .image.bone {
+    block-size: auto;
+    margin: 0;
+  }
   .bone.button {
     block-size: 2.25rem;
     margin: 0;

@@ -113,6 +113,8 @@ export class OmniStoreStock extends LitElement {
       }
       [part~='online'] {
         margin: 0.5rem 0 0;
+        line-height: 1.4;
+        min-block-size: 1.4em;
       }
       .message {
         margin: 0.75rem;
@@ -157,8 +159,9 @@ export class OmniStoreStock extends LitElement {
     this.watching = '';
   }
 
-  protected override updated(): void {
+  protected override willUpdate(): void {
     // One live stream for the current product and origin, opened once the first answer is in.
+    // (Here rather than in updated(): resetting `live` then would cost a second render.)
     const client = this.client.client;
     const key =
       client && this.sku && this.answer.value ? JSON.stringify([this.sku, this.origin]) : '';

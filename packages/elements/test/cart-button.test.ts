@@ -1,37 +1,90 @@
-import { expect, fixture, html, oneEvent } from '@open-wc/testing';
+import { expect, html, oneEvent } from '@open-wc/testing';
+import { sendKeys } from '@web/test-runner-commands';
 import '../src/define.js';
-import type { OmniCartButton } from '@omnikit/elements';
+import type { OmniCart, OmniCartButton } from '../src/index.js';
+import { closeClients, mount, secondDevice, shadow, shopper, textOf, until } from './helpers.js';
+
+const button = (el: OmniCartButton) => shadow(el).querySelector('button')!;
+const badge = (el: OmniCartButton) => textOf(el, '[part=badge]');
 
 describe('<omni-cart-button>', () => {
+  afterEach(closeClients);
+
   it('is accessible', async () => {
-    const el = await fixture<OmniCartButton>(html`<omni-cart-button count="2"></omni-cart-button>`);
+    const el = await mount<OmniCartButton>(
+      html`<omni-cart-button></omni-cart-button>`,
+      await shopper(),
+    );
     await expect(el).to.be.accessible();
   });
 
-  it('shows the count and says it in the accessible name', async () => {
-    const el = await fixture<OmniCartButton>(html`<omni-cart-button count="3"></omni-cart-button>`);
-    const button = el.shadowRoot!.querySelector('button')!;
-    expect(el.shadowRoot!.querySelector('[part=badge]')!.textContent).to.equal('3');
-    expect(button.getAttribute('aria-label')).to.equal('Cart, 3 items');
-    el.count = 1;
-    await el.updateComplete;
-    expect(button.getAttribute('aria-label')).to.equal('Cart, 1 item');
+  it('without a client shows its count attribute', async () => {
+    const el = await mount<OmniCartButton>(html`<omni-cart-button count="3"></omni-cart-button>`);
+    expect(badge(el)).to.equal('3');
+    expect(button(el).getAttribute('aria-label')).to.equal('Cart, 3 items');
   });
 
-  it('speaks Korean when lang is ko', async () => {
-    const el = await fixture<OmniCartButton>(
-      html`<omni-cart-button lang="ko" count="2"></omni-cart-button>`,
-    );
-    expect(el.shadowRoot!.querySelector('button')!.getAttribute('aria-label')).to.equal(
-      '장바구니, 2개 상품',
-    );
+  it('counts the cart live from this tab, and announces the change', async () => {
+    const client = await shopper();
+    const el = await mount<OmniCartButton>(html`<omni-cart-button></omni-cart-button>`, client);
+    expect(badge(el)).to.equal('0');
+    expect(textOf(el, '[role=status]')).to.equal('');
+    client.cart.add('MUG-1', 2);
+    await until(() => badge(el) === '2', 'the new count');
+    expect(button(el).getAttribute('aria-label')).to.equal('Cart, 2 items');
+    expect(textOf(el, '[role=status]')).to.equal('Cart, 2 items');
   });
 
-  it('fires a bubbling, composed omni-cart-open on click and Enter', async () => {
-    const el = await fixture<OmniCartButton>(html`<omni-cart-button></omni-cart-button>`);
+  it('follows another device of the same shopper', async () => {
+    const client = await shopper();
+    const el = await mount<OmniCartButton>(html`<omni-cart-button></omni-cart-button>`, client);
+    client.cart.add('MUG-1');
+    const phone = await secondDevice(client);
+    phone.cart.add('TEA-1', 3);
+    await until(() => badge(el) === '4', 'the count from the other device');
+  });
+
+  it('opens the drawer cart and fires a cancelable omni-cart-open', async () => {
+    const client = await shopper();
+    const el = await mount<OmniCartButton>(
+      html`<omni-cart-button></omni-cart-button><omni-cart variant="drawer"></omni-cart>`,
+      client,
+    );
+    const cart = el.parentElement!.querySelector<OmniCart>('omni-cart')!;
     const opened = oneEvent(document, 'omni-cart-open');
-    el.shadowRoot!.querySelector('button')!.click();
-    const event = await opened;
-    expect(event.composed).to.equal(true);
+    button(el).click();
+    expect((await opened).composed).to.equal(true);
+    await until(() => cart.open, 'the drawer');
+    cart.close();
+    await until(() => !cart.open, 'the drawer closed');
+
+    el.addEventListener('omni-cart-open', (e) => e.preventDefault(), { once: true });
+    button(el).click();
+    await cart.updateComplete;
+    expect(cart.open).to.equal(false);
+  });
+
+  it('is keyboard-usable: Enter and Space open the cart', async () => {
+    const el = await mount<OmniCartButton>(
+      html`<omni-cart-button></omni-cart-button>`,
+      await shopper(),
+    );
+    let opened = 0;
+    el.addEventListener('omni-cart-open', () => opened++);
+    el.focus();
+    await sendKeys({ press: 'Enter' });
+    await sendKeys({ press: 'Space' });
+    expect(opened).to.equal(2);
+  });
+
+  it('speaks Korean under lang="ko", and switches when lang changes', async () => {
+    const el = await mount<OmniCartButton>(
+      html`<omni-cart-button count="2"></omni-cart-button>`,
+      undefined,
+      { lang: 'ko' },
+    );
+    expect(button(el).getAttribute('aria-label')).to.equal('장바구니, 2개 상품');
+    el.parentElement!.setAttribute('lang', 'en');
+    await until(() => button(el).getAttribute('aria-label') === 'Cart, 2 items', 'English');
   });
 });
