@@ -123,7 +123,7 @@ describe('the ?omni_handoff= claim', () => {
   it('joins the profile behind the code, once, and reports it', async () => {
     const a = await device();
     const b = await device();
-    a.cart.add('EMBED-HANDOFF', 2);
+    await a.cart.add('EMBED-HANDOFF', 2);
     const { code } = await a.identity.createHandoff();
     withCode(code);
     const reported = new Promise<HandoffOutcome>((resolve) =>
