@@ -6,7 +6,7 @@
 //   add to cart:  click on <omni-add-to-cart>'s button to the badge showing the new count, and
 //                 to the next frame (the one that paints it).
 // Each first-widget run is a fresh browser profile (cold cache, empty IndexedDB). Prints medians.
-//   npm run bench -- embed     (or: node test/bench/run.mjs embed; needs `npm run build`)
+//   npm run bench -- embed     (or: node test/bench/run.mjs embed)
 import { launchChromium, snippet, startEmbedSite } from '../browser/embed-site.js';
 import { fmt, median } from './util.js';
 

@@ -2,7 +2,7 @@
 // pages need their own response headers, a second origin and a second browser profile, which a
 // web-test-runner page cannot have): a strict Content-Security-Policy page, and a brand page on
 // another origin than the API whose cart follows the shopper to a second browser by the handoff
-// link. Needs the built bundle: `npm run build` first (`npm test` does).
+// link. The bundle is built from the current sources (embed-site.ts), no `npm run build` needed.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'puppeteer-core';

@@ -1,15 +1,39 @@
 // A brand's site for the script-tag bundle, driven from Node: a real @omnikit/server (in-memory
 // PGlite, the commerce extension, a small catalog) on one loopback origin, and a static "brand"
 // origin on another port that serves plain HTML pages (with the headers a test gives, such as a
-// strict Content-Security-Policy) and packages/embed/dist. Used by embed-pages.node.ts and
-// test/bench/embed.bench.mjs; run `npm run build` first (the pages load the built bundle).
-import { readFileSync } from 'node:fs';
+// strict Content-Security-Policy) and the script-tag bundle. Used by embed-pages.node.ts and
+// test/bench/embed.bench.ts. The bundle is built from the current sources with the root
+// rollup.config.mjs's own script-tag build, so a stale or missing dist/ can never be tested.
 import { createServer, type Server } from 'node:http';
-import { fileURLToPath } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { rollup, type OutputOptions, type RollupOptions } from 'rollup';
 import { commerceExtension, silentLogger, startServer, type RunningServer } from '@omnikit/server';
 
-const dist = fileURLToPath(new URL('../../packages/embed/dist/', import.meta.url));
+const root = new URL('../../', import.meta.url);
+
+/** omnikit.js and omnikit.min.js, built in memory by the repository's rollup config. */
+async function buildBundle(): Promise<Record<string, string>> {
+  const configUrl = pathToFileURL(`${root.pathname}rollup.config.mjs`).href;
+  const { default: builds } = (await import(configUrl)) as { default: RollupOptions[] };
+  const entry = builds.find((b) => b.input === 'packages/embed/src/omnikit.ts');
+  if (!entry) throw new Error('rollup.config.mjs has no script-tag build');
+  const cwd = process.cwd();
+  // The config's paths are relative to the repository root.
+  process.chdir(root.pathname);
+  try {
+    const bundle = await rollup({ ...entry, onwarn: () => {} });
+    const files: Record<string, string> = {};
+    for (const out of [entry.output].flat() as OutputOptions[]) {
+      const { output } = await bundle.generate(out);
+      files[String(out.file).split('/').pop()!] = output[0].code;
+    }
+    await bundle.close();
+    return files;
+  } finally {
+    process.chdir(cwd);
+  }
+}
 const publishableKey = 'pk_brand';
 const adminKey = 'brand-admin-key-0123456789';
 const unlimited = { capacity: 1e9, refillPerSecond: 1e9 };
@@ -113,6 +137,7 @@ document.addEventListener('securitypolicyviolation', (e) => {
 /** Starts the API and the brand origin (which serves /omnikit.js, /omnikit.min.js, /probe.js). */
 export async function startEmbedSite(): Promise<EmbedSite> {
   const pages = new Map<string, BrandPage>();
+  const bundle = await buildBundle();
   const http: Server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     const page = pages.get(path);
@@ -121,10 +146,9 @@ export async function startEmbedSite(): Promise<EmbedSite> {
       res.end(page.html);
       return;
     }
-    const file = /^\/(omnikit(?:\.min)?\.js)$/.exec(path)?.[1];
-    if (file) {
-      res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' });
-      res.end(readFileSync(dist + file));
+    const file = path.slice(1);
+    if (Object.hasOwn(bundle, file)) {
+      res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(bundle[file]);
       return;
     }
     // The browser asks for it by itself; an empty answer keeps a 404 out of the console.
