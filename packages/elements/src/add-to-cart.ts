@@ -8,6 +8,7 @@ import { base, emit } from './shared.js';
 const DONE_MS = 2000;
 
 /**
+ * @tag omni-add-to-cart
  * @summary A real `<button>` that adds a product to the cart; works offline (the SDK keeps the
  * change and syncs it later). It shows a pending state until the change is stored, then "Added".
  *

@@ -5,6 +5,7 @@ import { LocalizeController } from './localize.js';
 import { base, emit } from './shared.js';
 
 /**
+ * @tag omni-cart-button
  * @summary A cart button with a live item count (this tab, other tabs, other devices). Pressing
  * it opens the page's drawer `<omni-cart>` (the one named by `cart`, else the first), unless a
  * listener cancels `omni-cart-open`. Count changes are announced to screen readers.

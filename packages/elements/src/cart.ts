@@ -7,6 +7,7 @@ import { LocalizeController } from './localize.js';
 import { base, emit, safeUrl } from './shared.js';
 
 /**
+ * @tag omni-cart
  * @summary The cart, inline or as a drawer (`variant="drawer"`: a modal dialog that traps focus,
  * closes on Escape and gives focus back to its opener). Lines with image, title, price, a
  * quantity stepper and remove; the subtotal; the pickup store; the sync state in words; after
@@ -276,16 +277,20 @@ export class OmniCart extends LitElement {
     if (!client) return;
     this.announcement = this.l.t.removed(this.titleOf(line.sku));
     emit(this, 'omni-line-remove', { sku: line.sku });
-    await client.cart.remove(line.sku, line.options);
+    // The view changes at once; the promise says when the change is stored.
+    const stored = client.cart.remove(line.sku, line.options);
     // The focused button left with its line: keep the keyboard user in the cart.
     await this.updateComplete;
     this.heading?.focus();
+    await stored;
   }
 
   private syncWords(status: Status): string {
     const words = this.l.t.sync;
     if (status.state === 'offline') return words.offline;
     if (status.state === 'error') return words.error;
+    // Not even stored in this browser yet: say so, leaving now would lose it.
+    if (status.unsaved > 0) return this.l.t.unsaved(status.unsaved);
     if (status.state === 'syncing' || status.pending > 0) return words.saving;
     return status.storage === 'memory' ? words.local : words.saved;
   }

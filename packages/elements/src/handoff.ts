@@ -7,6 +7,7 @@ import { qrSvg } from './qr.js';
 import { base, emit, safeUrl } from './shared.js';
 
 /**
+ * @tag omni-handoff
  * @summary "Continue on another device": a one-time code for this shopper's cart as a QR code
  * (made on this page, no outside service), its short URL and a countdown. The other device
  * opens the URL and joins the cart. An expired code offers a new one.

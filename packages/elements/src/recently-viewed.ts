@@ -6,6 +6,7 @@ import { LocalizeController } from './localize.js';
 import { base, cards, productCard, skeletonCard } from './shared.js';
 
 /**
+ * @tag omni-recently-viewed
  * @summary The products this shopper viewed most recently, on any of their devices, as cards
  * with add to cart. Live: a view on another device appears here within moments.
  *

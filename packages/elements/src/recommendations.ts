@@ -33,6 +33,7 @@ async function load(
 }
 
 /**
+ * @tag omni-recommendations
  * @summary Personalized product recommendations as cards (a grid, or a scrollable row with
  * `layout="row"`), each saying why it is shown, with add to cart. A skeleton of `limit` cards
  * holds the space while loading. If the strategy fails it falls back to trending items; if that

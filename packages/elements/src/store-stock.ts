@@ -9,6 +9,7 @@ import { base, emit } from './shared.js';
 const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
 
 /**
+ * @tag omni-store-stock
  * @summary "Pick up near me": the stores' stock of one product, stores with stock first, in
  * honest bands (a count when few are left), with distance, today's opening hours and how old
  * each figure is. The shopper's position is asked only when they press "Use my location"; a
@@ -214,9 +215,9 @@ export class OmniStoreStock extends LitElement {
     if (postal) this.origin = { postal };
   }
 
-  private handleChoose(storeId: string) {
-    this.client.client?.cart.setPickupStore(storeId);
+  private async handleChoose(storeId: string) {
     emit(this, 'omni-store-select', { storeId });
+    await this.client.client?.cart.setPickupStore(storeId);
   }
 
   private band(a: Availability) {

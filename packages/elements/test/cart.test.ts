@@ -179,7 +179,7 @@ describe('<omni-cart>', () => {
 
   it('shows the pickup store by name', async () => {
     const { client, el } = await cartWithMugs();
-    client.cart.setPickupStore('leeds');
+    await client.cart.setPickupStore('leeds');
     await until(() => textOf(el, '[part=pickup]') === 'Pick up at Leeds', 'the pickup store');
   });
 
