@@ -4,12 +4,20 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
-const roots = ['packages/protocol/test', 'packages/server/test', 'test/node', 'test/contract'];
-const files = roots.flatMap((root) => {
+// test/browser/*.node.ts drive Chromium from Node (pages with their own headers and origins);
+// web-test-runner runs the *.test.ts there.
+const roots = [
+  ['packages/protocol/test', '.test.ts'],
+  ['packages/server/test', '.test.ts'],
+  ['test/node', '.test.ts'],
+  ['test/contract', '.test.ts'],
+  ['test/browser', '.node.ts'],
+];
+const files = roots.flatMap(([root, suffix]) => {
   try {
     return readdirSync(root, { recursive: true })
       .map(String)
-      .filter((f) => f.endsWith('.test.ts'))
+      .filter((f) => f.endsWith(suffix))
       .map((f) => join(root, f));
   } catch {
     return [];

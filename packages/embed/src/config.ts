@@ -1,3 +1,5 @@
+import type { ClientOptions } from '@omnikit/sdk';
+
 /** The configuration a brand writes as `data-*` attributes on the omnikit `<script>` tag. */
 export interface EmbedConfig {
   endpoint: string;
@@ -45,4 +47,17 @@ export function readScriptConfig(
   if (data['locale']) config.locale = data['locale'];
   if (currency) config.currency = currency;
   return config;
+}
+
+/** The SDK options an embed configuration stands for. */
+export function clientOptions(config: EmbedConfig): ClientOptions {
+  const options: ClientOptions = {
+    endpoint: config.endpoint,
+    publishableKey: config.publishableKey,
+    consent: config.consent,
+    autoTrack: config.trackViews,
+  };
+  if (config.locale) options.locale = config.locale;
+  if (config.currency) options.currency = config.currency;
+  return options;
 }

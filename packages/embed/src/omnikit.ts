@@ -1,32 +1,13 @@
 // The script-tag entry: `<script src="omnikit.js" data-endpoint data-key async></script>`.
+// Import order is evaluation order: boot.js creates and provides the client before the define
+// module registers the elements (and so upgrades the ones already in the page).
+import { booted } from './boot.js';
 import { defineElements } from '@omnikit/elements/define';
-import { readScriptConfig, type EmbedConfig } from './config.js';
+import { claimHandoffFromUrl } from './handoff.js';
 
-declare global {
-  interface Window {
-    omnikit?: { config: EmbedConfig };
-  }
-  interface DocumentEventMap {
-    'omnikit:ready': CustomEvent<{ config: EmbedConfig }>;
-  }
-}
-
-function findOwnScript(): HTMLScriptElement | null {
-  if (document.currentScript instanceof HTMLScriptElement) return document.currentScript;
-  // `async` module-less scripts still set currentScript; this covers injected copies.
-  return document.querySelector<HTMLScriptElement>('script[data-key][src*="omnikit"]');
-}
-
-if (!window.omnikit) {
-  const script = findOwnScript();
-  if (script) {
-    try {
-      const config = readScriptConfig(script);
-      window.omnikit = { config };
-      defineElements();
-      document.dispatchEvent(new CustomEvent('omnikit:ready', { detail: { config } }));
-    } catch (err) {
-      console.error(err);
-    }
-  }
+// A no-op when the define module registered everything already.
+defineElements();
+if (booted) {
+  document.dispatchEvent(new CustomEvent('omnikit:ready', { detail: booted }));
+  void claimHandoffFromUrl(booted.client, booted.config.consent);
 }

@@ -1,11 +1,57 @@
 import { expect } from '@open-wc/testing';
-import { readScriptConfig, EmbedConfigError } from '@omnikit/embed';
+import { createClient, type OmniClient } from '@omnikit/sdk';
+import {
+  claimHandoffFromUrl,
+  clientOptions,
+  EmbedConfigError,
+  readScriptConfig,
+  takeHandoffCode,
+  type HandoffOutcome,
+} from '@omnikit/embed';
+
+const bundle = '/packages/embed/dist/omnikit.min.js';
 
 function tag(attrs: Record<string, string>): HTMLScriptElement {
   const script = document.createElement('script');
   for (const [k, v] of Object.entries(attrs)) script.setAttribute(k, v);
   return script;
 }
+
+/** The real server the runner started (test/browser/server-plugin.mjs). */
+async function testServer(): Promise<{ endpoint: string; key: string }> {
+  const cfg = (await (await fetch('/__omni/test-config')).json()) as {
+    endpoint: string;
+    sites: { sum: { publishableKey: string } };
+  };
+  return { endpoint: cfg.endpoint, key: cfg.sites.sum.publishableKey };
+}
+
+let n = 0;
+/** A client on its own storage, as another browser would have. */
+async function device(): Promise<OmniClient> {
+  const { endpoint, key } = await testServer();
+  const namespace = `embed-test-${Date.now().toString(36)}-${++n}`;
+  return createClient({ endpoint, publishableKey: key, namespace, retry: { baseMs: 20 } });
+}
+
+/** A same-origin frame running `html` (a page of its own: its own window.omnikit). */
+async function page(html: string): Promise<Window & typeof globalThis> {
+  const frame = document.createElement('iframe');
+  frame.srcdoc = html;
+  const loaded = new Promise((resolve) => frame.addEventListener('load', resolve, { once: true }));
+  document.body.append(frame);
+  // `load` waits for async and defer scripts alike, so the bundle has run by then.
+  await loaded;
+  return frame.contentWindow as Window & typeof globalThis;
+}
+
+/** The frame's count of `omnikit:ready` events, kept by an inline listener before the bundle. */
+const countReady =
+  '<script>window.readies = 0; document.addEventListener("omnikit:ready", () => readies++);</script>';
+
+afterEach(() => {
+  for (const frame of document.querySelectorAll('iframe')) frame.remove();
+});
 
 describe('readScriptConfig', () => {
   it('reads the data-* attributes, resolving a relative endpoint against the page', () => {
@@ -36,23 +82,132 @@ describe('readScriptConfig', () => {
       readScriptConfig(tag({ 'data-endpoint': '/', 'data-key': 'k', 'data-consent': 'maybe' })),
     ).to.throw(EmbedConfigError, /data-consent/);
   });
+
+  it('maps to the SDK options: consent, locale, currency, view tracking', () => {
+    const script = tag({
+      'data-endpoint': 'https://omni.example',
+      'data-key': 'pk_x',
+      'data-locale': 'ko-KR',
+      'data-currency': 'KRW',
+      'data-consent': 'pending',
+    });
+    expect(clientOptions(readScriptConfig(script))).to.deep.equal({
+      endpoint: 'https://omni.example',
+      publishableKey: 'pk_x',
+      consent: 'pending',
+      autoTrack: false,
+      locale: 'ko-KR',
+      currency: 'KRW',
+    });
+  });
+});
+
+describe('the ?omni_handoff= claim', () => {
+  const home = location.href;
+  afterEach(() => history.replaceState(null, '', home));
+
+  const withCode = (code: string) => {
+    const url = new URL(home);
+    url.searchParams.set('omni_handoff', code);
+    url.hash = 'reviews';
+    history.replaceState(null, '', url);
+  };
+
+  it('takes the code out of the URL and keeps the rest of it', () => {
+    withCode('ABCD-1234');
+    expect(takeHandoffCode()).to.equal('ABCD-1234');
+    expect(location.href).to.equal(`${home}#reviews`);
+    expect(takeHandoffCode()).to.equal(null);
+  });
+
+  it('joins the profile behind the code, once, and reports it', async () => {
+    const a = await device();
+    const b = await device();
+    await a.cart.add('EMBED-HANDOFF', 2);
+    const { code } = await a.identity.createHandoff();
+    withCode(code);
+    const reported = new Promise<HandoffOutcome>((resolve) =>
+      document.addEventListener('omnikit:handoff', (e) => resolve(e.detail), { once: true }),
+    );
+    expect(await claimHandoffFromUrl(b, 'granted')).to.deep.equal({ status: 'joined' });
+    expect(await reported).to.deep.equal({ status: 'joined' });
+    expect(location.search).not.to.contain('omni_handoff');
+    expect(b.cart.lines.map((l) => [l.sku, l.qty])).to.deep.equal([['EMBED-HANDOFF', 2]]);
+    // Nothing is left to claim: a second run (a re-executed script) sends nothing.
+    expect(await claimHandoffFromUrl(b, 'granted')).to.equal(null);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('reports a code the server refuses as failed, with its error code', async () => {
+    const b = await device();
+    withCode('NOPE-NOPE');
+    const warn = console.warn;
+    const warned: unknown[] = [];
+    console.warn = (...args: unknown[]) => warned.push(args.join(' '));
+    try {
+      const outcome = await claimHandoffFromUrl(b, 'granted');
+      expect(outcome?.status).to.equal('failed');
+      expect(outcome?.status === 'failed' && outcome.error.code).to.be.a('string');
+      expect(warned).to.have.length(1);
+      expect(String(warned[0])).to.match(/^\[omnikit\] the handoff link could not be used/);
+    } finally {
+      console.warn = warn;
+    }
+    expect(location.search).not.to.contain('omni_handoff');
+    await b.close();
+  });
+
+  it('without consent sends nothing and leaves the code for a later visit', async () => {
+    const b = await device();
+    withCode('LATER-1234');
+    expect(await claimHandoffFromUrl(b, 'pending')).to.equal(null);
+    expect(new URL(location.href).searchParams.get('omni_handoff')).to.equal('LATER-1234');
+    await b.close();
+  });
 });
 
 describe('dist/omnikit.js', () => {
-  it('configures itself from its own script tag, defines the elements and fires omnikit:ready', async () => {
-    const ready = new Promise<CustomEvent>((resolve) =>
-      document.addEventListener('omnikit:ready', resolve as EventListener, { once: true }),
-    );
-    const script = tag({
-      src: '/packages/embed/dist/omnikit.min.js',
-      'data-endpoint': '/api',
-      'data-key': 'pk_test',
-    });
-    script.async = true;
-    document.head.append(script);
-    const event = await ready;
-    expect(event.detail.config.publishableKey).to.equal('pk_test');
-    expect(window.omnikit?.config.endpoint).to.equal(new URL('/api', location.href).href);
-    expect(customElements.get('omni-cart-button')).to.be.a('function');
+  it('creates the client from its own async tag, upgrades earlier elements, fires omnikit:ready', async () => {
+    const win = await page(`${countReady}
+      <omni-cart-button></omni-cart-button>
+      <script src="${bundle}" data-endpoint="/api" data-key="pk_async" async></script>`);
+    expect(win.readies).to.equal(1);
+    const client = win.omnikit;
+    expect(client?.cart.count).to.equal(0);
+    expect(typeof client?.identity.claimHandoff).to.equal('function');
+    const button = win.document.querySelector('omni-cart-button');
+    expect(button).to.be.instanceOf(win.customElements.get('omni-cart-button'));
+    await client?.close();
+  });
+
+  it('works with defer, and a second copy of the script changes nothing', async () => {
+    const win = await page(`${countReady}
+      <script src="${bundle}" data-endpoint="/api" data-key="pk_first" defer></script>
+      <script src="${bundle}?again" data-endpoint="/api" data-key="pk_second" defer></script>
+      <omni-cart-button></omni-cart-button>`);
+    expect(win.readies).to.equal(1);
+    expect(win.omnikit?.state.cart.currency).to.equal('USD');
+    // The first tag's client stays: its namespace (by key) is the one in use.
+    const dbs = (await win.indexedDB.databases()).map((d) => d.name);
+    expect(dbs).to.include('omnikit:pk_first');
+    expect(dbs).not.to.include('omnikit:pk_second');
+    expect(win.document.querySelector('omni-cart-button')?.shadowRoot).to.not.equal(null);
+    await win.omnikit?.close();
+  });
+
+  it('a tag without data-key says why and still defines the elements', async () => {
+    // The frame keeps its console.error to itself: the message is the behaviour under test.
+    const win = await page(`<script>console.error = (e) => (window.refused = String(e));</script>
+      <script src="${bundle}" data-endpoint="/api" async></script>`);
+    expect(win.refused).to.match(/data-key/);
+    expect(win.omnikit).to.equal(undefined);
+    expect(win.customElements.get('omni-cart-button')).to.be.a('function');
   });
 });
+
+declare global {
+  interface Window {
+    readies?: number;
+    refused?: string;
+  }
+}
