@@ -109,13 +109,15 @@ function kioskPage(omnikit) {
         qty.addEventListener('change', () =>
           omnikit.cart.setQuantity(line.sku, Number(qty.value), line.options),
         );
-        return el(
+        const li = el(
           'li',
-          { dataset: { sku: line.sku } },
+          {},
           el('span', { textContent: options ? `${line.sku} (${options})` : line.sku }),
           qty,
           collect,
         );
+        li.dataset.sku = line.sku;
+        return li;
       }),
     );
     pickup.value = cart.pickupStore ?? '';

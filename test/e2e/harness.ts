@@ -92,6 +92,8 @@ export async function device(
 
 function watch(page: Page, errors: string[]) {
   page.on('console', (m) => {
+    // The browser's own log of a request the offline journey aborts on purpose.
+    if (/ERR_INTERNET_DISCONNECTED/.test(m.text())) return;
     if (m.type() === 'error') errors.push(`${page.url()}: ${m.text()}`);
   });
   page.on('pageerror', (e) => errors.push(`${page.url()}: ${e.message}`));

@@ -224,7 +224,7 @@ describe('omnichannel journeys', () => {
     const res = await fetch(`${demo.api}/v1/admin/stock`, {
       method: 'PUT',
       headers: {
-        authorization: 'Bearer ak_demo_omnikit_local_only',
+        'x-omni-admin-key': 'ak_demo_omnikit_local_only',
         'content-type': 'application/json',
       },
       body: JSON.stringify({

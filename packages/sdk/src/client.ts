@@ -844,6 +844,8 @@ export function createClient(options: ClientOptions): OmniClient {
     const d = (device = await registering);
     post({ t: 'd' });
     commit();
+    // A device made by a read or a handoff (no change to push) must hear pokes too.
+    void openStream();
     return d;
   }
 
@@ -1071,6 +1073,9 @@ export function createClient(options: ClientOptions): OmniClient {
     } finally {
       streaming = false;
     }
+    // An identity change while the ticket was on its way (reopen() found this one in flight and
+    // left it to us): open the stream for the new epoch rather than none until the next sync.
+    if (at !== epoch) void openStream();
   }
 
   function retryStream() {
