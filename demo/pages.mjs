@@ -270,12 +270,9 @@ export function homePage(config) {
   <h1>${esc(t.heroTitle)}</h1>
   <p>${esc(t.heroText)}</p>
 </section>
-<section aria-labelledby="h-recent"><h2 id="h-recent">${esc(t.recent)}</h2>
-  <omni-recently-viewed limit="8"></omni-recently-viewed></section>
-<section aria-labelledby="h-for-you"><h2 id="h-for-you">${esc(t.forYou)}</h2>
-  <omni-recommendations strategy="personalized" limit="8"></omni-recommendations></section>
-<section aria-labelledby="h-trending"><h2 id="h-trending">${esc(t.trending)}</h2>
-  <omni-recommendations strategy="trending" limit="8"></omni-recommendations></section>`,
+<omni-recently-viewed limit="8"><span slot="heading">${esc(t.recent)}</span></omni-recently-viewed>
+<omni-recommendations strategy="personalized" limit="8"><span slot="heading">${esc(t.forYou)}</span></omni-recommendations>
+<omni-recommendations strategy="trending" limit="8"><span slot="heading">${esc(t.trending)}</span></omni-recommendations>`,
   });
 }
 
@@ -338,12 +335,10 @@ export function productPage(config, sku) {
     <p>${esc(p.description)}</p>
     ${attrs ? `<dl class="attrs">${attrs}</dl>` : ''}
     <omni-add-to-cart sku="${esc(p.sku)}"></omni-add-to-cart>
-    <h2>${esc(t.stockNear)}</h2>
-    <omni-store-stock sku="${esc(p.sku)}"></omni-store-stock>
+    <omni-store-stock sku="${esc(p.sku)}"><span slot="heading">${esc(t.stockNear)}</span></omni-store-stock>
   </div>
 </article>
-<section aria-labelledby="h-together"><h2 id="h-together">${esc(t.boughtTogether)}</h2>
-  <omni-recommendations strategy="also-bought" sku="${esc(p.sku)}" limit="6"></omni-recommendations></section>`,
+<omni-recommendations strategy="also-bought" sku="${esc(p.sku)}" limit="6"><span slot="heading">${esc(t.boughtTogether)}</span></omni-recommendations>`,
   });
 }
 
@@ -354,8 +349,7 @@ export function cartPage(config) {
     path: '/cart.html',
     body: `<h1>${esc(t.yourCart)}</h1>
 <omni-cart></omni-cart>
-<section aria-labelledby="h-recent"><h2 id="h-recent">${esc(t.recent)}</h2>
-  <omni-recently-viewed limit="6"></omni-recently-viewed></section>`,
+<omni-recently-viewed limit="6"><span slot="heading">${esc(t.recent)}</span></omni-recently-viewed>`,
   });
 }
 
