@@ -47,7 +47,6 @@ const STRINGS = {
     open: 'Open cart',
     pickup: 'Pickup store',
     none: 'None chosen',
-    collected: 'Collected',
     markCollected: 'Mark collected',
     nextCustomer: 'Done, next customer',
     collectedList: 'Collected today',
@@ -103,7 +102,6 @@ const STRINGS = {
     open: '장바구니 열기',
     pickup: '픽업 매장',
     none: '선택 안 함',
-    collected: '수령 완료',
     markCollected: '수령 완료로 표시',
     nextCustomer: '완료, 다음 고객',
     collectedList: '오늘 수령 완료',
@@ -370,7 +368,6 @@ export function signInPage(config) {
   <button type="submit">${esc(t.signInButton)}</button>
 </form>
 <p><button type="button" id="sign-out" hidden>${esc(t.signOut)}</button></p>
-<p id="merge" role="status"></p>
 <omni-cart></omni-cart>`,
     scripts: `<script type="application/json" id="strings">${JSON.stringify({
       signedOut: t.signedOut,
@@ -407,7 +404,6 @@ export function kioskPage(config) {
 </section>`,
     scripts: `<script type="application/json" id="strings">${JSON.stringify({
       markCollected: t.markCollected,
-      collected: t.collected,
     }).replace(/</g, '\\u003c')}</script>`,
   });
 }

@@ -146,17 +146,33 @@ async function signIn(req, res) {
   send(res, 200, 'application/json', JSON.stringify({ token }), { 'cache-control': 'no-store' });
 }
 
-const site = createServer(async (req, res) => {
+const site = createServer((req, res) => {
+  // A malformed request (a bad %-escape, a header value a client cannot set) is a 400, never
+  // a crash of the process that also runs the API.
+  serve(req, res).catch(() => {
+    if (!res.headersSent) send(res, 400, 'text/plain', 'Bad request');
+    else res.destroy();
+  });
+});
+
+/** Only a path of this site (never an open redirect): what the URL parser makes of it. */
+function localPath(back) {
+  try {
+    const url = new URL(back, 'http://storefront.invalid');
+    return url.origin === 'http://storefront.invalid' ? url.pathname + url.search : '/';
+  } catch {
+    return '/';
+  }
+}
+
+async function serve(req, res) {
   const url = new URL(req.url ?? '/', 'http://x');
   const path = decodeURIComponent(url.pathname);
   if (path === '/demo/sign-in' && req.method === 'POST') return signIn(req, res);
   if (path === '/lang') {
     const to = LANGS.includes(url.searchParams.get('to')) ? url.searchParams.get('to') : 'en';
-    const back = url.searchParams.get('back') ?? '/';
-    // Only a path of this site: never an open redirect.
-    const location = /^\/(?![/\\])/.test(back) ? back : '/';
     return send(res, 303, 'text/plain', '', {
-      location,
+      location: localPath(url.searchParams.get('back') ?? '/'),
       'set-cookie': `lang=${to}; Path=/; Max-Age=31536000; SameSite=Lax`,
     });
   }
@@ -181,7 +197,7 @@ const site = createServer(async (req, res) => {
     const config = pageConfig(req, url.searchParams);
     send(res, 404, types['.html'], notFoundPage(config));
   }
-});
+}
 // The storefront's origin must be known before the API starts: it is the site's CORS origin.
 await new Promise((resolve) => site.listen(demoPort, host, resolve));
 const storefront = `http://${host}:${site.address().port}`;

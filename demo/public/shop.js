@@ -66,6 +66,10 @@ function signInPage(omnikit) {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ customer: form.customer.value }),
     });
+    if (!res.ok) {
+      who.textContent = `${res.status} ${res.statusText}`;
+      return;
+    }
     const { token } = await res.json();
     await omnikit.identity.identify(token);
   });

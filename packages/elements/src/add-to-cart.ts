@@ -67,7 +67,8 @@ export class OmniAddToCart extends LitElement {
       await client.cart.add(this.sku, qty, this.price === undefined ? {} : { price: this.price });
       emit(this, 'omni-add-to-cart', { sku: this.sku, qty });
       this.phase = 'done';
-      this.timer = setTimeout(() => (this.phase = 'idle'), DONE_MS);
+      // Not for an element that left the page while the change was stored.
+      if (this.isConnected) this.timer = setTimeout(() => (this.phase = 'idle'), DONE_MS);
     } catch (e) {
       this.phase = 'idle';
       throw e;

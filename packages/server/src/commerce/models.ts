@@ -72,6 +72,8 @@ export class SiteModels {
   private readonly events = new Tail<StoredEvent>();
   private running: Promise<void> | undefined;
   private queued: Promise<void> | undefined;
+  /** The one EASE^R rebuild under way (sites are rebuilt one after the other). */
+  private rebuilding: Promise<void> | undefined;
 
   constructor(
     private readonly db: Db,
@@ -189,13 +191,24 @@ export class SiteModels {
     this.refreshDense();
   }
 
-  /** Starts a background rebuild of stale EASE^R weights; the old ones serve meanwhile. */
+  /**
+   * Starts a background rebuild of stale EASE^R weights, one site at a time (each build holds
+   * 12·n² bytes at its peak); the old weights serve meanwhile.
+   */
   private refreshDense(): void {
-    for (const [siteId, model] of this.models) {
-      if (!model.denseStale || model.denseBuilding) continue;
-      model.refreshDense().catch((err: Error) => {
+    if (this.rebuilding) return;
+    const stale = [...this.models].find(([, model]) => model.denseStale && !model.denseBuilding);
+    if (!stale) return;
+    const [siteId, model] = stale;
+    this.rebuilding = model
+      .refreshDense()
+      .catch((err: Error) => {
         this.logger.error('recommendation rebuild failed', { site: siteId, error: err.message });
+      })
+      .finally(() => {
+        this.rebuilding = undefined;
+        // The next stale site, if any (a failed one waits for its next poll).
+        if (!model.denseStale) this.refreshDense();
       });
-    }
   }
 }

@@ -70,6 +70,8 @@ export class EventStreams {
   private readonly open = new Set<EventStream>();
   private readonly encoder = new TextEncoder();
 
+  private shutDown = false;
+
   constructor(private readonly heartbeatMs: number) {}
 
   /** Open streams (tests, metrics). */
@@ -158,12 +160,15 @@ export class EventStreams {
     };
     streams.add(stream);
     signal.addEventListener('abort', stream.close);
-    if (signal.aborted) stream.close();
+    // A request that was still authenticating when the server began to shut down gets a
+    // stream that ends at once: one left open would hold `close()` forever.
+    if (signal.aborted || this.shutDown) stream.close();
     return stream;
   }
 
-  /** Ends every open stream (server shutdown). */
+  /** Ends every open stream (server shutdown); streams opened after this end at once. */
   closeAll(): void {
+    this.shutDown = true;
     for (const stream of [...this.open]) stream.close();
   }
 }

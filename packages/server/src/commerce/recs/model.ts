@@ -3,22 +3,20 @@
 // items (up to `denseMaxItems`, every item of a demo-sized shop) blended with item-based
 // k-nearest-neighbours over every item. Counts are incremental; the dense EASE^R weights are
 // rebuilt from them off the request path (`refreshDense`); a request only reads.
-import { OmniError, type Reason, type Strategy } from '@omnikit/protocol';
+import {
+  LIMITS,
+  OmniError,
+  STRATEGIES,
+  isStrategy,
+  type Reason,
+  type Strategy,
+} from '@omnikit/protocol';
 import { CoMatrix, type CoMatrixState, type SimilarityOptions } from './matrix.js';
 import { DecayingScores } from './decay.js';
 import { easeWeights, easeWeightsAsync } from './ease.js';
 
-/** Every strategy of the protocol, in the order a 400 lists them. */
-export const STRATEGIES = [
-  'also-bought',
-  'also-viewed',
-  'trending',
-  'personalized',
-  'recently-viewed',
-] as const satisfies readonly Strategy[];
-// Fails to compile when the protocol names a strategy this list lacks.
-const _everyStrategy: Exclude<Strategy, (typeof STRATEGIES)[number]> extends never ? true : never =
-  true;
+/** The protocol's strategies (one list, in the order a 400 lists them). */
+export { STRATEGIES };
 
 export const EVENT_TYPES = ['view', 'add_to_cart', 'purchase'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -143,7 +141,9 @@ export const DEFAULT_REC_OPTIONS: Readonly<RecModelOptions> = {
   denseRebuildBaskets: 1_000,
 };
 
-const MAX_LIMIT = 100;
+const MAX_LIMIT = LIMITS.maxRecommendations;
+/** Orders too large for co-purchase pairs kept for EASE^R: the newest this many. */
+const MAX_LARGE_BASKETS = 2000;
 /** Trending items that may join personalized candidates (see `trendWeight`). */
 const TREND_CANDIDATES = 256;
 
@@ -227,7 +227,11 @@ export class RecModel {
     const ids = [...new Set([...skus].map((s) => this.intern(s)))];
     if (ids.length === 0) return;
     this.bought.addSet(ids, this.options.maxPairs);
-    if (ids.length > this.options.maxPairs) this.largeBaskets.push(Int32Array.from(ids));
+    if (ids.length > this.options.maxPairs) {
+      // Bounded: the newest ones count (memory, snapshots and each rebuild's cost stay flat).
+      if (this.largeBaskets.length >= MAX_LARGE_BASKETS) this.largeBaskets.shift();
+      this.largeBaskets.push(Int32Array.from(ids));
+    }
     this.baskets++;
     for (const id of ids) {
       this.sales[id]! += 1;
@@ -276,7 +280,7 @@ export class RecModel {
   /** Recommendations for one request; never random, and never empty when items are known. */
   recommend(request: RecommendRequest): RecommendResult {
     const { strategy } = request;
-    if (!(STRATEGIES as readonly string[]).includes(strategy)) {
+    if (!isStrategy(strategy)) {
       throw new OmniError('invalid_argument', `Unknown strategy "${String(strategy)}"`, {
         details: { strategies: STRATEGIES },
       });
