@@ -200,11 +200,7 @@ export class Tab {
 
   /** Runs `fn(window.soak, arg)` in the page, within a deadline. */
   run(fn, arg, ms = 30000) {
-    return deadline(
-      this.page.evaluate(fn, arg),
-      ms,
-      `${this.name}: ${String(fn).slice(0, 60)}`,
-    );
+    return deadline(this.page.evaluate(fn, arg), ms, `${this.name}: ${String(fn).slice(0, 60)}`);
   }
 
   /**
@@ -258,7 +254,8 @@ export async function waitLeader(tab, expected, ms = 10000) {
       const start = Date.now();
       for (;;) {
         const leader = await window.soak.leaderTab();
-        if (expected === undefined ? leader !== null : leader === expected) return Date.now() - start;
+        if (expected === undefined ? leader !== null : leader === expected)
+          return Date.now() - start;
         if (Date.now() - start > ms) throw new Error(`leader is ${leader}, not ${expected}`);
         await new Promise((r) => setTimeout(r, 10));
       }

@@ -123,11 +123,14 @@ export async function runUnload(soak, rng, { trials, concurrency, tag }) {
     while (next < cases.length) {
       const i = next++;
       const c = cases[i];
-      results.set(c.id, await deadline(
-        runCase(soak, random(seeds[i]), c, trials, tag),
-        trials * 60000,
-        `unload case ${c.id}`,
-      ));
+      results.set(
+        c.id,
+        await deadline(
+          runCase(soak, random(seeds[i]), c, trials, tag),
+          trials * 60000,
+          `unload case ${c.id}`,
+        ),
+      );
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
