@@ -209,7 +209,7 @@ export class Tab {
    * stuck, and a fresh change from this tab (a recently-viewed item) makes the leader push the
    * whole outbox. Resolves with whether it was stuck.
    */
-  async settle(stuckMs = 10000) {
+  async settle(stuckMs = 5000) {
     try {
       await this.run(() => window.soak.sync(), undefined, stuckMs);
       return false;
