@@ -35,7 +35,9 @@ import {
   memoryStore,
   storageError,
   type Device,
+  TAB_ID,
   type Draft,
+  type Entry,
   type Loaded,
   type Store,
 } from './store.js';
@@ -48,8 +50,14 @@ export type SyncState = 'online' | 'offline' | 'syncing' | 'error';
 export interface Status {
   /** `offline`: no network (or no consent); `error`: the last attempt failed and will be retried or needs action. */
   state: SyncState;
-  /** Local changes the server has not acknowledged yet. */
+  /** Local changes the server has not acknowledged yet (stored or not). */
   pending: number;
+  /**
+   * Of those, the changes made in this tab that are not stored in this browser yet (a write
+   * under way, storage still opening, or no consent); `pending - unsaved` are stored and wait
+   * for the server. Leaving the page loses nothing once it is 0, as each change's promise says.
+   */
+  unsaved: number;
   /** When this browser last completed a sync (ms since epoch), or null. */
   lastSyncedAt: number | null;
   /** Where local state lives; `memory` after a storage failure or without consent. */
@@ -95,6 +103,13 @@ export interface ClientOptions {
   timeoutMs?: number;
   /** How long an IndexedDB open or write may take before falling back to memory (ms). */
   storageTimeoutMs?: number;
+}
+
+export interface SyncOptions {
+  /** Stops waiting when aborted. */
+  signal?: AbortSignal;
+  /** Stops waiting after this many ms. */
+  timeoutMs?: number;
 }
 
 /** A cart line with the unit price the SDK was told, if any. */
@@ -195,11 +210,22 @@ export interface OmniClient {
     readonly count: number;
     readonly subtotal: number;
     readonly pickupStore: string | null;
-    add(sku: string, qty?: number, options?: AddOptions): void;
-    setQuantity(sku: string, qty: number, options?: Record<string, string>): void;
-    remove(sku: string, options?: Record<string, string>): void;
-    clear(): void;
-    setPickupStore(storeId: string | null): void;
+    /** The line of `sku` with exactly these options, if the cart has it. */
+    line(sku: string, options?: Record<string, string>): LineView | undefined;
+    /**
+     * Changes the cart (the local view at once, synchronously) and resolves once the change is
+     * stored in this browser, so leaving the page can no longer lose it. Without consent, or
+     * with memory storage, nothing outlives the page: it resolves at once.
+     */
+    add(sku: string, qty?: number, options?: AddOptions): Promise<void>;
+    /** As `add`: resolves once stored. */
+    setQuantity(sku: string, qty: number, options?: Record<string, string>): Promise<void>;
+    /** As `add`: resolves once stored. */
+    remove(sku: string, options?: Record<string, string>): Promise<void>;
+    /** As `add`: resolves once stored. */
+    clear(): Promise<void>;
+    /** As `add`: resolves once stored. */
+    setPickupStore(storeId: string | null): Promise<void>;
     /** Teaches the cart unit prices (minor units) by sku. */
     setPrices(prices: Record<string, number>): void;
     /** Records that the shopper looked at the cart (GA4 `view_cart`). */
@@ -207,7 +233,8 @@ export interface OmniClient {
   };
   readonly recentlyViewed: {
     readonly items: readonly ViewedItem[];
-    track(sku: string): void;
+    /** Records a view (the local view at once); resolves once stored, as `cart.add`. */
+    track(sku: string): Promise<void>;
   };
   readonly products: {
     /**
@@ -233,10 +260,13 @@ export interface OmniClient {
   /** Resolves once local state is loaded (starts the client if needed). */
   start(): Promise<void>;
   /**
-   * Resolves once the server has every local change made so far, waiting through retries and
-   * offline periods; rejects (OmniError) only when the server refuses the sync.
+   * Resolves once the server has every local change made so far (status `online` from then on),
+   * waiting through retries and offline periods; rejects (OmniError) when the server refuses
+   * the sync. In a tab that is not the leader it waits for the leader tab to push and report
+   * back. With `signal` or `timeoutMs` it gives up, rejecting with the signal's reason (an
+   * `AbortError`, or a `TimeoutError` DOMException): the changes stay queued and are sent later.
    */
-  sync(): Promise<void>;
+  sync(options?: SyncOptions): Promise<void>;
   /** Upgrades from memory to persistent storage and sync, keeping what is in memory. */
   grant(): Promise<void>;
   /** Calls `cb` whenever the selected value changes (compared with `Object.is`). */
@@ -261,7 +291,9 @@ export interface OmniClient {
 }
 
 type TabMessage =
-  | { t: 'm'; m: Mutation[] }
+  | { t: 'w'; d: Draft[] }
+  | { t: 'x'; tab: string }
+  | { t: 'm'; m: Entry[] }
   | { t: 'b'; s: Snapshot; i: boolean }
   | { t: 'e'; m: Mutation | null; c: OmniError['code']; x: string; st: number }
   | { t: 's'; s: SyncState; at: number | null }
@@ -288,9 +320,42 @@ const withTimeout = <T>(p: Promise<T>, ms: number): Promise<T> =>
     p,
     new Promise<never>((_, reject) => setTimeout(reject, ms, new Error('timed out'))),
   ]);
+/** `p`, unless one of the signals aborts first (then its reason). */
+const abortable = <T>(p: Promise<T>, signals: (AbortSignal | undefined)[]): Promise<T> =>
+  Promise.race([
+    p,
+    ...signals.map(
+      (s) =>
+        new Promise<never>((_, reject) => {
+          const stop = () => reject(s!.reason);
+          if (s?.aborted) stop();
+          s?.addEventListener('abort', stop);
+        }),
+    ),
+  ]);
+/** The tab that made a draft. */
+const tabOf = (d: Draft) => d.id.slice(0, TAB_ID);
+/** Every option, for the development build's check of misspelled ones. */
+const known = DEV_MODE
+  ? 'endpoint publishableKey locale currency consent storage namespace logger analytics autoTrack prices network tabs retry timeoutMs storageTimeoutMs'
+  : '';
 
 /** Creates a client. Nothing happens (no storage, no network) until it is first used. */
 export function createClient(options: ClientOptions): OmniClient {
+  // A typo here would otherwise surface later as a TypeError deep inside, or never.
+  for (const k of ['endpoint', 'publishableKey'] as const) {
+    if (!options?.[k] || typeof options[k] !== 'string') {
+      const unknown = DEV_MODE
+        ? Object.keys(options ?? {}).filter((o) => !known.split(' ').includes(o))
+        : [];
+      throw new OmniError(
+        'invalid_argument',
+        `createClient: the option "${k}" (a string) is missing` +
+          (unknown.length ? `; unknown option(s): ${unknown.join(', ')}` : ''),
+        { details: { option: k } },
+      );
+    }
+  }
   const endpoint = options.endpoint.replace(/\/+$/, '');
   const ns = options.namespace ?? `omnikit:${options.publishableKey}`;
   const currency = options.currency ?? 'USD';
@@ -316,13 +381,36 @@ export function createClient(options: ClientOptions): OmniClient {
   let registering: Promise<Device> | null = null;
   let healing: Promise<void> | undefined;
   let base: Snapshot | null = null;
-  let pending: Mutation[] = [];
+  let pending: Entry[] = [];
+  /** This tab's id: the prefix of its drafts' ids, and the name of the lock it holds. */
+  const tabId = Math.random()
+    .toString(36)
+    .slice(2, 2 + TAB_ID)
+    .padEnd(TAB_ID, '0');
+  let made = 0;
+  /** Drafts not handed to the store yet: storage still opening, or no consent. */
   const local: Draft[] = [];
+  /** Every draft without a seq this tab knows of: its own and those other tabs announced. */
+  let drafts: Draft[] = [];
+  /** This tab's drafts that are not stored yet. */
+  const unsaved = new Set<string>();
+  /** Whether changes can be written the moment they are made (the store is open). */
+  let opened = false;
+  /** Resolves the changes made before the store opened, once they are stored. */
+  let early: [Promise<void>, () => void] | undefined;
+  /** Every write started so far. */
+  let stored: Promise<unknown> = Promise.resolve();
+  let sequencing: Promise<void> | undefined;
+  let more = false;
+  /** While this tab holds its own lock, other tabs can tell when it goes away. */
+  let held = false;
+  /** Tabs whose unstored drafts were rescued (or that went on alone): only the store speaks for them. */
+  const settled = new Set<string>();
+  const watched = new Set<string>();
   let view: ProfileState = emptyState();
   let epoch = 0;
-  let writing: Promise<void> | null = null;
   let persisting = Promise.resolve();
-  let running = false;
+  let running: Promise<void> | undefined;
   let again = false;
   let needPull = true;
   let attempt = 0;
@@ -336,6 +424,7 @@ export function createClient(options: ClientOptions): OmniClient {
   let status: Status = {
     state: 'offline',
     pending: 0,
+    unsaved: 0,
     lastSyncedAt: null,
     storage: 'memory',
     error: null,
@@ -379,7 +468,11 @@ export function createClient(options: ClientOptions): OmniClient {
       profileId: base?.profileId ?? device?.profileId ?? null,
       customerId: base?.customerId ?? null,
     };
-    const s = { ...status, pending: pending.length + local.length };
+    const s = {
+      ...status,
+      pending: pending.length + drafts.length,
+      unsaved: unsaved.size,
+    };
     const next: ClientState = { cart, viewed: view.viewed, prefs: view.prefs, identity, status: s };
     // Parts equal to the current ones keep their identity (the status also by its error).
     if (state) {
@@ -413,12 +506,16 @@ export function createClient(options: ClientOptions): OmniClient {
   function recompute(source?: 'local' | 'remote') {
     view = rebase(base?.state ?? emptyState(), [
       ...pending,
-      ...local.map((d) => ({ ...d, seq: 1 }) as Mutation),
+      ...drafts.map((d) => ({ ...d, seq: 1 }) as Mutation),
     ]).state;
     commit(source);
   }
 
-  function addPending(ms: readonly Mutation[]) {
+  /** Adds outbox entries; the drafts they were are no longer drafts. */
+  function addPending(ms: readonly Entry[]) {
+    const ids = new Set(ms.map((m) => m.id));
+    drafts = drafts.filter((d) => !ids.has(d.id));
+    ids.forEach((id) => unsaved.delete(id!));
     const known = new Set(pending.map((m) => m.seq));
     const floor = base?.lastSeq ?? 0;
     pending = [...pending, ...ms.filter((m) => m.seq > floor && !known.has(m.seq))].sort(
@@ -442,8 +539,19 @@ export function createClient(options: ClientOptions): OmniClient {
     device = l.device;
     base = l.base;
     pending = [];
+    const known = new Set([...l.outbox, ...l.drafts].map((x) => x.id));
+    // What the store lacks: this tab's drafts still being written, and other tabs' that may
+    // still need rescuing. A draft of this tab that is stored nowhere was acknowledged already.
+    drafts = [
+      ...l.drafts,
+      ...drafts.filter(
+        (d) =>
+          !known.has(d.id) && (tabOf(d) === tabId ? unsaved.has(d.id) : !settled.has(tabOf(d))),
+      ),
+    ];
     addPending(l.outbox);
     recompute();
+    drafts.forEach(watchTab);
   }
 
   /** Moves to memory after a storage failure, keeping everything; says so once. */
@@ -452,13 +560,20 @@ export function createClient(options: ClientOptions): OmniClient {
     if (store.kind === 'memory' || closing.signal.aborted) return;
     const old = store;
     const seq = Math.max(base?.lastSeq ?? 0, ...pending.map((m) => m.seq));
-    store = memoryStore({ seq, device, base, outbox: pending });
+    // Other tabs' drafts are theirs to send; this tab keeps (and sends) its own unstored ones.
+    drafts = drafts.filter((d) => unsaved.has(d.id));
+    const mine = drafts.filter((d) => !local.includes(d));
+    store = memoryStore({ seq, device, base, outbox: pending, drafts: mine });
+    mine.forEach((d) => unsaved.delete(d.id));
+    opened = true;
     try {
       old.close();
     } catch {
       // Already gone.
     }
-    // The tab now works alone: its state is no longer shared, so it leads itself.
+    // The tab now works alone: its state is no longer shared, so it leads itself, and the
+    // other tabs must not store its drafts when it goes.
+    post({ t: 'x', tab: tabId });
     leave();
     leader = true;
     report(cause);
@@ -472,28 +587,95 @@ export function createClient(options: ClientOptions): OmniClient {
     setStatus({ storage: 'memory', error });
   }
 
-  async function write(): Promise<void> {
-    while (local.length) {
-      const batch = local.slice();
-      let added: Mutation[];
-      try {
-        added = await withTimeout(store.append(batch), storageMs);
-      } catch (e) {
-        const failed = store;
-        fallback(e);
-        // Closing: the drafts stay in memory rather than retrying a dead store forever.
-        if (store === failed) return;
-        continue;
+  /**
+   * Writes the drafts made so far, starting the transaction now, in the caller's task (a page
+   * that closes right after still gets it committed), and announces them to the other tabs, so
+   * one of them can store them should this tab die before its write commits. Resolves once
+   * they are stored.
+   */
+  function flushLocal(): Promise<void> {
+    // Without consent the drafts stay in memory until grant() persists them.
+    if (consent !== 'granted' || !local.length) return Promise.resolve();
+    if (!opened) {
+      // Written once the store opens (persist()); their callers wait until then.
+      if (!early) {
+        let done!: () => void;
+        early = [new Promise<void>((r) => (done = r)), done];
       }
-      local.splice(0, batch.length);
-      addPending(added);
-      post({ t: 'm', m: added });
-      recompute();
-      kick();
+      return early[0];
     }
+    const batch = local.splice(0);
+    const waiting = early;
+    early = undefined;
+    const failed = store;
+    let saving: Promise<void>;
+    try {
+      saving = withTimeout(store.save(batch), storageMs);
+    } catch (e) {
+      saving = Promise.reject(e);
+    }
+    if (held) post({ t: 'w', d: batch });
+    const done = saving
+      .then(
+        () => {
+          batch.forEach((d) => unsaved.delete(d.id));
+          commit();
+          void settle();
+        },
+        (e) => {
+          local.unshift(...batch);
+          fallback(e);
+          // Closing: the drafts stay in memory rather than retrying a dead store forever.
+          if (store !== failed) return flushLocal();
+        },
+      )
+      .finally(() => waiting?.[1]());
+    stored = Promise.all([stored, done]);
+    return done;
   }
 
-  const flushLocal = () => (writing ??= write().finally(() => (writing = null)));
+  /** Gives the stored drafts their seqs (one run at a time) and tells the other tabs. */
+  function settle(): Promise<void> {
+    more = true;
+    return (sequencing ??= (async () => {
+      while (more) {
+        more = false;
+        const added = await withTimeout(store.sequence(), storageMs);
+        if (!added.length) continue;
+        addPending(added);
+        post({ t: 'm', m: added });
+        recompute();
+        void kick();
+      }
+    })()
+      .catch(fallback)
+      .finally(() => (sequencing = undefined)));
+  }
+
+  /** Once `tab` is gone (its lock is free), stores whatever it announced but did not store. */
+  function watchTab(d: Draft) {
+    const tab = tabOf(d);
+    const locks = navigator.locks;
+    if (tab === tabId || !locks || watched.has(tab) || settled.has(tab)) return;
+    watched.add(tab);
+    locks
+      .request(`${ns}:tab:${tab}`, { signal: session?.signal }, async () => {
+        settled.add(tab);
+        // An hour old, it was stored or dropped long ago (the store forgets marks after a week).
+        const left = drafts.filter((x) => tabOf(x) === tab && x.at > Date.now() - 36e5);
+        if (!left.length) return;
+        try {
+          await withTimeout(store.rescue(left), storageMs);
+          await settle();
+          adopt(await store.load());
+        } catch (e) {
+          fallback(e);
+        }
+      })
+      .catch(() => {
+        // Aborted: this tab left first.
+      });
+  }
 
   function setBase(snap: Snapshot, identity: boolean, fromTab = false) {
     if (!identity && base && snap.profileId === base.profileId) {
@@ -517,17 +699,29 @@ export function createClient(options: ClientOptions): OmniClient {
   function drop(keep?: boolean) {
     epoch++;
     closeStream();
-    if (!keep) local.length = 0;
+    if (!keep) {
+      local.length = 0;
+      drafts = [];
+      unsaved.clear();
+    }
   }
 
   // ---- tabs ----
 
   function onTab(raw: unknown) {
     const msg = raw as TabMessage;
-    if (msg.t === 'm') {
+    if (msg.t === 'w') {
+      drafts.push(...msg.d);
+      msg.d.forEach(watchTab);
+      recompute();
+    } else if (msg.t === 'x') {
+      settled.add(msg.tab);
+      drafts = drafts.filter((d) => tabOf(d) !== msg.tab);
+      recompute();
+    } else if (msg.t === 'm') {
       addPending(msg.m);
       recompute();
-      kick();
+      void kick();
     } else if (msg.t === 'b') setBase(msg.s, msg.i, true);
     else if (msg.t === 'e') {
       syncError(new OmniError(msg.c, msg.x, { status: msg.st }), msg.m, false);
@@ -552,18 +746,23 @@ export function createClient(options: ClientOptions): OmniClient {
     tabs = (options.tabs ?? broadcastTabs)(ns);
     tabs.listen(onTab);
     post({ t: 'h' });
+    watched.clear();
+    drafts.forEach(watchTab);
+    // Held for the tab's life: its release tells the other tabs this one is gone.
+    if (navigator.locks) lead(`${ns}:tab:${tabId}`, role.signal, () => (held = true));
     lead(`${ns}:leader`, role.signal, () => {
       if (role.signal.aborted) return;
       store.load().then((l) => {
         leader = true;
         adopt(l);
         needPull = true;
-        kick();
+        void kick();
       }, fallback);
     });
   }
 
   function leave() {
+    held = false;
     session?.abort();
     tabs?.close();
     tabs = null;
@@ -614,7 +813,10 @@ export function createClient(options: ClientOptions): OmniClient {
 
   /** Pushes the durable outbox in order until the server has all of it. */
   async function push() {
-    await flushLocal();
+    flushLocal();
+    // Stored drafts (this tab's, or those a tab left behind) get their seqs first.
+    await stored;
+    await settle();
     for (;;) {
       const floor = base?.lastSeq ?? 0;
       // The longest prefix of the outbox that fits one request, in count and in bytes (one
@@ -627,7 +829,7 @@ export function createClient(options: ClientOptions): OmniClient {
       if (!last) return;
       const d = await ensureDevice();
       const res = await call('/v1/sync/push', {
-        body: { deviceId: d.deviceId, mutations: batch },
+        body: { deviceId: d.deviceId, mutations: batch.map(({ id: _id, ...m }) => m) },
         token: d.token,
         parse: (b) => (
           field(b, 'results', Array.isArray),
@@ -650,7 +852,7 @@ export function createClient(options: ClientOptions): OmniClient {
   }
 
   /** Runs a sync now (push, then pull when needed); one at a time, retried with backoff. */
-  async function kick() {
+  function kick(): void {
     if (!leader || consent !== 'granted' || closing.signal.aborted) return;
     if (running) {
       again = true;
@@ -658,29 +860,40 @@ export function createClient(options: ClientOptions): OmniClient {
     }
     // New changes wait for the backoff too: a 429's Retry-After holds for every request.
     if (performance.now() + 1 < holdUntil) return;
-    clearTimeout(retryTimer);
     if (!net.online()) return setStatus({ state: 'offline' });
-    running = true;
+    // A failure is in the status already, and its retry scheduled.
+    cycle().catch(() => {});
+  }
+
+  /** One sync run; rejects as it failed (for sync()), after failed() has scheduled the retry. */
+  function cycle(): Promise<void> {
+    clearTimeout(retryTimer);
     const at = epoch;
-    try {
+    return (running = (async () => {
       do {
         again = false;
-        if (pending.length || local.length || needPull) setStatus({ state: 'syncing' });
+        // `syncing` only while something is sent or fetched.
+        if (pending.length || drafts.length || needPull) setStatus({ state: 'syncing' });
         await push();
         if (needPull && (device || base)) {
           needPull = false;
           await pull();
         }
       } while (again);
-      attempt = 0;
-      running = false;
-      setStatus({ state: 'online', error: null, lastSyncedAt: Date.now() });
-      post({ t: 's', s: 'online', at: status.lastSyncedAt });
-      openStream();
-    } catch (e) {
-      running = false;
-      failed(e, at);
-    }
+    })().then(
+      () => {
+        attempt = 0;
+        running = undefined;
+        setStatus({ state: 'online', error: null, lastSyncedAt: Date.now() });
+        post({ t: 's', s: 'online', at: status.lastSyncedAt });
+        openStream();
+      },
+      (e) => {
+        running = undefined;
+        failed(e, at);
+        throw e;
+      },
+    ));
   }
 
   function failed(e: unknown, at: number) {
@@ -854,6 +1067,7 @@ export function createClient(options: ClientOptions): OmniClient {
         fallback(e);
       }
     }
+    opened = true;
     await flushLocal();
   }
 
@@ -878,13 +1092,18 @@ export function createClient(options: ClientOptions): OmniClient {
         join();
       };
       const onHide = (e: PageTransitionEvent) => {
+        // Changes are written as they are made once the store is open; before, they wait here.
+        flushLocal();
         if (e.persisted && store.kind !== 'memory') leave();
       };
+      const onHidden = () => document.visibilityState === 'hidden' && flushLocal();
       addEventListener('pageshow', onShow);
       addEventListener('pagehide', onHide);
+      addEventListener('visibilitychange', onHidden);
       cleanups.push(() => {
         removeEventListener('pageshow', onShow);
         removeEventListener('pagehide', onHide);
+        removeEventListener('visibilitychange', onHidden);
       });
       if (consent === 'granted') await persist();
       // The shopper's locale follows them to other devices and channels as a preference.
@@ -930,20 +1149,28 @@ export function createClient(options: ClientOptions): OmniClient {
 
   // ---- changes ----
 
-  function mutate<N extends MutationName>(name: N, args: MutationArgs[N]): boolean {
+  /** Applies a change to the view, then stores it (see flushLocal); `changed` runs if it changed the view. */
+  function mutate<N extends MutationName>(
+    name: N,
+    args: MutationArgs[N],
+    changed?: () => void,
+  ): Promise<void> {
+    // Opens the store (in this task, a microtask later) if this is the first use.
     void ready0();
-    const draft = validateMutation({ seq: 1, name, args, at: Date.now() });
-    const next = applyMutation(view, draft);
+    const m = validateMutation({ seq: 1, name, args, at: Date.now() });
+    const next = applyMutation(view, m);
+    const { seq: _seq, ...rest } = m;
     // Recorded even when it changes nothing here: this view may be behind the server's, and
     // the intent ("remove this line") must still reach it.
-    const { seq: _seq, ...rest } = draft;
-    const changed = next !== view;
-    local.push(rest);
+    const d: Draft = { ...rest, id: tabId + ++made };
+    local.push(d);
+    drafts.push(d);
+    unsaved.add(d.id);
+    const was = view;
     view = next;
     commit('local');
-    // Without consent the drafts stay in memory, unsequenced, until grant() persists them.
-    if (ready && consent === 'granted') ready.then(flushLocal);
-    return changed;
+    if (next !== was) changed?.();
+    return flushLocal();
   }
 
   /** The cart's lines as analytics items. */
@@ -952,8 +1179,9 @@ export function createClient(options: ClientOptions): OmniClient {
     view.cart.lines.find((l) => l.key === lineKey(sku, o));
 
   function track(sku: string) {
-    mutate('viewed.add', { sku });
+    const done = mutate('viewed.add', { sku });
     ga('view_item', [{ sku, qty: 1 }]);
+    return done;
   }
 
   // ---- commerce reads ----
@@ -1105,28 +1333,30 @@ export function createClient(options: ClientOptions): OmniClient {
       get pickupStore() {
         return (ready0(), state.cart.pickupStore);
       },
+      line: (sku, o) => (ready0(), state.cart.lines.find((l) => l.key === lineKey(sku, o))),
       add(sku, qty = 1, { options: o, price } = {}) {
         if (price !== undefined) prices[sku] = price;
-        if (mutate('cart.add', withOptions({ sku, qty }, o)))
-          ga(qty > 0 ? 'add_to_cart' : 'remove_from_cart', [{ sku, qty: Math.abs(qty) }]);
+        return mutate('cart.add', withOptions({ sku, qty }, o), () =>
+          ga(qty > 0 ? 'add_to_cart' : 'remove_from_cart', [{ sku, qty: Math.abs(qty) }]),
+        );
       },
       setQuantity(sku, qty, o) {
         const from = lineOf(sku, o)?.qty ?? 0;
-        if (mutate('cart.setQuantity', withOptions({ sku, qty }, o)))
-          ga(qty > from ? 'add_to_cart' : 'remove_from_cart', [{ sku, qty: Math.abs(qty - from) }]);
+        return mutate('cart.setQuantity', withOptions({ sku, qty }, o), () =>
+          ga(qty > from ? 'add_to_cart' : 'remove_from_cart', [{ sku, qty: Math.abs(qty - from) }]),
+        );
       },
       remove(sku, o) {
         const from = lineOf(sku, o)?.qty ?? 0;
-        if (mutate('cart.remove', withOptions({ sku }, o)))
-          ga('remove_from_cart', [{ sku, qty: from }]);
+        return mutate('cart.remove', withOptions({ sku }, o), () =>
+          ga('remove_from_cart', [{ sku, qty: from }]),
+        );
       },
       clear() {
         const all = items();
-        if (mutate('cart.clear', {})) ga('remove_from_cart', all);
+        return mutate('cart.clear', {}, () => ga('remove_from_cart', all));
       },
-      setPickupStore(storeId) {
-        mutate('cart.setPickupStore', { storeId });
-      },
+      setPickupStore: (storeId) => mutate('cart.setPickupStore', { storeId }),
       setPrices(p) {
         Object.assign(prices, p);
         commit();
@@ -1152,33 +1382,38 @@ export function createClient(options: ClientOptions): OmniClient {
       return (ready0(), state.status);
     },
     start: ready0,
-    async sync() {
-      await ready0();
-      await flushLocal();
+    async sync({ signal, timeoutMs } = {}) {
+      const stops = [signal, timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs)];
+      const wait = <T>(p: Promise<T>) => abortable(p, stops);
+      const sleep = (ms: number) => wait(new Promise((r) => setTimeout(r, ms)));
+      await wait(ready0());
+      flushLocal();
+      await wait(stored);
       if (consent !== 'granted') return;
       if (!leader) {
-        // The leader pushes; wait until its acknowledgements reach this tab.
-        return new Promise((resolve) => {
-          const check = () => {
-            if (!pending.length && !local.length) {
-              subs.delete(check);
-              resolve();
-            }
-          };
-          subs.add(check);
-          check();
-        });
+        // The leader pushes; wait until its acknowledgements (and its status) reach this tab.
+        const check = () =>
+          !pending.length && !drafts.length && status.state === 'online' && done();
+        let done!: () => void;
+        subs.add(check);
+        return wait(new Promise<void>((r) => ((done = r), check()))).finally(() =>
+          subs.delete(check),
+        );
       }
       // Through transient failures (retried with the same backoff), never past a refusal.
       for (let n = 0; ; n++) {
-        const at = epoch;
         try {
-          await push();
-          return await pull();
+          // A run under way may have started before the latest changes: let it end first.
+          while (running) await wait(running.catch(() => {}));
+          // The server's Retry-After holds; a lost connection's backoff not: the caller asks now.
+          if (status.error?.code !== 'network') await sleep(holdUntil - performance.now());
+          return await wait(cycle());
         } catch (e) {
-          if (gone(e)) await (at === epoch ? heal() : healing);
-          else if (!(e as OmniError).retryable || closing.signal.aborted) throw e;
-          await new Promise((r) => setTimeout(r, delay(n, retryAfter(e))));
+          if (stops.some((s) => s?.aborted) || closing.signal.aborted) throw e;
+          // failed() has started healing a lost device.
+          if (gone(e)) await wait(healing ?? Promise.resolve());
+          else if (!(e as OmniError).retryable) throw e;
+          await sleep(delay(n, retryAfter(e)));
         }
       }
     },
@@ -1216,6 +1451,8 @@ export function createClient(options: ClientOptions): OmniClient {
       cleanups.forEach((c) => c());
       await ready;
       await flushLocal();
+      await stored;
+      await sequencing;
       await persisting;
       store.close();
     },
