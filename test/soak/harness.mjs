@@ -204,16 +204,24 @@ export class Tab {
   }
 
   /**
-   * Syncs this tab (`client.sync()`). A sync that has not finished after `stuckMs` is waiting
-   * for a change nobody pushes (stored, but the leader never heard of it): that counts as
-   * stuck, and a fresh change from this tab (a recently-viewed item) makes the leader push the
-   * whole outbox. Resolves with whether it was stuck.
+   * Syncs this tab (`client.sync()`) and resolves with whether it was stuck: not finished after
+   * `stuckMs` (15 s: far beyond a sync on a busy machine), a stored change waiting for a push
+   * nobody starts (the leader never heard of it). A fresh change from this tab (a recently
+   * viewed item) then makes the leader push the whole outbox, so the oracle can still judge
+   * what was lost; a stuck sync fails the run all the same.
    */
-  async settle(stuckMs = 5000) {
+  async settle(stuckMs = 15000) {
     try {
       await this.run(() => window.soak.sync(), undefined, stuckMs);
       return false;
     } catch {
+      if (process.env.SOAK_DEBUG) {
+        const s = await this.run(async () => ({
+          status: window.soak.client.status,
+          leader: await window.soak.leaderTab(),
+        }));
+        console.warn(`${this.name}: stuck`, JSON.stringify(s));
+      }
       await this.run(() => (window.soak.client.recentlyViewed.track('NUDGE'), window.soak.sync()));
       return true;
     }

@@ -26,7 +26,14 @@ export async function runLeader(soak, rng, { trials, tag }) {
   await tabs[0].run(() => window.soak.online());
   const takeovers = [];
   const made = new Set();
-  const counts = { lost: 0, duplicated: 0, changes: 0, maxLeaders: 0, minLeaders: Infinity };
+  const counts = {
+    lost: 0,
+    duplicated: 0,
+    changes: 0,
+    stuck: 0,
+    maxLeaders: 0,
+    minLeaders: Infinity,
+  };
   const problems = [];
   let seq = 0;
 
@@ -81,7 +88,7 @@ export async function runLeader(soak, rng, { trials, tag }) {
     takeovers.push(first.at - crashedAt);
     await leader.close();
     // Settled once every writer's changes are on the server.
-    for (const t of writers) await t.settle();
+    for (const t of writers) if (await t.settle()) counts.stuck++;
     const now = await leaders(tabs);
     counts.maxLeaders = Math.max(counts.maxLeaders, now.acting.length);
     counts.minLeaders = Math.min(counts.minLeaders, now.acting.length);
@@ -93,7 +100,7 @@ export async function runLeader(soak, rng, { trials, tag }) {
     tabs.push(await open());
     // The oracle, every few trials and at the end: the server has each follower change once.
     if (made.size > 40 || trial === trials - 1) {
-      await tabs[0].settle();
+      if (await tabs[0].settle()) counts.stuck++;
       const cart = await soak.serverCart(await tabs[0].run(() => window.soak.token()));
       for (const sku of made) {
         const qty = cart.get(sku) ?? 0;
@@ -107,12 +114,13 @@ export async function runLeader(soak, rng, { trials, tag }) {
   }
   await Promise.all(tabs.map((t) => t.close()));
   const p95 = percentile(takeovers, 95);
-  const line = `leader: trials=${takeovers.length} max_leaders=${counts.maxLeaders} min_leaders=${counts.minLeaders} takeover_p50_ms=${percentile(takeovers, 50)} takeover_p95_ms=${p95} takeover_max_ms=${percentile(takeovers, 100)} changes=${counts.changes} lost=${counts.lost} duplicated=${counts.duplicated}`;
+  const line = `leader: trials=${takeovers.length} max_leaders=${counts.maxLeaders} min_leaders=${counts.minLeaders} takeover_p50_ms=${percentile(takeovers, 50)} takeover_p95_ms=${p95} takeover_max_ms=${percentile(takeovers, 100)} changes=${counts.changes} lost=${counts.lost} duplicated=${counts.duplicated} stuck=${counts.stuck}`;
   const failures = [...problems.map((p) => `leader: ${p}`)];
   if (takeovers.length < trials)
     failures.push(`leader: only ${takeovers.length} of ${trials} trials ran`);
   if (p95 > 2000) failures.push(`leader: takeover p95 ${p95} ms is over 2 s`);
   if (counts.lost) failures.push(`leader: ${counts.lost} follower change(s) lost`);
   if (counts.duplicated) failures.push(`leader: ${counts.duplicated} change(s) duplicated`);
+  if (counts.stuck) failures.push(`leader: ${counts.stuck} stuck sync(s) (stored, never pushed)`);
   return { lines: [line], failures };
 }

@@ -84,5 +84,6 @@ export async function runOutboxKill(soak, rng, { kills, perRound, tag }) {
   const failures = [];
   if (c.lost) failures.push(`outbox-kill: ${c.lost} stored change(s) lost`);
   if (c.duplicated) failures.push(`outbox-kill: ${c.duplicated} change(s) duplicated`);
+  if (c.stuck) failures.push(`outbox-kill: ${c.stuck} stuck sync(s) (stored, never pushed)`);
   return { lines: [line], failures };
 }

@@ -9,6 +9,7 @@
 //   node test/soak/run.mjs --full          full mode (`npm run test:soak`)
 //   --only=unload,outbox-kill,leader   --seed=<n>|random   --unload-trials=<n>   --kills=<n>
 //   --leader-trials=<n>   --concurrency=<n> (unload cases run at once)
+//   --cases=<substring> (only the unload cases whose id has it, e.g. close/0ms/with-tab)
 // Seeded: every random choice (victims, delays, tab counts, churn) replays from the printed
 // seed; the browser's own timing does not, which is what the trials measure.
 import { existsSync } from 'node:fs';
@@ -30,7 +31,11 @@ const seedArg = args.seed ?? process.env.SOAK_SEED ?? '20261202';
 const seed = seedArg === 'random' ? Date.now() % 2 ** 31 : Number(seedArg);
 const only = (args.only ?? 'unload,outbox-kill,leader').split(',');
 const opts = {
-  unload: { trials: num('unload-trials', 1, 100), concurrency: num('concurrency', 4, 4) },
+  unload: {
+    trials: num('unload-trials', 1, 100),
+    concurrency: num('concurrency', 4, 4),
+    cases: args.cases,
+  },
   kill: { kills: num('kills', 12, 500), perRound: full ? 10 : 6 },
   leader: { trials: num('leader-trials', 4, 200) },
 };

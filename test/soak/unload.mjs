@@ -113,11 +113,12 @@ async function runCase(soak, rng, c, trials, tag) {
  * guarantees held: no resolved change lost, nothing duplicated, and (once the SDK's calls
  * return promises) no change lost where another tab of the site was open.
  */
-export async function runUnload(soak, rng, { trials, concurrency, tag }) {
-  const cases = unloadCases();
+export async function runUnload(soak, rng, { trials, concurrency, tag, cases: only }) {
+  const every = unloadCases();
+  // Seeds are drawn for every case, so a filtered run replays its cases as the whole run does.
+  const seeds = every.map(() => Math.floor(rng.next() * 2 ** 31));
+  const cases = every.filter((c) => !only || c.id.includes(only));
   const results = new Map();
-  // Each case draws from its own stream, so a case replays alike whatever runs beside it.
-  const seeds = cases.map(() => Math.floor(rng.next() * 2 ** 31));
   let next = 0;
   const worker = async () => {
     while (next < cases.length) {
@@ -126,7 +127,7 @@ export async function runUnload(soak, rng, { trials, concurrency, tag }) {
       results.set(
         c.id,
         await deadline(
-          runCase(soak, random(seeds[i]), c, trials, tag),
+          runCase(soak, random(seeds[every.indexOf(c)]), c, trials, tag),
           trials * 60000,
           `unload case ${c.id}`,
         ),
@@ -161,6 +162,8 @@ export async function runUnload(soak, rng, { trials, concurrency, tag }) {
   const failures = [];
   if (total.lostResolved) failures.push(`unload: ${total.lostResolved} resolved change(s) lost`);
   if (total.duplicated) failures.push(`unload: ${total.duplicated} change(s) duplicated`);
+  if (total.stuck)
+    failures.push(`unload: ${total.stuck} trial(s) with a stuck sync (stored, never pushed)`);
   if (promised && lostWithTab) {
     failures.push(`unload: ${lostWithTab} change(s) lost although another tab was open`);
   }
