@@ -205,24 +205,33 @@ export class Tab {
 
   /**
    * Syncs this tab (`client.sync()`) and resolves with whether it was stuck: not finished after
-   * `stuckMs` (15 s: far beyond a sync on a busy machine), a stored change waiting for a push
-   * nobody starts (the leader never heard of it). A fresh change from this tab (a recently
-   * viewed item) then makes the leader push the whole outbox, so the oracle can still judge
-   * what was lost; a stuck sync fails the run all the same.
+   * `stuckMs` (15 s: far beyond a sync on a busy machine). Stuck is a stored change waiting for
+   * a push nobody starts (the leader never heard of it), or a tab whose count of pending
+   * changes never drops; a fresh change from this tab (a recently viewed item) makes the leader
+   * push the whole outbox, so the oracle can still judge what was lost. A stuck sync fails the
+   * run all the same, and with SOAK_DEBUG set what the tab saw is printed.
    */
   async settle(stuckMs = 15000) {
     try {
       await this.run(() => window.soak.sync(), undefined, stuckMs);
       return false;
     } catch {
-      if (process.env.SOAK_DEBUG) {
-        const s = await this.run(async () => ({
-          status: window.soak.client.status,
-          leader: await window.soak.leaderTab(),
-        }));
-        console.warn(`${this.name}: stuck`, JSON.stringify(s));
+      const seen = await this.run(async () => ({
+        status: window.soak.client.status,
+        leader: await window.soak.leaderTab(),
+      }));
+      let after = 'synced after a new change';
+      try {
+        await this.run(
+          () => (window.soak.client.recentlyViewed.track('NUDGE'), window.soak.sync()),
+          undefined,
+          stuckMs,
+        );
+      } catch {
+        after = 'still stuck after a new change';
       }
-      await this.run(() => (window.soak.client.recentlyViewed.track('NUDGE'), window.soak.sync()));
+      if (process.env.SOAK_DEBUG)
+        console.warn(`${this.name}: stuck, ${after}`, JSON.stringify(seen));
       return true;
     }
   }

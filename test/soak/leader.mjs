@@ -37,7 +37,8 @@ export async function runLeader(soak, rng, { trials, tag }) {
   const problems = [];
   let seq = 0;
 
-  for (let trial = 0; trial < trials; trial++) {
+  /** One trial; false when it cannot go on (a problem was recorded). */
+  async function trialOnce(trial) {
     // Churn: a few tabs close (a follower only once its changes are stored) and a few open,
     // keeping 10 to 20.
     const target = r.int(10, 20);
@@ -58,7 +59,7 @@ export async function runLeader(soak, rng, { trials, tag }) {
     const leader = tabs.find((t) => t.name === named);
     if (!leader) {
       problems.push(`trial ${trial}: no live tab holds the leader lock (${named})`);
-      break;
+      return false;
     }
     // Followers change the cart; the leader dies a moment later, maybe mid-push.
     const followers = tabs.filter((t) => t !== leader);
@@ -83,12 +84,16 @@ export async function runLeader(soak, rng, { trials, tag }) {
     ).catch(() => null);
     if (!first) {
       problems.push(`trial ${trial}: no tab took over within 10 s`);
-      break;
+      return false;
     }
     takeovers.push(first.at - crashedAt);
     await leader.close();
     // Settled once every writer's changes are on the server.
-    for (const t of writers) if (await t.settle()) counts.stuck++;
+    for (const t of writers) {
+      if (!(await t.settle())) continue;
+      counts.stuck++;
+      t.stuck = true;
+    }
     const now = await leaders(tabs);
     counts.maxLeaders = Math.max(counts.maxLeaders, now.acting.length);
     counts.minLeaders = Math.min(counts.minLeaders, now.acting.length);
@@ -98,10 +103,20 @@ export async function runLeader(soak, rng, { trials, tag }) {
       );
     }
     tabs.push(await open());
+    // A tab whose sync stuck would stall every later trial: it goes (once its changes are
+    // stored) and a fresh one takes its place.
+    for (const t of tabs.filter((x) => x.stuck)) {
+      await t.run(() => window.soak.durable());
+      await t.close();
+      tabs[tabs.indexOf(t)] = await open();
+    }
     // The oracle, every few trials and at the end: the server has each follower change once.
     if (made.size > 40 || trial === trials - 1) {
-      if (await tabs[0].settle()) counts.stuck++;
-      const cart = await soak.serverCart(await tabs[0].run(() => window.soak.token()));
+      // Through the leader: its sync pushes the whole outbox, whatever any follower believes.
+      const { named: current } = await leaders(tabs);
+      const by = tabs.find((t) => t.name === current) ?? tabs[0];
+      if (await by.settle()) counts.stuck++;
+      const cart = await soak.serverCart(await by.run(() => window.soak.token()));
       for (const sku of made) {
         const qty = cart.get(sku) ?? 0;
         counts.changes++;
@@ -109,7 +124,18 @@ export async function runLeader(soak, rng, { trials, tag }) {
         if (qty > 1) counts.duplicated++;
       }
       made.clear();
-      await tabs[0].run(() => (window.soak.client.cart.clear(), window.soak.sync()));
+      await by.run(() => (window.soak.client.cart.clear(), window.soak.sync()));
+    }
+    return true;
+  }
+
+  for (let trial = 0; trial < trials; trial++) {
+    try {
+      if (!(await trialOnce(trial))) break;
+    } catch (e) {
+      const seen = await leaders(tabs).catch(() => null);
+      problems.push(`trial ${trial}: ${e.message}; leaders then: ${JSON.stringify(seen)}`);
+      break;
     }
   }
   await Promise.all(tabs.map((t) => t.close()));
