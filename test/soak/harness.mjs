@@ -256,7 +256,7 @@ export class Tab {
 
   /** Closes the tab as a user does (pagehide and unload run). */
   async close() {
-    if (this.closed) return;
+    if (this.closed || !this.page.browser().connected) return;
     await this.page.close({ runBeforeUnload: false });
   }
 }
