@@ -293,6 +293,7 @@ export interface OmniClient {
 type TabMessage =
   | { t: 'w'; d: Draft[] }
   | { t: 'x'; tab: string }
+  | { t: 't'; tab: string }
   | { t: 'm'; m: Entry[] }
   | { t: 'b'; s: Snapshot; i: boolean }
   | { t: 'e'; m: Mutation | null; c: OmniError['code']; x: string; st: number }
@@ -394,6 +395,8 @@ export function createClient(options: ClientOptions): OmniClient {
   let drafts: Draft[] = [];
   /** This tab's drafts that are not stored yet. */
   const unsaved = new Set<string>();
+  /** Drafts known to be stored (by this tab, or found in the store): any tab may sequence them. */
+  const saved = new Set<string>();
   /** Whether changes can be written the moment they are made (the store is open). */
   let opened = false;
   /** Resolves the changes made before the store opened, once they are stored. */
@@ -515,7 +518,7 @@ export function createClient(options: ClientOptions): OmniClient {
   function addPending(ms: readonly Entry[]) {
     const ids = new Set(ms.map((m) => m.id));
     drafts = drafts.filter((d) => !ids.has(d.id));
-    ids.forEach((id) => unsaved.delete(id!));
+    ids.forEach((id) => (unsaved.delete(id!), saved.delete(id!)));
     const known = new Set(pending.map((m) => m.seq));
     const floor = base?.lastSeq ?? 0;
     pending = [...pending, ...ms.filter((m) => m.seq > floor && !known.has(m.seq))].sort(
@@ -540,6 +543,7 @@ export function createClient(options: ClientOptions): OmniClient {
     base = l.base;
     pending = [];
     const known = new Set([...l.outbox, ...l.drafts].map((x) => x.id));
+    l.drafts.forEach((d) => saved.add(d.id));
     // What the store lacks: this tab's drafts still being written, and other tabs' that may
     // still need rescuing. A draft of this tab that is stored nowhere was acknowledged already.
     drafts = [
@@ -551,7 +555,7 @@ export function createClient(options: ClientOptions): OmniClient {
     ];
     addPending(l.outbox);
     recompute();
-    drafts.forEach(watchTab);
+    drafts.forEach((d) => watchTab(tabOf(d)));
   }
 
   /** Moves to memory after a storage failure, keeping everything; says so once. */
@@ -618,7 +622,7 @@ export function createClient(options: ClientOptions): OmniClient {
     const done = saving
       .then(
         () => {
-          batch.forEach((d) => unsaved.delete(d.id));
+          batch.forEach((d) => (unsaved.delete(d.id), saved.add(d.id)));
           commit();
           void settle();
         },
@@ -640,10 +644,14 @@ export function createClient(options: ClientOptions): OmniClient {
     return (sequencing ??= (async () => {
       while (more) {
         more = false;
-        const added = await withTimeout(store.sequence(), storageMs);
-        if (!added.length) continue;
+        const list = drafts.filter((d) => saved.has(d.id));
+        if (!list.length) continue;
+        const added = await withTimeout(store.sequence(list), storageMs);
+        // Those left out were sequenced by another tab, whose message brings them back.
+        const done = new Set(list.map((d) => d.id));
+        drafts = drafts.filter((d) => !done.has(d.id));
         addPending(added);
-        post({ t: 'm', m: added });
+        if (added.length) post({ t: 'm', m: added });
         recompute();
         void kick();
       }
@@ -652,22 +660,26 @@ export function createClient(options: ClientOptions): OmniClient {
       .finally(() => (sequencing = undefined)));
   }
 
-  /** Once `tab` is gone (its lock is free), stores whatever it announced but did not store. */
-  function watchTab(d: Draft) {
-    const tab = tabOf(d);
+  /**
+   * Once `tab` is gone (its lock is free), stores whatever it announced but did not store, and
+   * sequences whatever it stored but did not sequence.
+   */
+  function watchTab(tab: string) {
     const locks = navigator.locks;
     if (tab === tabId || !locks || watched.has(tab) || settled.has(tab)) return;
     watched.add(tab);
     locks
       .request(`${ns}:tab:${tab}`, { signal: session?.signal }, async () => {
         settled.add(tab);
-        // An hour old, it was stored or dropped long ago (the store forgets marks after a week).
-        const left = drafts.filter((x) => tabOf(x) === tab && x.at > Date.now() - 36e5);
-        if (!left.length) return;
+        // What it announced and may not have stored (an hour old, it was stored or dropped
+        // long ago), then what it stored and did not sequence: sequenced here, once.
+        const left = drafts.filter(
+          (x) => tabOf(x) === tab && !saved.has(x.id) && x.at > Date.now() - 36e5,
+        );
         try {
-          await withTimeout(store.rescue(left), storageMs);
-          await settle();
+          await withTimeout(store.save(left), storageMs);
           adopt(await store.load());
+          await settle();
         } catch (e) {
           fallback(e);
         }
@@ -711,9 +723,12 @@ export function createClient(options: ClientOptions): OmniClient {
   function onTab(raw: unknown) {
     const msg = raw as TabMessage;
     if (msg.t === 'w') {
-      drafts.push(...msg.d);
-      msg.d.forEach(watchTab);
+      // Unless sequenced (or rescued) here already.
+      const known = new Set(pending.map((m) => m.id));
+      drafts.push(...msg.d.filter((d) => !known.has(d.id) && !settled.has(tabOf(d))));
       recompute();
+    } else if (msg.t === 't') {
+      watchTab(msg.tab);
     } else if (msg.t === 'x') {
       settled.add(msg.tab);
       drafts = drafts.filter((d) => tabOf(d) !== msg.tab);
@@ -728,6 +743,8 @@ export function createClient(options: ClientOptions): OmniClient {
     } else if (msg.t === 's') {
       if (!leader) setStatus({ state: msg.s, lastSyncedAt: msg.at });
     } else if (msg.t === 'h') {
+      // A new tab: it must know this one to store what this one leaves behind.
+      if (held) post({ t: 't', tab: tabId });
       if (leader) post({ t: 's', s: status.state, at: status.lastSyncedAt });
     } else if (msg.t === 'd') {
       store.load().then(({ device: d }) => {
@@ -747,9 +764,14 @@ export function createClient(options: ClientOptions): OmniClient {
     tabs.listen(onTab);
     post({ t: 'h' });
     watched.clear();
-    drafts.forEach(watchTab);
+    drafts.forEach((d) => watchTab(tabOf(d)));
     // Held for the tab's life: its release tells the other tabs this one is gone.
-    if (navigator.locks) lead(`${ns}:tab:${tabId}`, role.signal, () => (held = true));
+    if (navigator.locks) {
+      lead(`${ns}:tab:${tabId}`, role.signal, () => {
+        held = true;
+        post({ t: 't', tab: tabId });
+      });
+    }
     lead(`${ns}:leader`, role.signal, () => {
       if (role.signal.aborted) return;
       store.load().then((l) => {

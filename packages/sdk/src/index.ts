@@ -15,6 +15,7 @@ export {
   type StockNear,
   type StockQuery,
   type SyncErrorDetail,
+  type SyncOptions,
   type SyncState,
 } from './client.js';
 export { browserNetwork, type Network } from './http.js';

@@ -3,13 +3,16 @@
 // mutations the server has not acknowledged yet. The optimistic view is
 // `rebase(base, outbox + drafts)`.
 //
-// A change is stored in two steps so that the first can happen in the call's own task: `save`
-// writes it as a draft under a key no other tab can use (its tab's id and a counter), in a
-// transaction started and committed at once, without reading anything first (a read would put
-// the write behind a round trip, which a closing page does not wait for). `sequence` then gives
-// the drafts their seqs and moves them to the outbox in one read-modify-write transaction, so a
-// draft becomes exactly one outbox entry whichever tab (or how many) does it.
-import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+// A change is stored in two steps so that the first can happen in the call's own task and can
+// never wait behind another transaction: `save` writes it as a draft, keyed by its tab's id and
+// a counter, into a database of its own (`<name>:drafts`) whose transactions all write without
+// reading and are committed at once. Chromium aborts a committed transaction that still waits
+// behind one whose end depends on the page (a read, or any transaction not committed
+// explicitly) when the page goes away; the main database has many of those (loads, pushes).
+// `sequence` then gives drafts their seqs in the main database, in one transaction that also
+// records each tab's highest sequenced draft (its mark), so a draft becomes exactly one outbox
+// entry however many tabs (or retries) sequence it, and is deleted from the drafts afterwards.
+import { openDB, type DBSchema } from 'idb';
 import { OmniError, type Mutation, type Snapshot } from '@omnikit/protocol';
 
 /** What the server gave this browser at registration. The token never leaves storage. */
@@ -45,15 +48,17 @@ export type Draft = Omit<Mutation, 'seq'> & { id: string };
 export const TAB_ID = 10;
 
 /**
- * Drafts (`['d', tab, n]`) and each tab's highest sequenced draft (`['t', tab]`: `[n, at]`)
- * live in the meta store beside the meta record: the store takes any key, so no schema upgrade
- * (which would push tabs still running the previous version to memory) is needed.
+ * Each tab's mark (`['t', tab]`: its highest sequenced draft and when) lives in the meta store
+ * beside the meta record: that store takes any key, so no schema upgrade (which would push tabs
+ * still running the previous version to memory) is needed.
  */
-type DraftKey = ['d', string, number];
 type MarkKey = ['t', string];
 interface OmniDB extends DBSchema {
-  meta: { key: 'meta' | DraftKey | MarkKey; value: Meta | Draft | [number, number] };
+  meta: { key: 'meta' | MarkKey; value: Meta | [number, number] };
   outbox: { key: number; value: Entry };
+}
+interface DraftsDB extends DBSchema {
+  drafts: { key: [string, number]; value: Draft };
 }
 
 /** The storage seam: IndexedDB in browsers, memory when consent or the browser says no. */
@@ -65,13 +70,12 @@ export interface Store {
    * the write is under way in the caller's task; resolves once it is durable.
    */
   save(drafts: readonly Draft[]): Promise<void>;
-  /** Gives every stored draft the next seq and moves it to the outbox, atomically; returns the moved. */
-  sequence(): Promise<Entry[]>;
   /**
-   * Stores the drafts of a tab that went away without storing them, leaving out those it stored
-   * (or that were sequenced) already; returns how many it stored.
+   * Gives the drafts (stored ones, or ones whose tab went away: any tab may) the next seqs in
+   * the outbox, except those sequenced already, and deletes them from the drafts; returns the
+   * new outbox entries. A tab's drafts must come in its order, with every stored one before.
    */
-  rescue(drafts: readonly Draft[]): Promise<number>;
+  sequence(drafts: readonly Draft[]): Promise<Entry[]>;
   /** Sets the base and drops the outbox entries it includes (`seq <= lastSeq`). */
   setBase(base: Snapshot): Promise<void>;
   /** Stores `device` unless one is already there (another tab won); returns the stored one. */
@@ -89,14 +93,23 @@ const META = 'meta';
 const empty = (): Meta => ({ seq: 0, device: null, base: null });
 /** In the order made (a tab's own in its order), as the outbox will hold them. */
 const ordered = (drafts: readonly Draft[]) =>
-  [...drafts].sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : 1));
+  [...drafts].sort((a, b) => a.at - b.at || byTab(a, b));
+/** By tab, then in the tab's order. */
+const byTab = (a: Draft, b: Draft) => {
+  const [x, i] = draftKey(a);
+  const [y, j] = draftKey(b);
+  return x < y ? -1 : x > y ? 1 : i - j;
+};
 const withSeq = (meta: Meta, drafts: readonly Draft[]) =>
   ordered(drafts).map((d) => ({ ...d, seq: ++meta.seq }) as Entry);
-const draftKey = (d: Draft): DraftKey => ['d', d.id.slice(0, TAB_ID), +d.id.slice(TAB_ID)];
-/** Every `[kind, ...]` key sorts in this range: arrays sort after strings and numbers. */
-const all = (kind: 'd' | 't') => IDBKeyRange.bound([kind], [kind, []]);
-/** A tab's mark is kept this long after its last draft was sequenced (ms). */
-const MARK_TTL = 7 * 864e5;
+const draftKey = (d: Draft): [string, number] => [d.id.slice(0, TAB_ID), +d.id.slice(TAB_ID)];
+/**
+ * A tab's mark is kept this long after its last draft was sequenced (ms). A draft left behind
+ * between sequencing and its deletion is sequenced (skipped, deleted) by the next tab to start.
+ */
+const MARK_TTL = 30 * 864e5;
+/** Every mark key sorts in this range: arrays sort after strings. */
+const marks = () => IDBKeyRange.bound(['t'], ['t', []]);
 
 /** A store that lives as long as the page. */
 export function memoryStore(from?: Loaded): Store {
@@ -109,14 +122,16 @@ export function memoryStore(from?: Loaded): Store {
     async save(d) {
       drafts.push(...d);
     },
-    async sequence() {
-      const added = withSeq(meta, drafts);
-      drafts = [];
+    async sequence(list) {
+      const ids = new Set(list.map((d) => d.id));
+      const added = withSeq(
+        meta,
+        drafts.filter((d) => ids.has(d.id)),
+      );
+      drafts = drafts.filter((d) => !ids.has(d.id));
       outbox.push(...added);
       return added;
     },
-    // One page, one tab: nobody else to rescue.
-    rescue: async () => 0,
     async setBase(base) {
       meta.base = base;
       meta.seq = Math.max(meta.seq, base.lastSeq);
@@ -138,103 +153,108 @@ export function memoryStore(from?: Loaded): Store {
  * is missing or the open does not settle within `timeoutMs` (an upgrade blocked by an old tab).
  */
 export async function idbStore(name: string, lost: () => void, timeoutMs: number): Promise<Store> {
-  let conn: IDBPDatabase<OmniDB> | undefined;
+  const conns: { close(): void }[] = [];
   const gone = () => {
-    conn?.close();
+    conns.forEach((c) => c.close());
     lost();
   };
-  const opening = openDB<OmniDB>(name, VERSION, {
-    upgrade(up, oldVersion) {
-      // Versioned: each step brings the schema from the previous version to the next.
-      if (oldVersion < 1) {
-        up.createObjectStore(META);
-        up.createObjectStore('outbox', { keyPath: 'seq' });
-      }
-    },
-    blocking: gone,
-    terminated: gone,
-  });
+  const opening = Promise.all([
+    openDB<OmniDB>(name, VERSION, {
+      upgrade(up, oldVersion) {
+        // Versioned: each step brings the schema from the previous version to the next.
+        if (oldVersion < 1) {
+          up.createObjectStore(META);
+          up.createObjectStore('outbox', { keyPath: 'seq' });
+        }
+      },
+      blocking: gone,
+      terminated: gone,
+    }),
+    openDB<DraftsDB>(`${name}:drafts`, 1, {
+      upgrade: (up) => void up.createObjectStore('drafts'),
+      blocking: gone,
+      terminated: gone,
+    }),
+  ]);
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const db = (conn = await Promise.race([
+  const [db, dr] = await Promise.race([
     opening,
     new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         // If it opens after all, close it at once: this page has moved on to memory.
         opening.then(
-          (late) => late.close(),
+          (late) => late.forEach((c) => c.close()),
           () => {},
         );
         reject(new Error('open timed out (blocked by another tab?)'));
       }, timeoutMs);
     }),
-  ]).finally(() => clearTimeout(timer)));
+  ]).finally(() => clearTimeout(timer));
+  conns.push(db, dr);
   // Deleting the database from another connection (devtools, clear-site-data) fires
   // `versionchange` on this one, which idb reports as `blocking`.
 
   const rw = () => db.transaction([META, 'outbox'], 'readwrite');
   const meta = async (tx: ReturnType<typeof rw>) =>
     ((await tx.objectStore(META).get(META)) as Meta | undefined) ?? empty();
-  const draftsOf = (tx: { objectStore(name: typeof META): { getAll(r: IDBKeyRange): unknown } }) =>
-    tx.objectStore(META).getAll(all('d')) as Promise<Draft[]>;
+  /** A write to the drafts, under way before this returns; never behind a read. */
+  const write = (f: (s: IDBObjectStore) => void) => {
+    const tx = dr.transaction('drafts', 'readwrite');
+    f(tx.store as unknown as IDBObjectStore);
+    // Older browsers without commit() commit when the task ends.
+    tx.commit?.();
+    return tx.done;
+  };
 
   return {
     kind: 'indexeddb',
     async load() {
       const tx = db.transaction([META, 'outbox']);
-      const [m, outbox, drafts] = await Promise.all([
+      const td = dr.transaction('drafts');
+      const all = Promise.all([
         tx.objectStore(META).get(META) as Promise<Meta | undefined>,
         tx.objectStore('outbox').getAll(),
-        draftsOf(tx),
+        td.store.getAll(),
       ]);
+      // Committed at once, so a draft's write queued behind never waits for this page.
+      td.commit?.();
+      tx.commit?.();
+      const [m, outbox, drafts] = await all;
       return { ...(m ?? empty()), outbox, drafts };
     },
-    save(drafts) {
-      // Everything up to commit() happens now, in the caller's task; nothing waits for a read.
-      const tx = db.transaction(META, 'readwrite');
-      const done = tx.done;
-      for (const d of drafts) void tx.store.put(d, draftKey(d));
-      // Older browsers without commit() commit when the task ends.
-      tx.commit?.();
-      return done;
-    },
-    async sequence() {
+    save: (drafts) => write((s) => drafts.forEach((d) => s.put(d, draftKey(d)))),
+    async sequence(list) {
+      if (!list.length) return [];
       const tx = rw();
-      const [m, drafts] = await Promise.all([meta(tx), draftsOf(tx)]);
-      if (!drafts.length) return (await tx.done, []);
-      const added = withSeq(m, drafts);
-      const marks = new Map<string, number>();
-      for (const d of drafts) {
-        const [, tab, n] = draftKey(d);
-        marks.set(tab, Math.max(n, marks.get(tab) ?? 0));
-      }
-      const now = Date.now();
       const kv = tx.objectStore(META);
-      // Marks of tabs long gone go: a rescue comes within moments of a tab's end.
-      const [keys, values] = await Promise.all([kv.getAllKeys(all('t')), kv.getAll(all('t'))]);
-      keys.forEach((k, i) => (values[i] as number[])[1]! < now - MARK_TTL && kv.delete(k));
+      const now = Date.now();
+      const [m, keys, values] = await Promise.all([
+        meta(tx),
+        kv.getAllKeys(marks()),
+        kv.getAll(marks()) as Promise<[number, number][]>,
+      ]);
+      const mark = new Map(keys.map((k, i) => [(k as MarkKey)[1], values[i]![0]]));
+      // Marks of tabs long gone go.
+      keys.forEach((k, i) => values[i]![1] < now - MARK_TTL && kv.delete(k));
+      // Per tab in its order, so a mark never passes a draft not looked at yet.
+      const fresh = [...list].sort(byTab).filter((d) => {
+        const [tab, n] = draftKey(d);
+        if (n <= (mark.get(tab) ?? 0)) return false;
+        mark.set(tab, n);
+        return true;
+      });
+      const added = withSeq(m, fresh);
       await Promise.all([
         kv.put(m, META),
-        ...drafts.map((d) => kv.delete(draftKey(d))),
-        ...[...marks].map(([tab, n]) => kv.put([n, now], ['t', tab])),
+        ...[...new Set(list.map((d) => draftKey(d)[0]))].map((tab) =>
+          kv.put([mark.get(tab)!, now], ['t', tab]),
+        ),
         ...added.map((a) => tx.objectStore('outbox').add(a)),
         tx.done,
       ]);
+      // Sequenced: the drafts can go (one left behind now is skipped by its mark next time).
+      await write((s) => list.forEach((d) => s.delete(draftKey(d))));
       return added;
-    },
-    async rescue(drafts) {
-      const tx = rw();
-      const store = tx.objectStore(META);
-      let stored = 0;
-      for (const d of drafts) {
-        const key = draftKey(d);
-        const mark = (await store.get(['t', key[1]])) as [number, number] | undefined;
-        // Sequenced already (a tab's drafts are sequenced in its order), or stored already.
-        if ((mark && mark[0] >= key[2]) || (await store.getKey(key))) continue;
-        void store.put(d, key);
-        stored++;
-      }
-      await tx.done;
-      return stored;
     },
     async setBase(base) {
       const tx = rw();
@@ -263,11 +283,15 @@ export async function idbStore(name: string, lost: () => void, timeoutMs: number
       await Promise.all([
         ...(keep
           ? [tx.objectStore(META).put({ ...m, device: null }, META)]
-          : [tx.objectStore(META).clear(), tx.objectStore('outbox').clear()]),
+          : [
+              tx.objectStore(META).clear(),
+              tx.objectStore('outbox').clear(),
+              write((s) => s.clear()),
+            ]),
         tx.done,
       ]);
     },
-    close: () => db.close(),
+    close: () => conns.forEach((c) => c.close()),
   };
 }
 

@@ -5,6 +5,7 @@ import {
   OmniError,
   type CartState,
   type ClientState,
+  type LineView,
   type MergeSummary,
   type Mutation,
   type OmniClient,
@@ -41,6 +42,14 @@ export function apiTypes(): void {
   client.cart.add('SKU', 1, { options: { size: 1 } });
   client.cart.setQuantity('SKU', 3, { size: 'M' });
   client.cart.setPickupStore(null);
+  // Each change resolves once stored in this browser.
+  expectType<Equal<ReturnType<typeof client.cart.add>, Promise<void>>>(true);
+  expectType<Equal<ReturnType<typeof client.cart.remove>, Promise<void>>>(true);
+  expectType<Equal<ReturnType<typeof client.recentlyViewed.track>, Promise<void>>>(true);
+  expectType<Equal<ReturnType<typeof client.cart.line>, LineView | undefined>>(true);
+  client.cart.line('SKU', { size: 'M' });
+  // @ts-expect-error option values are strings
+  client.cart.line('SKU', { size: 1 });
   // @ts-expect-error the cart is read-only from outside
   client.cart.lines = [];
   expectType<Equal<typeof client.cart.subtotal, number>>(true);
@@ -62,6 +71,11 @@ export function apiTypes(): void {
   expectType<Equal<Status['state'], SyncState>>(true);
   expectType<Equal<SyncState, 'online' | 'offline' | 'syncing' | 'error'>>(true);
   expectType<Equal<Status['error'], OmniError | null>>(true);
+  expectType<Equal<Status['unsaved'], number>>(true);
+  expectType<Equal<ReturnType<typeof client.sync>, Promise<void>>>(true);
+  client.sync({ signal: new AbortController().signal, timeoutMs: 5000 });
+  // @ts-expect-error the timeout is a number of ms
+  client.sync({ timeoutMs: '5s' });
 
   // Subscriptions infer the selected type and return an unsubscribe.
   const _stop = client.subscribe(

@@ -1,0 +1,312 @@
+// A change must be stored before the page can lose it: the write starts in the call's own task,
+// the call returns a promise for it, another tab stores what a dying tab announced, and the
+// status and sync() say honestly where changes are. Real IndexedDB, real pages (iframes of the
+// test origin), the real server of the runner.
+import { expect } from '@open-wc/testing';
+import { openDB } from 'idb';
+import {
+  browserNetwork,
+  createClient,
+  OmniError,
+  type ClientOptions,
+  type Network,
+  type OmniClient,
+  type SyncState,
+} from '@omnikit/sdk';
+import {
+  cartOf,
+  quietLogger,
+  serverSnapshot,
+  testConfig,
+  testNetwork,
+  uniqueNs,
+  until,
+  type TestConfig,
+} from './helpers.js';
+
+let cfg: TestConfig;
+const clients: OmniClient[] = [];
+const frames: HTMLIFrameElement[] = [];
+
+before(async () => {
+  cfg = await testConfig();
+});
+afterEach(async () => {
+  frames.splice(0).forEach((f) => f.remove());
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+});
+
+function device(options: Partial<ClientOptions> = {}): OmniClient {
+  const c = createClient({
+    endpoint: cfg.endpoint,
+    publishableKey: cfg.sites.sum.publishableKey,
+    namespace: uniqueNs('durable'),
+    retry: { baseMs: 20, maxMs: 200 },
+    timeoutMs: 3000,
+    logger: quietLogger(),
+    ...options,
+  });
+  clients.push(c);
+  return c;
+}
+
+/** Every change stored under `ns`, as drafts (no seq yet) or outbox entries, by sku. */
+async function storedChanges(ns: string): Promise<string[]> {
+  const db = await openDB(ns);
+  const outbox = (await db.getAll('outbox')) as { args: { sku?: string } }[];
+  db.close();
+  const dr = await openDB(`${ns}:drafts`);
+  const drafts = (await dr.getAll('drafts')) as { args: { sku?: string } }[];
+  dr.close();
+  return [...drafts, ...outbox].map((m) => m.args.sku ?? '').sort();
+}
+
+type TabWindow = Window & { omniReady: Promise<OmniClient> };
+
+/** Resolves once `n` tabs of `ns` hold their tab locks (taken as they start, asynchronously). */
+async function tabsHolding(ns: string, n: number) {
+  const held = async () =>
+    ((await navigator.locks.query()).held ?? []).filter((l) => l.name?.startsWith(`${ns}:tab:`))
+      .length;
+  while ((await held()) < n) await new Promise(requestAnimationFrame);
+}
+
+/** A real second page of the origin (test/browser/sdk-tab.html) with a client on `ns`. */
+async function page(ns: string): Promise<{ frame: HTMLIFrameElement; win: TabWindow }> {
+  const frame = document.createElement('iframe');
+  frame.src = `/test/browser/sdk-tab.html?ns=${encodeURIComponent(ns)}`;
+  const loaded = new Promise((resolve) => frame.addEventListener('load', resolve, { once: true }));
+  document.body.append(frame);
+  frames.push(frame);
+  await loaded;
+  const win = frame.contentWindow as TabWindow;
+  await win.omniReady;
+  return { frame, win };
+}
+
+describe('durable changes: the write starts in the call', () => {
+  it('a change is in a committing IndexedDB transaction before the call returns', async () => {
+    const c = device();
+    await c.start();
+    const transaction = IDBDatabase.prototype.transaction;
+    const commit = IDBTransaction.prototype.commit;
+    const log: string[] = [];
+    IDBDatabase.prototype.transaction = function (this: IDBDatabase, ...args) {
+      if (args[1] === 'readwrite') log.push('transaction');
+      return transaction.apply(this, args);
+    } as typeof transaction;
+    IDBTransaction.prototype.commit = function (this: IDBTransaction) {
+      log.push('commit');
+      return commit.call(this);
+    };
+    let done: Promise<void>;
+    try {
+      done = c.cart.add('NOW', 1);
+      // Before anything else runs: the transaction exists and has been asked to commit.
+      expect(log).to.deep.equal(['transaction', 'commit']);
+      expect(c.status.unsaved).to.equal(1);
+    } finally {
+      IDBDatabase.prototype.transaction = transaction;
+      IDBTransaction.prototype.commit = commit;
+    }
+    await done;
+    expect(c.status.unsaved).to.equal(0);
+    expect(c.status.pending).to.equal(1);
+  });
+
+  it('the promise resolves once the change is stored, even one made before storage opened', async () => {
+    const ns = uniqueNs('early');
+    const c = device({ namespace: ns });
+    // The very first use: the store is not open yet.
+    const first = c.cart.add('EARLY', 2);
+    expect(c.status.unsaved).to.equal(1);
+    expect(c.cart.line('EARLY')?.qty).to.equal(2);
+    await first;
+    expect(c.status.unsaved).to.equal(0);
+    expect(await storedChanges(ns)).to.deep.equal(['EARLY']);
+    await c.recentlyViewed.track('SEEN');
+    await c.cart.setPickupStore('store-1');
+    await c.cart.remove('EARLY');
+    // The remove names its sku too; the pickup store none.
+    expect(await storedChanges(ns)).to.deep.equal(['', 'EARLY', 'EARLY', 'SEEN']);
+  });
+
+  it('a page removed in the same task as its change: the change is stored (20 trials)', async function () {
+    this.timeout(60_000);
+    const ns = uniqueNs('unload');
+    const made: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const { frame, win } = await page(ns);
+      const sku = `GONE-${i}`;
+      // The shopper clicks "buy now": the change, then the page goes, in one task.
+      void (await win.omniReady).cart.add(sku, 1);
+      frame.remove();
+      made.push(sku);
+    }
+    // Nothing else had this namespace open: a new page finds every change in storage, and
+    // sends each exactly once.
+    const c = device({ namespace: ns });
+    await c.start();
+    await until(c, (s) => s.cart.count === 20, 'every change reached storage');
+    expect(Object.keys(cartOf(c.state)).sort()).to.deep.equal(made.sort());
+    await c.sync();
+    const server = await serverSnapshot(ns);
+    expect(server.state.cart.lines.map((l) => [l.key, l.qty]).sort()).to.deep.equal(
+      made.map((k) => [k, 1]).sort(),
+    );
+  });
+});
+
+describe('durable changes: another tab stores what a dying tab announced', () => {
+  it('a tab whose write never commits: the other tab stores the change, once', async () => {
+    const ns = uniqueNs('rescue');
+    const here = device({ namespace: ns });
+    await here.start();
+    const { frame, win } = await page(ns);
+    const other = await win.omniReady;
+    await tabsHolding(ns, 2);
+    // Its writes die before they commit (the page is torn down mid-write).
+    const w = win as unknown as typeof globalThis;
+    w.IDBTransaction.prototype.commit = function (this: IDBTransaction) {
+      this.abort();
+    };
+    void other.cart.add('RESCUED', 3);
+    frame.remove();
+    await until(here, (s) => cartOf(s)['RESCUED'] === 3, 'this tab shows it');
+    // Stored, sequenced and sent by this tab.
+    await until(here, (s) => s.status.pending === 0 && s.status.state === 'online', 'sent');
+    const server = await serverSnapshot(ns);
+    expect(server.state.cart.lines.map((l) => [l.key, l.qty])).to.deep.equal([['RESCUED', 3]]);
+  });
+
+  it('a tab that stored its change and closed: the other tab does not store it again', async () => {
+    const ns = uniqueNs('no-double');
+    const here = device({ namespace: ns });
+    await here.start();
+    for (let i = 0; i < 5; i++) {
+      const { frame, win } = await page(ns);
+      await tabsHolding(ns, 2);
+      void (await win.omniReady).cart.add('ONCE', 1);
+      frame.remove();
+    }
+    await until(here, (s) => cartOf(s)['ONCE'] === 5, 'five changes');
+    await here.sync();
+    const server = await serverSnapshot(ns);
+    expect(server.state.cart.lines.map((l) => [l.key, l.qty])).to.deep.equal([['ONCE', 5]]);
+    expect(cartOf(here.state)).to.deep.equal({ ONCE: 5 });
+  });
+});
+
+describe('honest status and a sync() that can give up', () => {
+  /** A network whose server is unreachable until `back()`, with no online event (as when the server itself was down). */
+  function flakyServer(): Network & { back(): void } {
+    let up = false;
+    const base = browserNetwork();
+    return {
+      ...base,
+      fetch: (input, init) =>
+        up ? fetch(input, init) : Promise.reject(new TypeError('Failed to fetch')),
+      back: () => (up = true),
+    };
+  }
+
+  it('after a successful sync() the status is online at once, and never syncing when idle', async () => {
+    const network = flakyServer();
+    const c = device({ network, retry: { baseMs: 5000, maxMs: 5000 } });
+    const states: SyncState[] = [];
+    c.on('status-change', (e) => states.push(e.detail.state));
+    void c.cart.add('A', 1);
+    await until(c, (s) => s.status.error?.code === 'network', 'the server is unreachable');
+    expect(c.status.state).to.equal('offline');
+    network.back();
+    // The backoff (5 s) has not fired: sync() itself brings the status back.
+    await c.sync();
+    expect(c.status.state).to.equal('online');
+    expect(c.status.error).to.equal(null);
+    expect(c.status.pending).to.equal(0);
+    const after = states.length;
+    await c.sync();
+    expect(c.status.state).to.equal('online');
+    // A sync with nothing to send and nothing to fetch... still pulls (the server may have
+    // news), so it says syncing only while that request is under way.
+    expect(states.slice(after).every((s) => s === 'online' || s === 'syncing')).to.equal(true);
+    expect(states.at(-1)).to.equal('online');
+  });
+
+  it('sync({ timeoutMs }) and sync({ signal }) give up while offline; the change is sent later', async () => {
+    const ns = uniqueNs('give-up');
+    const network = testNetwork(false);
+    const c = device({ namespace: ns, network });
+    await c.cart.add('LATER', 1);
+    let error: unknown;
+    try {
+      await c.sync({ timeoutMs: 100 });
+    } catch (e) {
+      error = e;
+    }
+    expect((error as DOMException).name).to.equal('TimeoutError');
+    const abort = new AbortController();
+    const waiting = c.sync({ signal: abort.signal }).catch((e: unknown) => e);
+    abort.abort();
+    expect(((await waiting) as DOMException).name).to.equal('AbortError');
+    expect(c.status.pending).to.equal(1);
+    network.setOnline(true);
+    await c.sync();
+    const server = await serverSnapshot(ns);
+    expect(server.state.cart.lines.map((l) => l.key)).to.deep.equal(['LATER']);
+  });
+
+  it('in a follower tab, sync() waits for the leader and gives up on its timeout', async () => {
+    const ns = uniqueNs('follower');
+    const network = testNetwork(false);
+    const leader = device({ namespace: ns, network });
+    await leader.start();
+    const follower = device({ namespace: ns, network });
+    await follower.start();
+    await follower.cart.add('F', 1);
+    let error: unknown;
+    try {
+      await follower.sync({ timeoutMs: 150 });
+    } catch (e) {
+      error = e;
+    }
+    expect((error as DOMException).name).to.equal('TimeoutError');
+    network.setOnline(true);
+    await follower.sync();
+    expect(follower.status.pending).to.equal(0);
+    expect(follower.status.state).to.equal('online');
+  });
+});
+
+describe('createClient options', () => {
+  it('a missing or misspelled option throws an OmniError naming it', () => {
+    const attempt = (options: unknown) => {
+      try {
+        createClient(options as ClientOptions);
+      } catch (e) {
+        return e as OmniError;
+      }
+      throw new Error('no error');
+    };
+    const e = attempt({ apiUrl: 'https://omni.example', publishableKey: 'pk' });
+    expect(e).to.be.instanceOf(OmniError);
+    expect(e.code).to.equal('invalid_argument');
+    expect(e.message).to.contain('"endpoint"');
+    // The development build also names what it did not know.
+    expect(e.message).to.contain('apiUrl');
+    expect(attempt({ endpoint: 'https://omni.example' }).message).to.contain('"publishableKey"');
+    expect(attempt(undefined).code).to.equal('invalid_argument');
+  });
+});
+
+describe('cart.line', () => {
+  it('finds the line of a sku with exactly the given options', async () => {
+    const c = device();
+    await c.cart.add('TEE', 2, { options: { size: 'M' } });
+    await c.cart.add('TEE', 1);
+    expect(c.cart.line('TEE', { size: 'M' })?.qty).to.equal(2);
+    expect(c.cart.line('TEE')?.qty).to.equal(1);
+    expect(c.cart.line('TEE', { size: 'L' })).to.equal(undefined);
+    expect(c.cart.line('NONE')).to.equal(undefined);
+  });
+});
