@@ -295,7 +295,7 @@ type TabMessage =
   | { t: 'x'; tab: string }
   | { t: 't'; tab: string }
   | { t: 'm'; m: Entry[] }
-  | { t: 'b'; s: Snapshot; i: boolean }
+  | { t: 'b'; s: Snapshot; i?: boolean }
   | { t: 'e'; m: Mutation | null; c: OmniError['code']; x: string; st: number }
   | { t: 's'; s: SyncState; at: number | null }
   | { t: 'd' }
@@ -540,7 +540,9 @@ export function createClient(options: ClientOptions): OmniClient {
 
   function adopt(l: Loaded) {
     device = l.device;
-    base = l.base;
+    // The stored base may be older than the one a tab message brought (the leader persists
+    // its snapshot after posting it): the older one would keep acknowledged entries pending.
+    if (!behind(l.base)) base = l.base;
     pending = [];
     const known = new Set([...l.outbox, ...l.drafts].map((x) => x.id));
     l.drafts.forEach((d) => saved.add(d.id));
@@ -689,11 +691,18 @@ export function createClient(options: ClientOptions): OmniClient {
       });
   }
 
-  function setBase(snap: Snapshot, identity: boolean, fromTab = false) {
-    if (!identity && base && snap.profileId === base.profileId) {
-      if (snap.version < base.version) return;
-      if (snap.version === base.version && snap.lastSeq <= base.lastSeq) return;
-    }
+  /** Whether `snap` is no newer than the base (same profile, not a later version or seq). */
+  function behind(snap: Snapshot | null) {
+    return (
+      !!snap &&
+      snap.profileId === base?.profileId &&
+      (snap.version < base.version ||
+        (snap.version === base.version && snap.lastSeq <= base.lastSeq))
+    );
+  }
+
+  function setBase(snap: Snapshot, identity?: boolean, fromTab = false) {
+    if (!identity && behind(snap)) return;
     if (identity) epoch++;
     base = snap;
     pending = pending.filter((m) => m.seq > snap.lastSeq);
@@ -745,7 +754,14 @@ export function createClient(options: ClientOptions): OmniClient {
     } else if (msg.t === 'h') {
       // A new tab: it must know this one to store what this one leaves behind.
       if (held) post({ t: 't', tab: tabId });
-      if (leader) post({ t: 's', s: status.state, at: status.lastSyncedAt });
+      if (leader) {
+        // Its snapshot too: the new tab read the store before it listened, so it missed the
+        // snapshots posted meanwhile, and the store may not have the latest yet (setBase
+        // persists after posting). Without it, the entries acknowledged meanwhile stay
+        // pending there until the next snapshot, and its sync() waits for them.
+        if (base) post({ t: 'b', s: base });
+        post({ t: 's', s: status.state, at: status.lastSyncedAt });
+      }
     } else if (msg.t === 'd') {
       store.load().then(({ device: d }) => {
         device = d;

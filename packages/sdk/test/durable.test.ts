@@ -197,6 +197,47 @@ describe('durable changes: another tab stores what a dying tab announced', () =>
   });
 });
 
+describe('a tab that opens while the leader syncs', () => {
+  it('learns the snapshot it missed: the entries it read as pending are acknowledged', async () => {
+    const ns = uniqueNs('late-tab');
+    const network = testNetwork();
+    const leader = device({ namespace: ns, network });
+    await leader.cart.add('FIRST', 1);
+    await leader.sync();
+    const db = await openDB(ns);
+    const before = await db.get('meta', 'meta');
+    // Stored and sequenced while offline, so the outbox entry can be read.
+    network.setOnline(false);
+    await leader.cart.add('LATE', 1);
+    let entries: unknown[] = [];
+    while (!(entries = await db.getAll('outbox')).length) await new Promise(requestAnimationFrame);
+    network.setOnline(true);
+    await leader.sync();
+    // The store as a tab that opens now can read it: the leader posts its snapshot before it
+    // persists it (and this tab, still opening, hears no message), so the entry is still in
+    // the outbox and the stored base is the one before it.
+    const tx = db.transaction(['meta', 'outbox'], 'readwrite');
+    const now = await tx.objectStore('meta').get('meta');
+    await Promise.all([
+      tx.objectStore('meta').put({ ...now, base: before.base }, 'meta'),
+      ...entries.map((e) => tx.objectStore('outbox').put(e)),
+      tx.done,
+    ]);
+    db.close();
+    const late = device({ namespace: ns, network });
+    await late.start();
+    // Nothing new reaches the leader, so only its answer to the new tab can settle the entry.
+    await late.sync({ timeoutMs: 5000 });
+    expect(late.status.pending).to.equal(0);
+    expect(cartOf(late.state)).to.deep.equal({ FIRST: 1, LATE: 1 });
+    const server = await serverSnapshot(ns);
+    expect(server.state.cart.lines.map((l) => [l.key, l.qty])).to.deep.equal([
+      ['FIRST', 1],
+      ['LATE', 1],
+    ]);
+  });
+});
+
 describe('honest status and a sync() that can give up', () => {
   /** A network whose server is unreachable until `back()`, with no online event (as when the server itself was down). */
   function flakyServer(): Network & { back(): void } {
