@@ -682,6 +682,9 @@ export function createClient(options: ClientOptions): OmniClient {
           await withTimeout(store.save(left), storageMs);
           adopt(await store.load());
           await settle();
+          // What it sequenced before it went may be in the outbox with no message about it
+          // (it died before posting): sequencing nothing here, settle() kicks nobody.
+          kick();
         } catch (e) {
           fallback(e);
         }
@@ -754,14 +757,14 @@ export function createClient(options: ClientOptions): OmniClient {
     } else if (msg.t === 'h') {
       // A new tab: it must know this one to store what this one leaves behind.
       if (held) post({ t: 't', tab: tabId });
-      if (leader) {
-        // Its snapshot too: the new tab read the store before it listened, so it missed the
-        // snapshots posted meanwhile, and the store may not have the latest yet (setBase
-        // persists after posting). Without it, the entries acknowledged meanwhile stay
-        // pending there until the next snapshot, and its sync() waits for them.
-        if (base) post({ t: 'b', s: base });
-        post({ t: 's', s: status.state, at: status.lastSyncedAt });
-      }
+      // And the snapshot this one has: the new tab read the store before it listened, so it
+      // missed the snapshots posted meanwhile, and the store may lack the latest (setBase
+      // persists after posting; a leader that closed may never have). Without it the entries
+      // acknowledged meanwhile stay pending there until a newer snapshot, and its sync()
+      // waits. Every tab answers: a leader still taking over (or none) would not, and the
+      // new tab keeps only the newest.
+      if (base) post({ t: 'b', s: base });
+      if (leader) post({ t: 's', s: status.state, at: status.lastSyncedAt });
     } else if (msg.t === 'd') {
       store.load().then(({ device: d }) => {
         device = d;

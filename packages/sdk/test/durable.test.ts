@@ -179,6 +179,30 @@ describe('durable changes: another tab stores what a dying tab announced', () =>
     expect(server.state.cart.lines.map((l) => [l.key, l.qty])).to.deep.equal([['RESCUED', 3]]);
   });
 
+  it('a tab that sequenced its change and died before saying so: the leader sends it', async () => {
+    const ns = uniqueNs('silent');
+    const here = device({ namespace: ns });
+    await here.start();
+    const { frame, win } = await page(ns);
+    const other = await win.omniReady;
+    await tabsHolding(ns, 2);
+    // Its message about the new outbox entry never leaves (the page dies right after the
+    // sequencing transaction commits).
+    const proto = (win as unknown as typeof globalThis).BroadcastChannel.prototype;
+    const postMessage = proto.postMessage;
+    proto.postMessage = function (this: BroadcastChannel, m: unknown) {
+      if ((m as { t?: string }).t !== 'm') postMessage.call(this, m);
+    };
+    await other.cart.add('SILENT', 2);
+    const db = await openDB(ns);
+    while (!(await db.count('outbox'))) await new Promise(requestAnimationFrame);
+    db.close();
+    frame.remove();
+    await until(here, (s) => s.status.pending === 0 && s.status.state === 'online', 'sent');
+    const server = await serverSnapshot(ns);
+    expect(server.state.cart.lines.map((l) => [l.key, l.qty])).to.deep.equal([['SILENT', 2]]);
+  });
+
   it('a tab that stored its change and closed: the other tab does not store it again', async () => {
     const ns = uniqueNs('no-double');
     const here = device({ namespace: ns });
