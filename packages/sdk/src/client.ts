@@ -300,7 +300,7 @@ type TabMessage =
   | { t: 'x'; tab: string }
   | { t: 't'; tab: string }
   | { t: 'm'; m: Entry[] }
-  | { t: 'b'; s: Snapshot; i: boolean }
+  | { t: 'b'; s: Snapshot; i?: boolean }
   | { t: 'e'; m: Mutation | null; c: OmniError['code']; x: string; st: number }
   | { t: 's'; s: SyncState; at: number | null }
   | { t: 'd' }
@@ -553,7 +553,9 @@ export function createClient(options: ClientOptions): OmniClient {
 
   function adopt(l: Loaded) {
     device = l.device;
-    base = l.base;
+    // The stored base may be older than the one a tab message brought (the leader persists
+    // its snapshot after posting it): the older one would keep acknowledged entries pending.
+    if (!behind(l.base)) base = l.base;
     pending = [];
     const known = new Set([...l.outbox, ...l.drafts].map((x) => x.id));
     l.drafts.forEach((d) => saved.add(d.id));
@@ -693,6 +695,9 @@ export function createClient(options: ClientOptions): OmniClient {
           await withTimeout(store.save(left), storageMs);
           adopt(await store.load());
           await settle();
+          // What it sequenced before it went may be in the outbox with no message about it
+          // (it died before posting): sequencing nothing here, settle() kicks nobody.
+          kick();
         } catch (e) {
           fallback(e);
         }
@@ -702,11 +707,18 @@ export function createClient(options: ClientOptions): OmniClient {
       });
   }
 
-  function setBase(snap: Snapshot, identity: boolean, fromTab = false) {
-    if (!identity && base && snap.profileId === base.profileId) {
-      if (snap.version < base.version) return;
-      if (snap.version === base.version && snap.lastSeq <= base.lastSeq) return;
-    }
+  /** Whether `snap` is no newer than the base (same profile, not a later version or seq). */
+  function behind(snap: Snapshot | null) {
+    return (
+      !!snap &&
+      snap.profileId === base?.profileId &&
+      (snap.version < base.version ||
+        (snap.version === base.version && snap.lastSeq <= base.lastSeq))
+    );
+  }
+
+  function setBase(snap: Snapshot, identity?: boolean, fromTab = false) {
+    if (!identity && behind(snap)) return;
     if (identity) epoch++;
     base = snap;
     pending = pending.filter((m) => m.seq > snap.lastSeq);
@@ -763,6 +775,13 @@ export function createClient(options: ClientOptions): OmniClient {
     } else if (msg.t === 'h') {
       // A new tab: it must know this one to store what this one leaves behind.
       if (held) post({ t: 't', tab: tabId });
+      // And the snapshot this one has: the new tab read the store before it listened, so it
+      // missed the snapshots posted meanwhile, and the store may lack the latest (setBase
+      // persists after posting; a leader that closed may never have). Without it the entries
+      // acknowledged meanwhile stay pending there until a newer snapshot, and its sync()
+      // waits. Every tab answers: a leader still taking over (or none) would not, and the
+      // new tab keeps only the newest.
+      if (base) post({ t: 'b', s: base });
       if (leader) post({ t: 's', s: status.state, at: status.lastSyncedAt });
     } else if (msg.t === 'd') {
       store.load().then(({ device: d }) => {

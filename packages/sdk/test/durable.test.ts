@@ -179,6 +179,30 @@ describe('durable changes: another tab stores what a dying tab announced', () =>
     expect(server.state.cart.lines.map((l) => [l.key, l.qty])).to.deep.equal([['RESCUED', 3]]);
   });
 
+  it('a tab that sequenced its change and died before saying so: the leader sends it', async () => {
+    const ns = uniqueNs('silent');
+    const here = device({ namespace: ns });
+    await here.start();
+    const { frame, win } = await page(ns);
+    const other = await win.omniReady;
+    await tabsHolding(ns, 2);
+    // Its message about the new outbox entry never leaves (the page dies right after the
+    // sequencing transaction commits).
+    const proto = (win as unknown as typeof globalThis).BroadcastChannel.prototype;
+    const postMessage = proto.postMessage;
+    proto.postMessage = function (this: BroadcastChannel, m: unknown) {
+      if ((m as { t?: string }).t !== 'm') postMessage.call(this, m);
+    };
+    await other.cart.add('SILENT', 2);
+    const db = await openDB(ns);
+    while (!(await db.count('outbox'))) await new Promise(requestAnimationFrame);
+    db.close();
+    frame.remove();
+    await until(here, (s) => s.status.pending === 0 && s.status.state === 'online', 'sent');
+    const server = await serverSnapshot(ns);
+    expect(server.state.cart.lines.map((l) => [l.key, l.qty])).to.deep.equal([['SILENT', 2]]);
+  });
+
   it('a tab that stored its change and closed: the other tab does not store it again', async () => {
     const ns = uniqueNs('no-double');
     const here = device({ namespace: ns });
@@ -194,6 +218,47 @@ describe('durable changes: another tab stores what a dying tab announced', () =>
     const server = await serverSnapshot(ns);
     expect(server.state.cart.lines.map((l) => [l.key, l.qty])).to.deep.equal([['ONCE', 5]]);
     expect(cartOf(here.state)).to.deep.equal({ ONCE: 5 });
+  });
+});
+
+describe('a tab that opens while the leader syncs', () => {
+  it('learns the snapshot it missed: the entries it read as pending are acknowledged', async () => {
+    const ns = uniqueNs('late-tab');
+    const network = testNetwork();
+    const leader = device({ namespace: ns, network });
+    await leader.cart.add('FIRST', 1);
+    await leader.sync();
+    const db = await openDB(ns);
+    const before = await db.get('meta', 'meta');
+    // Stored and sequenced while offline, so the outbox entry can be read.
+    network.setOnline(false);
+    await leader.cart.add('LATE', 1);
+    let entries: unknown[] = [];
+    while (!(entries = await db.getAll('outbox')).length) await new Promise(requestAnimationFrame);
+    network.setOnline(true);
+    await leader.sync();
+    // The store as a tab that opens now can read it: the leader posts its snapshot before it
+    // persists it (and this tab, still opening, hears no message), so the entry is still in
+    // the outbox and the stored base is the one before it.
+    const tx = db.transaction(['meta', 'outbox'], 'readwrite');
+    const now = await tx.objectStore('meta').get('meta');
+    await Promise.all([
+      tx.objectStore('meta').put({ ...now, base: before.base }, 'meta'),
+      ...entries.map((e) => tx.objectStore('outbox').put(e)),
+      tx.done,
+    ]);
+    db.close();
+    const late = device({ namespace: ns, network });
+    await late.start();
+    // Nothing new reaches the leader, so only its answer to the new tab can settle the entry.
+    await late.sync({ timeoutMs: 5000 });
+    expect(late.status.pending).to.equal(0);
+    expect(cartOf(late.state)).to.deep.equal({ FIRST: 1, LATE: 1 });
+    const server = await serverSnapshot(ns);
+    expect(server.state.cart.lines.map((l) => [l.key, l.qty])).to.deep.equal([
+      ['FIRST', 1],
+      ['LATE', 1],
+    ]);
   });
 });
 

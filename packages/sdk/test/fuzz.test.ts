@@ -269,7 +269,8 @@ async function scenario(steps: Step[], mixed: boolean): Promise<Outcome> {
       }
     }
     nets.forEach((n) => (n.release(), n.setOnline(true)));
-    await Promise.all(tabs.map((c) => c.sync()));
+    // Bounded, so a scenario that never quiesces fails rather than hangs.
+    await Promise.all(tabs.map((c) => c.sync({ timeoutMs: 15_000 })));
     const server = await serverSnapshot(nss[0]!);
     const serverCart = Object.fromEntries(server.state.cart.lines.map((l) => [l.key, l.qty]));
     const same = (s: Parameters<typeof cartOf>[0]) =>
@@ -370,11 +371,11 @@ describe('sync: randomized scenarios', () => {
   it('adds from every tab, with faults in flight: the server and every tab hold exactly the intended cart', async function () {
     this.timeout(240_000);
     // To replay a printed failure: SDK_FUZZ_SEED=<seed> npm run test:browser
-    await fuzz('sdk-sync-fuzz', step, (await testConfig()).fuzzSeed, 20, false);
+    await fuzz('sdk-sync-fuzz', step, (await testConfig()).fuzzSeed, 12, false);
   });
 
   it('mixed (set, remove too), with faults in flight: the server and every tab hold exactly the intended cart', async function () {
     this.timeout(240_000);
-    await fuzz('sdk-sync-fuzz-mixed', mixedStep, (await testConfig()).fuzzSeed + 1, 12, true);
+    await fuzz('sdk-sync-fuzz-mixed', mixedStep, (await testConfig()).fuzzSeed + 1, 8, true);
   });
 });

@@ -1,0 +1,86 @@
+// The SDK's tests at scale, in real Chromium against the real server, on the built SDK
+// (run `npm run build` first; `npm run test:soak` does):
+//   unload       a change 0/1/5/20 ms before its tab closes, reloads or navigates away
+//   outbox-kill  renderer crashes at random points during writes and pushes, 2-3 tabs
+//   leader       10-20 tabs opening and closing, the leader crashing without unload
+// Each prints one line of computed figures (unload: one per case and a total) and the run exits
+// non-zero when a guarantee fails.
+//   node test/soak/run.mjs                 quick mode (CI, part of `npm test`)
+//   node test/soak/run.mjs --full          full mode (`npm run test:soak`)
+//   --only=unload,outbox-kill,leader   --seed=<n>|random   --unload-trials=<n>   --kills=<n>
+//   --leader-trials=<n>   --concurrency=<n> (unload cases run at once)
+//   --cases=<substring> (only the unload cases whose id has it, e.g. close/0ms/with-tab)
+// Seeded: every random choice (victims, delays, tab counts, churn) replays from the printed
+// seed; the browser's own timing does not, which is what the trials measure.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { random, startSoak } from './harness.mjs';
+import { runUnload } from './unload.mjs';
+import { runOutboxKill } from './outbox-kill.mjs';
+import { runLeader } from './leader.mjs';
+
+const args = Object.fromEntries(
+  process.argv.slice(2).map((a) => {
+    const [k, v] = a.replace(/^--/, '').split('=');
+    return [k, v ?? 'true'];
+  }),
+);
+const full = args.full === 'true';
+const num = (key, quick, whole) => Number(args[key] ?? (full ? whole : quick));
+const seedArg = args.seed ?? process.env.SOAK_SEED ?? '20261202';
+const seed = seedArg === 'random' ? Date.now() % 2 ** 31 : Number(seedArg);
+const only = (args.only ?? 'unload,outbox-kill,leader').split(',');
+const opts = {
+  unload: {
+    trials: num('unload-trials', 1, 100),
+    concurrency: num('concurrency', 4, 4),
+    cases: args.cases,
+  },
+  kill: { kills: num('kills', 12, 500), perRound: full ? 10 : 6 },
+  leader: { trials: num('leader-trials', 4, 200) },
+};
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+for (const built of ['packages/sdk/dist/index.js', 'packages/server/dist/index.js']) {
+  if (!existsSync(root + built)) {
+    console.error(`soak: ${built} is missing; run \`npm run build\` first`);
+    process.exit(1);
+  }
+}
+
+console.log(`soak: mode=${full ? 'full' : 'quick'} seed=${seed} (replay: --seed=${seed})`);
+const started = Date.now();
+const rng = random(seed);
+// One stream per test, drawn in a fixed order, so `--only` replays a test as the whole run does.
+const seeds = { unload: rng.next(), kill: rng.next(), leader: rng.next() };
+const stream = (name) => random(Math.floor(seeds[name] * 2 ** 31));
+const tag = `${seed}`;
+const soak = await startSoak();
+const failures = [];
+try {
+  const runs = [
+    ['unload', () => runUnload(soak, stream('unload'), { ...opts.unload, tag })],
+    ['outbox-kill', () => runOutboxKill(soak, stream('kill'), { ...opts.kill, tag })],
+    ['leader', () => runLeader(soak, stream('leader'), { ...opts.leader, tag })],
+  ];
+  for (const [name, run] of runs) {
+    if (!only.includes(name)) continue;
+    const t = Date.now();
+    try {
+      const result = await run();
+      for (const line of result.lines) console.log(line);
+      failures.push(...result.failures);
+    } catch (e) {
+      failures.push(`${name}: ${e.stack ?? e}`);
+    }
+    console.log(`soak: ${name} took ${((Date.now() - t) / 1000).toFixed(0)} s`);
+  }
+} finally {
+  await soak.close();
+}
+failures.push(...soak.problems);
+console.log(
+  `soak: ${failures.length ? 'FAILED' : 'ok'} in ${((Date.now() - started) / 1000).toFixed(0)} s seed=${seed}`,
+);
+for (const f of failures) console.error(`soak: ${f}`);
+process.exit(failures.length ? 1 : 0);

@@ -1,0 +1,171 @@
+// Unload window: a cart change made 0, 1, 5 or 20 ms before its tab is closed, reloaded or
+// navigated away ("buy now"), with and without a second tab of the site open, on a normal CPU
+// (one change) and on a CPU slowed 4x (a burst of three changes). Each change has its own sku,
+// so the server's cart after the reopened (or the other) tab has synced says exactly which
+// changes survived: qty 0 is lost, qty 2 duplicated. A change whose promise resolved before the
+// page went away must never be lost.
+import { deadline, random, waitLeader } from './harness.mjs';
+
+const actions = ['close', 'reload', 'navigate'];
+const delays = [0, 1, 5, 20];
+const profiles = [
+  { name: 'cpu1x', rate: 1, burst: 1 },
+  { name: 'cpu4x-burst3', rate: 4, burst: 3 },
+];
+
+/** Every case of the matrix. */
+export function unloadCases() {
+  const cases = [];
+  for (const profile of profiles)
+    for (const other of [false, true])
+      for (const action of actions)
+        for (const delay of delays) {
+          const id = `${action}/${delay}ms/${other ? 'with-tab' : 'alone'}/${profile.name}`;
+          cases.push({ id, action, delay, other, profile });
+        }
+  return cases;
+}
+
+/** Runs `trials` trials of one case on its own browser storage (namespace); returns counts. */
+async function runCase(soak, rng, c, trials, tag) {
+  const ns = `unload:${tag}:${c.id}`;
+  const counts = {
+    trials: 0,
+    changes: 0,
+    resolved: 0,
+    lost: 0,
+    lostResolved: 0,
+    duplicated: 0,
+    stuck: 0,
+  };
+  let n = 0;
+  const open = () => soak.tab(ns, `${c.id}#${n++}`);
+  let other = c.other ? await open() : null;
+  let tab = await open();
+  for (let trial = 0; trial < trials; trial++) {
+    // With a second tab, the tab that goes away leads in about half the trials (its pushes and
+    // pokes die with it) and follows in the others.
+    if (other) {
+      const tabLeads = rng.chance(0.5);
+      const leader = await tab.run(() => window.soak.leaderTab());
+      if (tabLeads !== (leader === tab.name)) {
+        const [stay, go] = tabLeads ? [tab, other] : [other, tab];
+        await go.close();
+        await waitLeader(stay, stay.name);
+        if (go === other) other = await open();
+        else tab = await open();
+      }
+    }
+    await tab.run(() => window.soak.online());
+    if (c.profile.rate !== 1) await tab.throttle(c.profile.rate);
+    const skus = Array.from({ length: c.profile.burst }, (_, k) => `U${trial}-${k}`);
+    const since = tab.events.length;
+    const gone =
+      c.action === 'close'
+        ? tab.next((e) => e.type === 'closed', 20000, 'closed', since)
+        : tab.ready(since, 20000);
+    // The page may be gone before the answer comes back: what it did is in its events.
+    await tab.page
+      .evaluate(({ skus, action, delay }) => window.soak.act(skus, action, delay), {
+        skus,
+        action: c.action,
+        delay: c.delay,
+      })
+      .catch(() => {});
+    await gone;
+    const resolved = new Set(
+      tab.events
+        .slice(since)
+        .filter((e) => e.type === 'resolved')
+        .map((e) => e.sku),
+    );
+    if (c.action === 'close') tab = await open();
+    else if (c.profile.rate !== 1) await tab.throttle(1);
+    // The oracle: the server's cart once a tab that outlived (or followed) the change synced.
+    const checker = other ?? tab;
+    let stuck = await tab.settle();
+    if (checker !== tab) stuck = (await checker.settle()) || stuck;
+    if (stuck) counts.stuck++;
+    const device = await checker.run(() => window.soak.token());
+    const cart = await soak.serverCart(device);
+    counts.trials++;
+    for (const sku of skus) {
+      const qty = cart.get(sku) ?? 0;
+      counts.changes++;
+      if (resolved.has(sku)) counts.resolved++;
+      if (qty === 0) {
+        counts.lost++;
+        if (resolved.has(sku)) counts.lostResolved++;
+      }
+      if (qty > 1) counts.duplicated++;
+    }
+    // Keep the cart well under its line limit: start the next trial from an empty one.
+    if (cart.size > 60) {
+      await checker.run(() => (window.soak.client.cart.clear(), window.soak.sync()));
+    }
+  }
+  await Promise.all([tab.close(), other?.close()]);
+  return counts;
+}
+
+/**
+ * Runs every case, `concurrency` at a time. Returns the printed lines and whether the
+ * guarantees held: no resolved change lost, nothing duplicated, and (once the SDK's calls
+ * return promises) no change lost where another tab of the site was open.
+ */
+export async function runUnload(soak, rng, { trials, concurrency, tag, cases: only }) {
+  const every = unloadCases();
+  // Seeds are drawn for every case, so a filtered run replays its cases as the whole run does.
+  const seeds = every.map(() => Math.floor(rng.next() * 2 ** 31));
+  const cases = every.filter((c) => !only || c.id.includes(only));
+  const results = new Map();
+  let next = 0;
+  const worker = async () => {
+    while (next < cases.length) {
+      const i = next++;
+      const c = cases[i];
+      results.set(
+        c.id,
+        await deadline(
+          runCase(soak, random(seeds[every.indexOf(c)]), c, trials, tag),
+          trials * 60000,
+          `unload case ${c.id}`,
+        ),
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const lines = [];
+  const total = {
+    trials: 0,
+    changes: 0,
+    resolved: 0,
+    lost: 0,
+    lostResolved: 0,
+    duplicated: 0,
+    stuck: 0,
+  };
+  let lostWithTab = 0;
+  let promised = false;
+  for (const c of cases) {
+    const r = results.get(c.id);
+    for (const k of Object.keys(total)) total[k] += r[k];
+    if (c.other) lostWithTab += r.lost;
+    promised ||= r.resolved > 0;
+    lines.push(
+      `unload: case=${c.id} trials=${r.trials} changes=${r.changes} resolved=${r.resolved} lost=${r.lost} lost_resolved=${r.lostResolved} duplicated=${r.duplicated} stuck=${r.stuck}`,
+    );
+  }
+  lines.push(
+    `unload: cases=${cases.length} trials=${total.trials} changes=${total.changes} resolved=${total.resolved} lost=${total.lost} lost_with_tab=${lostWithTab} lost_resolved=${total.lostResolved} duplicated=${total.duplicated} stuck=${total.stuck} sdk_promises=${promised}`,
+  );
+  const failures = [];
+  if (total.lostResolved) failures.push(`unload: ${total.lostResolved} resolved change(s) lost`);
+  if (total.duplicated) failures.push(`unload: ${total.duplicated} change(s) duplicated`);
+  if (total.stuck)
+    failures.push(`unload: ${total.stuck} trial(s) with a stuck sync (stored, never pushed)`);
+  if (promised && lostWithTab) {
+    failures.push(`unload: ${lostWithTab} change(s) lost although another tab was open`);
+  }
+  return { lines, failures };
+}
