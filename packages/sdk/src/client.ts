@@ -304,7 +304,7 @@ type TabMessage =
   | { t: 'e'; m: Mutation | null; c: OmniError['code']; x: string; st: number }
   | { t: 's'; s: SyncState; at: number | null }
   | { t: 'd' }
-  | { t: 'h' }
+  | { t: 'h'; tab?: string }
   | { t: 'r'; k: boolean | undefined };
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
@@ -707,6 +707,29 @@ export function createClient(options: ClientOptions): OmniClient {
       });
   }
 
+  /**
+   * Watches a tab that just said hello, as soon as its lock is requested or held. Its own
+   * `t` message comes only once its lock callback runs, a task after the lock is granted: a
+   * change it makes meanwhile is stored but not announced, and if it goes away then, no tab
+   * would know it left that change behind. Requesting its lock before it did would take the
+   * lock from a live tab, so this waits until the lock manager lists its request.
+   */
+  function watchNew(tab: string, tries = 0) {
+    const locks = navigator.locks;
+    const signal = session?.signal;
+    if (!locks || watched.has(tab) || settled.has(tab) || signal?.aborted) return;
+    const name = `${ns}:tab:${tab}`;
+    locks.query().then(
+      ({ held: h = [], pending: p = [] }) => {
+        if ([...h, ...p].some((l) => l.name === name)) watchTab(tab);
+        // Its request is in flight (it was made before the hello was posted); a tab that
+        // closed before its request arrived is found by the next tab that loads the store.
+        else if (tries < 50) setTimeout(() => watchNew(tab, tries + 1), 20);
+      },
+      () => {},
+    );
+  }
+
   /** Whether `snap` is no newer than the base (same profile, not a later version or seq). */
   function behind(snap: Snapshot | null) {
     return (
@@ -753,8 +776,9 @@ export function createClient(options: ClientOptions): OmniClient {
   function onTab(raw: unknown) {
     const msg = raw as TabMessage;
     if (msg.t === 'w') {
-      // Unless sequenced (or rescued) here already.
-      const known = new Set(pending.map((m) => m.id));
+      // Unless sequenced (or rescued) here already, or known (a tab announces what it made
+      // before it held its lock again once it does).
+      const known = new Set([...pending, ...drafts].map((m) => m.id));
       drafts.push(...msg.d.filter((d) => !known.has(d.id) && !settled.has(tabOf(d))));
       recompute();
     } else if (msg.t === 't') {
@@ -775,6 +799,7 @@ export function createClient(options: ClientOptions): OmniClient {
     } else if (msg.t === 'h') {
       // A new tab: it must know this one to store what this one leaves behind.
       if (held) post({ t: 't', tab: tabId });
+      if (msg.tab) watchNew(msg.tab);
       // And the snapshot this one has: the new tab read the store before it listened, so it
       // missed the snapshots posted meanwhile, and the store may lack the latest (setBase
       // persists after posting; a leader that closed may never have). Without it the entries
@@ -799,16 +824,20 @@ export function createClient(options: ClientOptions): OmniClient {
     const role = (session = new AbortController());
     tabs = (options.tabs ?? broadcastTabs)(ns);
     tabs.listen(onTab);
-    post({ t: 'h' });
-    watched.clear();
-    drafts.forEach((d) => watchTab(tabOf(d)));
-    // Held for the tab's life: its release tells the other tabs this one is gone.
+    // Held for the tab's life: its release tells the other tabs this one is gone. Requested
+    // before this tab says hello, so the others can wait for the request (see watchNew()).
     if (navigator.locks) {
       lead(`${ns}:tab:${tabId}`, role.signal, () => {
         held = true;
         post({ t: 't', tab: tabId });
+        // What it made before it held the lock was not announced: it is now.
+        const mine = drafts.filter((d) => tabOf(d) === tabId);
+        if (mine.length) post({ t: 'w', d: mine });
       });
     }
+    post({ t: 'h', tab: navigator.locks ? tabId : undefined });
+    watched.clear();
+    drafts.forEach((d) => watchTab(tabOf(d)));
     lead(`${ns}:leader`, role.signal, () => {
       if (role.signal.aborted) return;
       store.load().then((l) => {
