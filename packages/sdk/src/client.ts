@@ -633,7 +633,10 @@ export function createClient(options: ClientOptions): OmniClient {
     } catch (e) {
       saving = Promise.reject(e);
     }
-    if (held) post({ t: 'w', d: batch });
+    // Also before this tab holds its lock (granted, its callback still to run): the others
+    // watch it from its hello (see watchNew()), and a tab that dies in that window would
+    // otherwise leave a change nobody knows of.
+    if (held || (tabs && navigator.locks)) post({ t: 'w', d: batch });
     const done = saving
       .then(
         () => {
@@ -721,10 +724,14 @@ export function createClient(options: ClientOptions): OmniClient {
     const name = `${ns}:tab:${tab}`;
     locks.query().then(
       ({ held: h = [], pending: p = [] }) => {
-        if ([...h, ...p].some((l) => l.name === name)) watchTab(tab);
-        // Its request is in flight (it was made before the hello was posted); a tab that
-        // closed before its request arrived is found by the next tab that loads the store.
-        else if (tries < 50) setTimeout(() => watchNew(tab, tries + 1), 20);
+        if ([...h, ...p].some((l) => l.name === name)) return watchTab(tab);
+        // Its request may still be on its way (it was made before the hello, but the lock
+        // manager hears it on another channel), or the tab went away before it arrived or was
+        // granted, maybe leaving a stored draft no tab was told of. After a second unseen, it
+        // is gone: the store says what it left, and adopting those drafts watches their tab,
+        // whose free lock starts the rescue.
+        if (tries < 50) setTimeout(() => watchNew(tab, tries + 1), 20);
+        else if (store.kind === 'indexeddb') store.load().then(adopt, fallback);
       },
       () => {},
     );
