@@ -163,6 +163,10 @@ export const engines = {
   firefox: {
     label: 'Firefox',
     install: 'apt-get install firefox-esr (or set FIREFOX_PATH)',
+    notYet: {
+      'packages/sdk/test/durable.test.ts':
+        'a dying tab rescued by another loses a change about 1 run in 3 (issue 16)',
+    },
     find: () => firstExisting(process.env.FIREFOX_PATH, '/usr/bin/firefox-esr', '/usr/bin/firefox'),
     launcher: (executablePath) =>
       chromeLauncher({
@@ -173,6 +177,17 @@ export const engines = {
   webkit: {
     label: 'WebKit',
     install: 'apt-get install webkit2gtk-driver xvfb xauth',
+    notYet: {
+      'packages/mock/test/mock.test.ts':
+        'msw answers EventSource through its service worker, which WebKitGTK never streams',
+      'packages/mock/test/sdk.test.ts':
+        'msw answers EventSource through its service worker, which WebKitGTK never streams',
+      'packages/elements/test/cart.test.ts':
+        'sendKeys with a held Shift: WebKitWebDriver supports only press and type',
+      'packages/elements/test/store-stock.test.ts': 'keyboard-only postcode search times out',
+      'packages/sdk/test/durable.test.ts': 'an iframe removed in the task of its change loses it',
+      'packages/sdk/test/fuzz.test.ts': 'the randomized scenarios outrun the 120 s file limit',
+    },
     find: () => {
       const browser = miniBrowser();
       const driver = firstExisting('/usr/bin/WebKitWebDriver', '/usr/local/bin/WebKitWebDriver');

@@ -90,6 +90,8 @@ for (const { engine, missing, code, seconds, results } of rows) {
     `  ${label} ${code === 0 ? 'ok  ' : 'FAIL'} ${counts}, ${seconds.toFixed(0)} s${code !== 0 && results && !results.failed ? ` (exit ${code})` : ''}`,
   );
   for (const line of results?.lines ?? []) console.log(`            ${line}`);
+  for (const [file, why] of Object.entries(engine.notYet ?? {}))
+    console.log(`            not yet in ${engine.label}: ${file} (${why})`);
   for (const f of results?.failures ?? []) console.log(`            ✗ [${engine.label}] ${f}`);
 }
 const missing = rows.filter((r) => r.missing);

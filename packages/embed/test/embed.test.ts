@@ -187,7 +187,9 @@ describe('dist/omnikit.js', () => {
       <omni-cart-button></omni-cart-button>`);
     expect(win.readies).to.equal(1);
     expect(win.omnikit?.state.cart.currency).to.equal('USD');
-    // The first tag's client stays: its namespace (by key) is the one in use.
+    // The first tag's client stays: its namespace (by key) is the one in use, once it has
+    // opened its storage (start() resolves when local state is loaded).
+    await win.omnikit?.start();
     const dbs = (await win.indexedDB.databases()).map((d) => d.name);
     expect(dbs).to.include('omnikit:pk_first');
     expect(dbs).not.to.include('omnikit:pk_second');
