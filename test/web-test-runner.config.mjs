@@ -40,6 +40,9 @@ export default {
     'test/browser/**/*.test.ts',
     '!packages/protocol/**',
     '!packages/server/**',
+    // Files this engine does not pass yet, each with its reason (test/browser/engines.mjs);
+    // the per-engine summary lists them, and issue 18 tracks them.
+    ...Object.keys(engine.notYet ?? {}).map((file) => `!${file}`),
   ],
   nodeResolve: { exportConditions: ['source', 'development', 'browser'] },
   // One test file at a time: msw's service worker answers for every page of the origin (a nested
