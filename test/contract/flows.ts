@@ -18,6 +18,7 @@ import {
   type Snapshot,
   type StockAnswer,
 } from '@omnikit/protocol';
+import { mutationHelpers } from '../../packages/server/test/helpers.js';
 import { site, type Reply, type Target } from './targets.js';
 
 const pub = { 'x-omni-key': site.publishableKey };
@@ -29,33 +30,7 @@ interface Device extends RegisterDeviceResponse {
 }
 
 // Mutation times in the recent past: the server never records events in its future.
-let clock = Date.now() - 600_000;
-const m = {
-  add: (seq: number, sku: string, qty = 1): Mutation => ({
-    seq,
-    name: 'cart.add',
-    args: { sku, qty },
-    at: ++clock,
-  }),
-  set: (seq: number, sku: string, qty: number): Mutation => ({
-    seq,
-    name: 'cart.setQuantity',
-    args: { sku, qty },
-    at: ++clock,
-  }),
-  view: (seq: number, sku: string): Mutation => ({
-    seq,
-    name: 'viewed.add',
-    args: { sku },
-    at: ++clock,
-  }),
-  pref: (seq: number, key: string, value: string | null): Mutation => ({
-    seq,
-    name: 'prefs.set',
-    args: { key, value },
-    at: ++clock,
-  }),
-};
+const m = mutationHelpers(Date.now() - 600_000);
 
 /** Registers the shared flows for one target (started once for the file). */
 export function contractFlows(start: () => Promise<Target>): void {
@@ -169,7 +144,7 @@ export function contractFlows(start: () => Promise<Target>): void {
         m.pref(3, 'size', 'M'),
         m.add(4, '22699', 1),
         m.set(5, '22423', 3),
-        { seq: 6, name: 'cart.add', args: { sku: '22423', qty: 0 }, at: ++clock },
+        { seq: 6, name: 'cart.add', args: { sku: '22423', qty: 0 }, at: m.next() },
       ];
       const first = await pushOk(d, batch as Mutation[]);
       assert.equal(first.version, 1);
@@ -192,7 +167,7 @@ export function contractFlows(start: () => Promise<Target>): void {
       );
       assert.equal(retry.version, 1);
       const noop = await pushOk(d, [
-        { seq: 7, name: 'cart.remove', args: { sku: 'ABSENT' }, at: ++clock },
+        { seq: 7, name: 'cart.remove', args: { sku: 'ABSENT' }, at: m.next() },
       ]);
       assert.deepEqual([noop.version, noop.lastSeq, noop.results[0]?.status], [1, 7, 'applied']);
     });

@@ -236,34 +236,40 @@ export function errorCode(answer: Answer): string | undefined {
   return (answer.body as Partial<ErrorBody> | null)?.error?.code;
 }
 
-let clock = 1_700_000_000_000;
+/** Mutation builders with increasing `at` times after `start`; `next()` is the next time alone. */
+export function mutationHelpers(start: number) {
+  let clock = start;
+  const next = () => ++clock;
+  return {
+    next,
+    add: (seq: number, sku: string, qty = 1): Mutation => ({
+      seq,
+      name: 'cart.add',
+      args: { sku, qty },
+      at: next(),
+    }),
+    set: (seq: number, sku: string, qty: number): Mutation => ({
+      seq,
+      name: 'cart.setQuantity',
+      args: { sku, qty },
+      at: next(),
+    }),
+    view: (seq: number, sku: string): Mutation => ({
+      seq,
+      name: 'viewed.add',
+      args: { sku },
+      at: next(),
+    }),
+    pref: (seq: number, key: string, value: string | null): Mutation => ({
+      seq,
+      name: 'prefs.set',
+      args: { key, value },
+      at: next(),
+    }),
+  };
+}
 /** Mutation helpers with increasing `at` times. */
-export const m = {
-  add: (seq: number, sku: string, qty = 1): Mutation => ({
-    seq,
-    name: 'cart.add',
-    args: { sku, qty },
-    at: ++clock,
-  }),
-  set: (seq: number, sku: string, qty: number): Mutation => ({
-    seq,
-    name: 'cart.setQuantity',
-    args: { sku, qty },
-    at: ++clock,
-  }),
-  view: (seq: number, sku: string): Mutation => ({
-    seq,
-    name: 'viewed.add',
-    args: { sku },
-    at: ++clock,
-  }),
-  pref: (seq: number, key: string, value: string | null): Mutation => ({
-    seq,
-    name: 'prefs.set',
-    args: { key, value },
-    at: ++clock,
-  }),
-};
+export const m = mutationHelpers(1_700_000_000_000);
 
 /** Signs a customer token as a brand backend would. */
 export async function customerToken(
