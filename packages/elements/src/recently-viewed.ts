@@ -3,7 +3,7 @@ import { property } from 'lit/decorators.js';
 import { Task, TaskStatus } from '@lit/task';
 import { ClientController } from './context.js';
 import { LocalizeController } from './localize.js';
-import { base, cards, productCard, skeletonCard } from './shared.js';
+import { base, cards, listStates, productCard } from './shared.js';
 
 /**
  * @tag omni-recently-viewed
@@ -64,20 +64,11 @@ export class OmniRecentlyViewed extends LitElement {
     const loading = !this.client.client || (!value && !error);
     const items = (!error && value) || [];
     return html`<h2 part="heading" id="h"><slot name="heading">${t.recentlyViewed}</slot></h2>
-      <div ?hidden=${!loading || error} aria-busy="true">
-        <slot name="loading">
-          <span class="sr-only">${t.loading}</span>
-          <ul part="list" aria-hidden="true">
-            ${Array.from({ length: this.count() }, () => skeletonCard)}
-          </ul>
-        </slot>
-      </div>
-      <div ?hidden=${loading || error || items.length > 0}>
-        <slot name="empty"><p class="muted">${t.noItems}</p></slot>
-      </div>
-      <div ?hidden=${!error}>
-        <slot name="error"><p class="muted">${t.loadError}</p></slot>
-      </div>
+      ${listStates(
+        t,
+        { loading, error, empty: items.length === 0, count: this.count() },
+        t.loadError,
+      )}
       <ul
         part="list"
         aria-labelledby="h"

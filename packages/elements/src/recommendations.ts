@@ -4,7 +4,7 @@ import { Task, TaskStatus } from '@lit/task';
 import type { OmniClient, Recommendation, Strategy } from '@omnikit/sdk';
 import { ClientController } from './context.js';
 import { LocalizeController } from './localize.js';
-import { base, cards, productCard, skeletonCard } from './shared.js';
+import { base, cards, listStates, productCard } from './shared.js';
 
 /** Loads recommendations; when the asked strategy fails, the server's own last resort (trending). */
 async function load(
@@ -100,18 +100,7 @@ export class OmniRecommendations extends LitElement {
     return html`<h2 part="heading" id="h">
         <slot name="heading">${t.recommended}</slot>
       </h2>
-      <div ?hidden=${!loading || error} aria-busy="true">
-        <slot name="loading">
-          <span class="sr-only">${t.loading}</span>
-          <ul part="list" aria-hidden="true">
-            ${Array.from({ length: this.count() }, () => skeletonCard)}
-          </ul>
-        </slot>
-      </div>
-      <div ?hidden=${loading || error || items.length > 0}>
-        <slot name="empty"><p class="muted">${t.noItems}</p></slot>
-      </div>
-      <div ?hidden=${!error}><slot name="error"></slot></div>
+      ${listStates(t, { loading, error, empty: items.length === 0, count: this.count() })}
       <ul
         part="list"
         aria-labelledby="h"

@@ -224,3 +224,28 @@ export const skeletonCard = html`<li part="card skeleton" aria-hidden="true">
   <span class="image bone"></span><span class="bone"></span><span class="bone"></span
   ><span class="bone"></span><span class="bone button"></span>
 </li>`;
+
+/**
+ * The loading, empty and error slots of a card list, always rendered (never conditionally) and
+ * shown by state; `errorText` is the error slot's default content (none: the slot alone).
+ */
+export function listStates(
+  t: { loading: string; noItems: string },
+  state: { loading: boolean; error: boolean; empty: boolean; count: number },
+  errorText?: string,
+): TemplateResult {
+  return html`<div ?hidden=${!state.loading || state.error} aria-busy="true">
+      <slot name="loading">
+        <span class="sr-only">${t.loading}</span>
+        <ul part="list" aria-hidden="true">
+          ${Array.from({ length: state.count }, () => skeletonCard)}
+        </ul>
+      </slot>
+    </div>
+    <div ?hidden=${state.loading || state.error || !state.empty}>
+      <slot name="empty"><p class="muted">${t.noItems}</p></slot>
+    </div>
+    <div ?hidden=${!state.error}>
+      <slot name="error">${errorText ? html`<p class="muted">${errorText}</p>` : nothing}</slot>
+    </div>`;
+}
