@@ -75,6 +75,18 @@ export default {
         if (context.path === '/mockServiceWorker.js') return { body: mswWorker, type: 'js' };
       },
     },
+    {
+      // The hostile catalog (elements/test/xss.test.ts) points its images at /img/<payload>:
+      // they load a blank image instead of logging one 404 each.
+      name: 'test-images',
+      serve(context) {
+        if (context.path.startsWith('/img/'))
+          return {
+            body: '<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>',
+            type: 'svg',
+          };
+      },
+    },
     // One real @omnikit/server for every test page (see browser/server-plugin.mjs).
     omniServerPlugin({ engine: engineName }),
     // A site's own service worker in front of two devices (browser/service-worker.test.ts).

@@ -11,7 +11,19 @@ function* flatten(results, path = []) {
   for (const s of results?.suites ?? []) yield* flatten(s, [...path, s.name]);
 }
 
-const firstLine = (error) => String(error?.message ?? error ?? 'failed').split('\n')[0];
+/**
+ * The error's first line, plus the lines that say why when the first does not: a fast-check
+ * failure's first line only says "Property failed after N tests"; its counterexample and the
+ * error it got follow.
+ */
+function firstLine(error) {
+  const lines = String(error?.message ?? error ?? 'failed').split('\n');
+  const why = lines
+    .slice(1)
+    .filter((l) => /^(Counterexample|Shrunk|Got )/.test(l))
+    .map((l) => l.trim().slice(0, 400));
+  return [lines[0], ...why].join(' | ');
+}
 
 export function engineReporter({ label, resultsFile }) {
   return {
