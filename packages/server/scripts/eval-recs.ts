@@ -44,6 +44,12 @@ const { values } = parseArgs({
 const dataPath = resolve(repoRoot, values.data!);
 const cutoff = parseLocalTime(`${values.cutoff!}T00:00`);
 const command = `npm run eval:recs -- --data ${values.data} --cutoff ${values.cutoff}`;
+const began = performance.now();
+/** One progress line on stderr per stage (the run takes minutes; stdout is the report). */
+const progress = (stage: string) =>
+  process.stderr.write(
+    `eval:recs ${((performance.now() - began) / 1000).toFixed(0)} s: ${stage} (EASE^R solves ${solves}, ${(solveMs / 1000).toFixed(0)} s)\n`,
+  );
 
 interface Case {
   customer: string;
@@ -344,6 +350,7 @@ if (windowMs <= 0) throw new Error(`--cutoff ${values.cutoff} is after the last 
 // Validation: the same window length, ending at the cut-off; nothing at or after it is read.
 const valCutoff = cutoff - windowMs;
 const val = split(lines, valCutoff, cutoff);
+progress(`read ${lines.length} lines; validation: ${val.cases.length} cases, ${val.items} items`);
 
 // 1. The item kNN's knobs, EASE^R off.
 const grid: Partial<RecModelOptions>[] = [];
@@ -371,6 +378,7 @@ for (const options of grid) {
   });
 }
 tuning.sort((a, b) => b.scores.ndcg - a.scores.ndcg);
+progress('item kNN grid done');
 const knnChosen = tuning[0]!.options;
 
 // 2. The EASE^R baseline's λ.
@@ -379,6 +387,7 @@ const baselineTuning = LAMBDAS.map((lambda) => ({
   scores: evaluate(val.cases, val.items, easeBaseline(val.train, lambda, valCutoff)),
 }));
 baselineTuning.sort((a, b) => b.scores.ndcg - a.scores.ndcg);
+progress('EASE^R baseline λ tuned');
 const baselineLambda = baselineTuning[0]!.lambda;
 
 // 3. The shipped blend: EASE^R's λ, the weights of kNN and trending beside it and the profile
@@ -406,6 +415,7 @@ for (const options of blendGrid) {
   });
 }
 blendTuning.sort((a, b) => b.scores.ndcg - a.scores.ndcg);
+progress('blend grid done');
 const chosen = { ...knnChosen, ...blendTuning[0]!.options };
 // The validation solutions are never needed again: free their memory before the test split.
 solved.clear();
