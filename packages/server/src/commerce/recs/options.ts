@@ -112,7 +112,7 @@ export const DEFAULT_REC_OPTIONS: Readonly<RecModelOptions> = {
   maxPairs: 100,
   trendingHalfLifeMs: 7 * DAY,
   trendingWeights: { view: 1, add_to_cart: 3, purchase: 5 },
-  profileHalfLifeMs: 30 * DAY,
+  profileHalfLifeMs: 120 * DAY,
   typeWeights: { view: 1, add_to_cart: 2, purchase: 3 },
   viewSimilarityWeight: 0.5,
   maxProfileItems: 50,
@@ -121,8 +121,8 @@ export const DEFAULT_REC_OPTIONS: Readonly<RecModelOptions> = {
   maxSessions: 100_000,
   denseMaxItems: 4_000,
   denseLambda: 200,
-  denseKnnWeight: 0.5,
-  trendWeight: 0,
+  denseKnnWeight: 0.25,
+  trendWeight: 0.2,
   denseRebuildBaskets: 1_000,
 };
 
