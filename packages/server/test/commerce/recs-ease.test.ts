@@ -104,6 +104,24 @@ test('the sliced solver gives the same weights and lets the event loop run betwe
   assert.throws(() => easeWeights(new Float64Array(3), 2, 1), RangeError);
 });
 
+test('a sliced build finishes on an idle server: no request needed to wake it between slices', async () => {
+  const n = 60;
+  const sets = Array.from({ length: 200 }, (_, k) => [k % n, (k * 7 + 3) % n, (k * 13 + 5) % n]);
+  // An idle server: a ref'd handle that keeps the process alive and never wakes the loop.
+  const keepAlive = setInterval(() => {}, 600_000);
+  let deadline: NodeJS.Timeout | undefined;
+  try {
+    const built = await Promise.race([
+      easeWeightsAsync(gramFromSets(sets, n), n, 20, 0).then(() => 'built'),
+      new Promise<string>((resolve) => (deadline = setTimeout(() => resolve('stalled'), 10_000))),
+    ]);
+    assert.equal(built, 'built');
+  } finally {
+    clearTimeout(deadline);
+    clearInterval(keepAlive);
+  }
+});
+
 /** The fixture shop with EASE^R built over every item (rebuilt after every basket). */
 function denseFixture(options: ConstructorParameters<typeof RecModel>[0] = {}): RecModel {
   const model = new RecModel({ denseRebuildBaskets: 1, ...options });

@@ -200,7 +200,10 @@ export async function easeWeightsAsync(
     const step = solver.next();
     if (step.done) return step.value;
     if (performance.now() - sliceStart >= sliceMs) {
-      await new Promise<void>((resolve) => setImmediate(resolve).unref());
+      // An unref'd timer, not an unref'd immediate: Node runs unref'd immediates only when
+      // something else wakes the loop, so an idle server's rebuild stalled until its next
+      // request. An unref'd timer still bounds the loop's wait (and still lets it exit).
+      await new Promise<void>((resolve) => setTimeout(resolve, 0).unref());
       sliceStart = performance.now();
     }
   }
