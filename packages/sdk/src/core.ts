@@ -2,7 +2,14 @@
 // its comments name) and the functions they call on each other, plus small helpers. A module is
 // a function that fills in its part of the record (`view(c)`, `outbox(c)`...); client.ts calls
 // them in order and composes the public object.
-import type { OmniError, ProfileState, Snapshot, Mutation, MutationArgs, MutationName } from '@omnikit/protocol';
+import type {
+  OmniError,
+  ProfileState,
+  Snapshot,
+  Mutation,
+  MutationArgs,
+  MutationName,
+} from '@omnikit/protocol';
 import type { Call, Network } from './http.js';
 import type { Device, Draft, Entry, Loaded, Store } from './store.js';
 import type { TabMessage } from './tabs.js';

@@ -12,7 +12,7 @@ export function ga4(client: OmniClient, options: { dataLayer?: unknown[] } = {})
   let lines: readonly LineView[] = client.state.cart.lines;
 
   function push(event: string, items: Item[], currency: string) {
-    if (!items.length || client.consent !== 'granted') return;
+    if (client.consent !== 'granted') return;
     const layer = options.dataLayer ?? ((window as { dataLayer?: unknown[] }).dataLayer ??= []);
     const unit =
       10 **
@@ -26,7 +26,10 @@ export function ga4(client: OmniClient, options: { dataLayer?: unknown[] } = {})
         : { item_id: sku, quantity: qty, price: price / unit };
     });
     // Clearing the previous ecommerce object first, as GA4 asks.
-    layer.push({ ecommerce: null }, { event, ecommerce: { currency, value: value / unit, items: list } });
+    layer.push(
+      { ecommerce: null },
+      { event, ecommerce: { currency, value: value / unit, items: list } },
+    );
   }
 
   const all = (cart: CartState): Item[] =>
@@ -45,8 +48,8 @@ export function ga4(client: OmniClient, options: { dataLayer?: unknown[] } = {})
         if (d) (d > 0 ? added : removed).push({ sku: l.sku, qty: Math.abs(d), price: l.price });
       }
       for (const l of before.values()) removed.push({ sku: l.sku, qty: l.qty, price: l.price });
-      push('add_to_cart', added, cart.currency);
-      push('remove_from_cart', removed, cart.currency);
+      if (added.length) push('add_to_cart', added, cart.currency);
+      if (removed.length) push('remove_from_cart', removed, cart.currency);
     }),
     client.on('view-item', ({ sku, price }) =>
       push('view_item', [{ sku, qty: 1, price }], client.state.cart.currency),

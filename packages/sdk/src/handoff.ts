@@ -33,7 +33,7 @@ type Remembered = { at: number; outcome: HandoffOutcome['outcome']; error?: [str
 function remembered(code: string): Remembered | null {
   try {
     const now = Date.now();
-    for (let i = localStorage.length; i--; ) {
+    for (let i = localStorage.length; i--;) {
       const k = localStorage.key(i)!;
       // Claims a day old are forgotten.
       if (k.startsWith(PREFIX) && JSON.parse(localStorage.getItem(k)!).at < now - 864e5)

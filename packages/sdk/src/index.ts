@@ -23,7 +23,12 @@ export type {
   SyncState,
 } from './types.js';
 export { browserNetwork, type Network } from './http.js';
-export { memoryTabs, type TabMessage, type TabTransport, type TabTransportFactory } from './tabs.js';
+export {
+  memoryTabs,
+  type TabMessage,
+  type TabTransport,
+  type TabTransportFactory,
+} from './tabs.js';
 export { OmniError, ErrorCode, type ErrorBody } from '@omnikit/protocol';
 export type {
   Availability,

@@ -98,8 +98,8 @@ function serverForgets(token: string, details: unknown = { reason: 'unknown_devi
 /** Collects the errors the client surfaces in its status while it retries. */
 function errorsOf(c: OmniClient): OmniError[] {
   const seen: OmniError[] = [];
-  c.on('status-change', (e) => {
-    if (e.detail.error) seen.push(e.detail.error);
+  c.on('status-change', (d) => {
+    if (d.error) seen.push(d.error);
   });
   return seen;
 }
@@ -247,10 +247,10 @@ describe('faults: what the server refuses', () => {
     a.cart.add('FROM-A', 1);
     await a.sync();
     const errors: { sku: unknown; code: string }[] = [];
-    b.on('sync-error', (e) =>
+    b.on('sync-error', (d) =>
       errors.push({
-        sku: (e.detail.mutation?.args as { sku?: string }).sku,
-        code: e.detail.error.code,
+        sku: (d.mutation?.args as { sku?: string }).sku,
+        code: d.error.code,
       }),
     );
     b.cart.add('FROM-B', 1);
@@ -316,7 +316,7 @@ describe('faults: what the server refuses', () => {
     const before = await storedDevice(ns);
     serverForgets(before.token, null);
     const errors: OmniError[] = [];
-    c.on('sync-error', (e) => errors.push(e.detail.error));
+    c.on('sync-error', (d) => errors.push(d.error));
     c.cart.add('KEEP', 1);
     await until(c, (s) => s.status.state === 'error', 'error state');
     expect(errors.map((e) => [e.code, e.retryable])).to.deep.equal([['unauthorized', false]]);
@@ -328,7 +328,7 @@ describe('faults: what the server refuses', () => {
   it('a wrong publishable key surfaces a typed, non-retryable error', async () => {
     const c = device({ publishableKey: 'pk_nobody' });
     const errors: OmniError[] = [];
-    c.on('sync-error', (e) => errors.push(e.detail.error));
+    c.on('sync-error', (d) => errors.push(d.error));
     c.cart.add('A', 1);
     await until(c, (s) => s.status.state === 'error', 'error state');
     expect(errors).to.have.length(1);

@@ -1,5 +1,5 @@
 // The local engine, with the network switched off: optimistic view, IndexedDB outbox, tabs,
-// consent, storage failures, analytics. Sync against the real server is in sync.test.ts.
+// consent, storage failures. The opt-in modules are in optin.test.ts. Sync against the real server is in sync.test.ts.
 import { expect } from '@open-wc/testing';
 import { openDB, deleteDB } from 'idb';
 import {
@@ -50,7 +50,7 @@ describe('client: local engine', () => {
       (s) => s.cart.count,
       (n) => seen.push(n),
     );
-    c.on('cart-change', (e) => events.push(e.detail.source));
+    c.on('cart-change', (d) => events.push(d.source));
     c.cart.add('SKU-1', 2);
     expect(seen).to.deep.equal([2]);
     expect(events).to.deep.equal(['local']);
@@ -169,20 +169,6 @@ describe('client: local engine', () => {
     await b.start();
     expect(b.status.pending).to.equal(1);
   });
-
-  it('auto-tracks the product the page declares', async () => {
-    const script = document.createElement('script');
-    script.type = 'application/ld+json';
-    script.textContent = JSON.stringify({ '@type': 'Product', sku: 'PAGE-1' });
-    document.head.append(script);
-    try {
-      const c = client({ namespace: uniqueNs(), autoTrack: true });
-      await c.start();
-      expect(c.recentlyViewed.items.map((i) => i.sku)).to.deep.equal(['PAGE-1']);
-    } finally {
-      script.remove();
-    }
-  });
 });
 
 describe('client: tabs', () => {
@@ -300,13 +286,6 @@ describe('client: consent', () => {
     expect(c.cart.count).to.equal(0);
     expect(network.requests.filter((p) => p.endsWith('/push'))).to.deep.equal([]);
   });
-
-  it('sends no analytics without consent', async () => {
-    const dataLayer: unknown[] = [];
-    const c = client({ namespace: uniqueNs(), consent: 'denied', analytics: { dataLayer } });
-    c.cart.add('A', 1);
-    expect(dataLayer).to.deep.equal([]);
-  });
 });
 
 describe('client: storage failures fall back to memory', () => {
@@ -382,72 +361,5 @@ describe('client: storage failures fall back to memory', () => {
       holder.close();
     }
     expect(logger.messages).to.have.length(1);
-  });
-});
-
-describe('client: analytics bridge', () => {
-  it('pushes GA4 ecommerce events once per user action, never for remote changes', async () => {
-    const ns = uniqueNs();
-    const dataLayer: unknown[] = [];
-    const remote: unknown[] = [];
-    const a = client({ namespace: ns, analytics: { dataLayer }, currency: 'EUR' });
-    const b = client({ namespace: ns, analytics: { dataLayer: remote }, currency: 'EUR' });
-    await Promise.all([a.start(), b.start()]);
-    a.cart.add('A', 2, { price: 1050 });
-    a.cart.setQuantity('A', 1);
-    a.recentlyViewed.track('A');
-    a.cart.view();
-    a.cart.remove('A');
-    a.cart.remove('A');
-    // Five changes recorded: the second remove is sent too (this view may be behind), but
-    // it changed nothing here, so it is no analytics event.
-    await until(b, (s) => s.status.pending === 5);
-    const events = dataLayer.filter((e) => (e as { event?: string }).event);
-    expect(events).to.deep.equal([
-      {
-        event: 'add_to_cart',
-        ecommerce: {
-          currency: 'EUR',
-          value: 21,
-          items: [{ item_id: 'A', quantity: 2, price: 10.5 }],
-        },
-      },
-      {
-        event: 'remove_from_cart',
-        ecommerce: {
-          currency: 'EUR',
-          value: 10.5,
-          items: [{ item_id: 'A', quantity: 1, price: 10.5 }],
-        },
-      },
-      {
-        event: 'view_item',
-        ecommerce: {
-          currency: 'EUR',
-          value: 10.5,
-          items: [{ item_id: 'A', quantity: 1, price: 10.5 }],
-        },
-      },
-      {
-        event: 'view_cart',
-        ecommerce: {
-          currency: 'EUR',
-          value: 10.5,
-          items: [{ item_id: 'A', quantity: 1, price: 10.5 }],
-        },
-      },
-      {
-        event: 'remove_from_cart',
-        ecommerce: {
-          currency: 'EUR',
-          value: 10.5,
-          items: [{ item_id: 'A', quantity: 1, price: 10.5 }],
-        },
-      },
-    ]);
-    expect(
-      dataLayer.filter((e) => (e as { ecommerce?: unknown }).ecommerce === null),
-    ).to.have.length(5);
-    expect(remote).to.deep.equal([]);
   });
 });

@@ -1,0 +1,12 @@
+import { rollup } from 'rollup';
+import { nodeResolve } from '@rollup/plugin-node-resolve';
+import terser from '@rollup/plugin-terser';
+import { gzipSync } from 'node:zlib';
+const build = await rollup({ input: 'packages/sdk/dist/index.js', plugins: [nodeResolve({ browser: true, exportConditions: ['production'] })], onwarn: () => {} });
+const { output } = await build.generate({ format: 'es' });
+const mods = output[0].modules;
+const rows = Object.entries(mods).map(([id, m]) => [id.replace(/.*node_modules\//, '').replace(process.cwd() + '/', ''), m.renderedLength]);
+rows.sort((a, b) => b[1] - a[1]);
+for (const [id, n] of rows) if (n) console.log(String(n).padStart(7), id);
+const min = await build.generate({ format: 'es', plugins: [terser({ format: { comments: false } })] });
+console.log('total gzip', gzipSync(min.output[0].code, { level: 9 }).length);
