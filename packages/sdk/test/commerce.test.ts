@@ -261,6 +261,41 @@ describe('stock.watch', () => {
   });
 });
 
+describe('createCatalog({ endpoint, publishableKey })', () => {
+  it('reads the catalog and stock without a client: no device, no storage', async () => {
+    const net = testNetwork();
+    const before = (await indexedDB.databases()).length;
+    const catalog = createCatalog({
+      endpoint: `${cfg.endpoint}/`,
+      publishableKey: cfg.sites.shop.publishableKey,
+      network: net,
+    });
+    const [mug] = await catalog.products.get(['MUG-1']);
+    expect(mug).to.include({ sku: 'MUG-1' });
+    const answer = await catalog.stock.near({ sku: 'MUG-1', postal: 'M1 1AE' });
+    expect(answer.stores[0]?.store.id).to.equal('manchester');
+    expect(net.requests).to.deep.equal(['/v1/products', '/v1/stock']);
+    expect((await indexedDB.databases()).length).to.equal(before);
+    catalog.close();
+  });
+
+  it('stock.watch reports a stream the server refuses to onError, and checks skus first', async () => {
+    const catalog = createCatalog({
+      endpoint: cfg.endpoint,
+      publishableKey: cfg.sites.shop.publishableKey,
+    });
+    const error = await new Promise<OmniError>((onError) =>
+      catalog.stock.watch(['NOPE-1'], () => expect.fail('no answer for an unknown sku'), {
+        onError,
+      }),
+    );
+    expect(error).to.be.instanceOf(OmniError);
+    expect(error.retryable).to.equal(false);
+    expect(() => catalog.stock.watch(['bad sku!'], () => {})).to.throw(OmniError);
+    catalog.close();
+  });
+});
+
 describe('recommendations.get', () => {
   it('also-bought: items with reasons and products, never the anchor', async () => {
     const c = shopper();
