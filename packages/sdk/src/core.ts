@@ -13,8 +13,14 @@ import type {
 import type { Call, Network } from './http.js';
 import type { Device, Draft, Entry, Loaded, Store } from './store.js';
 import type { TabMessage } from './tabs.js';
-import { TAB_ID } from './store.js';
-import type { ClientEventMap, ClientOptions, ClientState, Consent, Status } from './types.js';
+import type {
+  ClientEventMap,
+  ClientOptions,
+  ClientState,
+  Consent,
+  OmniClient,
+  Status,
+} from './types.js';
 
 export interface Core {
   // ---- set up by client.ts ----
@@ -176,5 +182,8 @@ export const abortable = <T>(p: Promise<T>, signals: (AbortSignal | undefined)[]
 export const query = (o: object) =>
   new URLSearchParams(Object.entries(o).filter((e) => e[1] != null) as string[][]);
 
-/** The tab that made a draft. */
-export const tabOf = (d: Draft) => d.id.slice(0, TAB_ID);
+/**
+ * Each client's `emit`, for the opt-in modules that report through the client's events. Here,
+ * not in view.ts, so that importing an opt-in never pulls in the client's modules (or idb).
+ */
+export const emitters = new WeakMap<OmniClient, Core['emit']>();

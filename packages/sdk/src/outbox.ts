@@ -3,8 +3,8 @@
 // in the outbox for the server. Other tabs hear of each draft, so one of them stores it should
 // this tab die first (the rescue below). A storage failure moves the tab to memory, keeping all.
 import { applyMutation, validateMutation } from '@omnikit/protocol';
-import { tabOf, withTimeout, type Core } from './core.js';
-import { idbStore, memoryStore, storageError, type Draft, type Store } from './store.js';
+import { withTimeout, type Core } from './core.js';
+import { idbStore, memoryStore, storageError, tabOf, type Draft, type Store } from './store.js';
 
 /** Fills in the outbox part of `c`. */
 export function outbox(c: Core): void {

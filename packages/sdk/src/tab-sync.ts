@@ -1,7 +1,8 @@
 // Tab sync: the tabs of one browser share one store and one view. Each tab announces what it
 // changes (tabs.ts has the messages), watches the others to rescue what they leave behind
 // (outbox.ts), and one of them, the leader, talks to the server (sync.ts).
-import { tabOf, type Core } from './core.js';
+import type { Core } from './core.js';
+import { tabOf } from './store.js';
 import { broadcastTabs, decode, encode, lead, type TabMessage, type TabTransport } from './tabs.js';
 
 /** Fills in the tabs part of `c`. */

@@ -2,7 +2,7 @@
 // rebuilt from the base snapshot and the changes not yet acknowledged, and the two ways to hear
 // about it: `subscribe` (a selected part of the state) and `on` (typed events).
 import { emptyState, rebase, type Mutation } from '@omnikit/protocol';
-import { same, type Core } from './core.js';
+import { emitters, same, type Core } from './core.js';
 import type {
   CartState,
   ClientEvent,
@@ -12,11 +12,6 @@ import type {
   LineView,
   OmniClient,
 } from './types.js';
-
-type Emit = Core['emit'];
-/** Each client's `emit`, for the opt-in modules that report through the client's events. */
-const emitters = new WeakMap<OmniClient, Emit>();
-export const emitterOf = (client: OmniClient): Emit | undefined => emitters.get(client);
 
 /** A throwing listener must not break the others or the sync: it is reported like an event's. */
 function safely(f: () => void) {
@@ -106,10 +101,9 @@ export function view(c: Core) {
     on<K extends ClientEvent>(type: K, listener: (detail: ClientEventMap[K]) => void) {
       const set = listeners.get(type) ?? new Set();
       listeners.set(type, set);
-      // Each subscription is its own: the same function twice is called twice.
-      const l = (d: never) => listener(d);
-      set.add(l);
-      return () => void set.delete(l);
+      // As with addEventListener, the same function twice is called once.
+      set.add(listener);
+      return () => void set.delete(listener);
     },
     register: (client: OmniClient) => emitters.set(client, c.emit),
   };
