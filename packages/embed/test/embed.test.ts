@@ -34,10 +34,23 @@ async function device(consent: 'granted' | 'pending' = 'granted'): Promise<OmniC
   return createClient({ endpoint, publishableKey: key, namespace, consent, retry: { baseMs: 20 } });
 }
 
-/** A same-origin frame running `html` (a page of its own: its own window.omnikit). */
+/**
+ * This test page requires Trusted Types (test/browser/strict-csp.mjs): the test's own policy
+ * writes its frames' markup. The bundle under test never needs one.
+ */
+const testPages = (
+  window as {
+    trustedTypes?: { createPolicy(n: string, p: object): { createHTML(s: string): unknown } };
+  }
+).trustedTypes?.createPolicy('omnikit-test-pages', { createHTML: (s: string) => s });
+
+/**
+ * A same-origin frame running `html` (a page of its own: its own window.omnikit). It inherits
+ * this page's strict CSP, so its scripts come from the origin too.
+ */
 async function page(html: string): Promise<Window & typeof globalThis> {
   const frame = document.createElement('iframe');
-  frame.srcdoc = html;
+  frame.srcdoc = (testPages?.createHTML(html) ?? html) as string;
   const loaded = new Promise((resolve) => frame.addEventListener('load', resolve, { once: true }));
   document.body.append(frame);
   // `load` waits for async and defer scripts alike, so the bundle has run by then.
@@ -45,9 +58,8 @@ async function page(html: string): Promise<Window & typeof globalThis> {
   return frame.contentWindow as Window & typeof globalThis;
 }
 
-/** The frame's count of `omnikit:ready` events, kept by an inline listener before the bundle. */
-const countReady =
-  '<script>window.readies = 0; document.addEventListener("omnikit:ready", () => readies++);</script>';
+/** The frame's count of `omnikit:ready` events, kept by a listener loaded before the bundle. */
+const countReady = '<script src="/packages/embed/test/probes/count-ready.js"></script>';
 
 afterEach(() => {
   for (const frame of document.querySelectorAll('iframe')) frame.remove();
@@ -198,7 +210,7 @@ describe('dist/omnikit.js', () => {
 
   it('a tag without data-key says why and still defines the elements', async () => {
     // The frame keeps its console.error to itself: the message is the behaviour under test.
-    const win = await page(`<script>console.error = (e) => (window.refused = String(e));</script>
+    const win = await page(`<script src="/packages/embed/test/probes/keep-errors.js"></script>
       <script src="${bundle}" data-endpoint="/api" async></script>`);
     expect(win.refused).to.match(/data-key/);
     expect(win.omnikit).to.equal(undefined);
