@@ -32,6 +32,44 @@ afterEach(async () => {
 });
 
 describe('client: local engine', () => {
+  it('reading it, subscribing and listening start nothing', async () => {
+    const ns = uniqueNs();
+    const network = testNetwork(false);
+    const opened: string[] = [];
+    const open = IDBFactory.prototype.open;
+    IDBFactory.prototype.open = function (this: IDBFactory, name: string, version?: number) {
+      opened.push(name);
+      return open.call(this, name, version);
+    };
+    try {
+      const c = client({ namespace: ns, network });
+      expect([c.cart.lines, c.cart.count, c.recentlyViewed.items, c.status.state]).to.deep.equal([
+        [],
+        0,
+        [],
+        'offline',
+      ]);
+      expect([c.state.identity.deviceId, c.identity.profileId, c.cart.line('A')]).to.deep.equal([
+        null,
+        null,
+        undefined,
+      ]);
+      const stop = c.subscribe(
+        (s) => s.cart.count,
+        () => {},
+      );
+      c.on('cart-change', () => {})();
+      stop();
+      // close() waits for whatever a start began: had a read started the client, the store
+      // would be open by now.
+      await c.close();
+    } finally {
+      IDBFactory.prototype.open = open;
+    }
+    expect(opened).to.deep.equal([]);
+    expect(network.urls).to.deep.equal([]);
+  });
+
   it('does nothing until first used', async () => {
     const ns = uniqueNs();
     const c = client({ namespace: ns });
