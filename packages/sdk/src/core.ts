@@ -183,7 +183,10 @@ export const query = (o: object) =>
   new URLSearchParams(Object.entries(o).filter((e) => e[1] != null) as string[][]);
 
 /**
- * Each client's `emit`, for the opt-in modules that report through the client's events. Here,
- * not in view.ts, so that importing an opt-in never pulls in the client's modules (or idb).
+ * Where a client keeps its `emit`, for the opt-in modules that report through the client's
+ * events: a registered symbol, so an opt-in from another copy of the SDK (a site's own build
+ * beside the script tag's bundle, or another frame) reaches it too.
  */
-export const emitters = new WeakMap<OmniClient, Core['emit']>();
+export const EMIT = Symbol.for('omnikit.emit');
+export const emitOf = (client: OmniClient) =>
+  (client as OmniClient & { [EMIT]?: Core['emit'] })[EMIT];

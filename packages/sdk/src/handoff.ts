@@ -2,7 +2,7 @@
 // made by `identity.createHandoff()` on another device) claims the code once, takes it out of
 // the address bar, and reports what became of it as the client's `handoff` event.
 import { OmniError } from '@omnikit/protocol';
-import { emitters } from './core.js';
+import { emitOf } from './core.js';
 import type { HandoffOutcome, OmniClient } from './types.js';
 
 /** The query parameter of a handoff link. */
@@ -89,6 +89,6 @@ export async function claimHandoffFromUrl(
   const outcome = await (locks
     ? (locks.request(PREFIX + code, claim) as unknown as Promise<HandoffOutcome>)
     : claim());
-  emitters.get(client)?.('handoff', outcome);
+  emitOf(client)?.('handoff', outcome);
   return outcome;
 }

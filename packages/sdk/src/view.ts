@@ -2,7 +2,7 @@
 // rebuilt from the base snapshot and the changes not yet acknowledged, and the two ways to hear
 // about it: `subscribe` (a selected part of the state) and `on` (typed events).
 import { emptyState, rebase, type Mutation } from '@omnikit/protocol';
-import { emitters, same, type Core } from './core.js';
+import { EMIT, same, type Core } from './core.js';
 import type {
   CartState,
   ClientEvent,
@@ -105,6 +105,6 @@ export function view(c: Core) {
       set.add(listener);
       return () => void set.delete(listener);
     },
-    register: (client: OmniClient) => emitters.set(client, c.emit),
+    register: (client: OmniClient) => Object.defineProperty(client, EMIT, { value: c.emit }),
   };
 }
