@@ -318,7 +318,11 @@ export function productPage(config, sku) {
     sku: p.sku,
     name: p.title,
     image: p.image,
-    offers: { '@type': 'Offer', price: (p.price / 100).toFixed(2), priceCurrency: p.currency },
+    offers: {
+      '@type': 'Offer',
+      price: (p.price / config.minorPerMajor).toFixed(String(config.minorPerMajor).length - 1),
+      priceCurrency: p.currency,
+    },
   }).replace(/</g, '\\u003c');
   return layout(config, {
     title: p.title,

@@ -193,6 +193,16 @@ interface Outcome {
   memory: number;
 }
 
+/** Awaits `p`; a rejection says which part of the scenario it came from. */
+async function at<T>(what: string, p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (e) {
+    const err = e as Error;
+    throw new Error(`${what}: ${err.name}: ${err.message}`, { cause: e });
+  }
+}
+
 /** Runs the steps; in `mixed` scenarios each tab's skus are its own (see the header). */
 async function scenario(cfg: TestConfig, steps: Step[], mixed: boolean): Promise<Outcome> {
   const fired = noFaults();
@@ -220,11 +230,11 @@ async function scenario(cfg: TestConfig, steps: Step[], mixed: boolean): Promise
     void f(tabs[t]!);
   };
   try {
-    await Promise.all(tabs.map((c) => c.start()));
+    await at('start', Promise.all(tabs.map((c) => c.start())));
     // Join B to A's profile.
-    await tabs[0]!.recentlyViewed.track('JOIN');
-    const { code } = await tabs[0]!.identity.createHandoff();
-    await tabs[2]!.identity.claimHandoff(code);
+    await at('track', tabs[0]!.recentlyViewed.track('JOIN'));
+    const { code } = await at('createHandoff', tabs[0]!.identity.createHandoff());
+    await at('claimHandoff', tabs[2]!.identity.claimHandoff(code));
 
     for (const s of steps) {
       if (s.k === 'add' || s.k === 'hold') {
@@ -251,9 +261,9 @@ async function scenario(cfg: TestConfig, steps: Step[], mixed: boolean): Promise
         delete expected[k];
       } else if (s.k === 'view') void tabs[s.tab]!.recentlyViewed.track(s.sku);
       else if (s.k === 'reload') {
-        await tabs[s.tab]!.close();
+        await at(`reload ${s.tab}: close`, tabs[s.tab]!.close());
         tabs[s.tab] = open(s.tab);
-        await tabs[s.tab]!.start();
+        await at(`reload ${s.tab}: start`, tabs[s.tab]!.start());
         fired.reload++;
       } else {
         const net = nets[s.dev]!;
@@ -266,8 +276,8 @@ async function scenario(cfg: TestConfig, steps: Step[], mixed: boolean): Promise
     }
     nets.forEach((n) => (n.release(), n.setOnline(true)));
     // Bounded, so a scenario that never quiesces fails rather than hangs.
-    await Promise.all(tabs.map((c) => c.sync({ timeoutMs: 15_000 })));
-    const server = await serverSnapshot(nss[0]!);
+    await Promise.all(tabs.map((c, i) => at(`tab ${i} sync`, c.sync({ timeoutMs: 15_000 }))));
+    const server = await at('server snapshot', serverSnapshot(nss[0]!));
     const serverCart = Object.fromEntries(server.state.cart.lines.map((l) => [l.key, l.qty]));
     const same = (s: Parameters<typeof cartOf>[0]) =>
       JSON.stringify(cartOf(s)) === JSON.stringify(serverCart);
