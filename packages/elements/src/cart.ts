@@ -5,6 +5,7 @@ import type { LineView, MergeSummary, Product, Status } from '@omnikit/sdk';
 import { ClientController } from './context.js';
 import { LocalizeController } from './localize.js';
 import { base, emit, safeUrl } from './shared.js';
+import { createCatalog } from '@omnikit/sdk/catalog';
 
 /**
  * @tag omni-cart
@@ -174,7 +175,7 @@ export class OmniCart extends LitElement {
 
   private readonly client = new ClientController(this, {
     select: (s) => s,
-    on: { merge: (e) => (this.merge = e.detail) },
+    on: { merge: (merge) => (this.merge = merge) },
   });
   private readonly l = new LocalizeController(this);
   private opener: HTMLElement | null = null;
@@ -189,7 +190,7 @@ export class OmniCart extends LitElement {
   private readonly products = new Task(this, {
     task: async ([client, skus]) => {
       if (!client || !skus) return new Map<string, Product>();
-      const list = await client.products.get(skus.split(' '));
+      const list = await createCatalog(client).products.get(skus.split(' '));
       return new Map(list.map((p) => [p.sku, p]));
     },
     args: () => [this.client.client, this.skus()] as const,
@@ -199,7 +200,7 @@ export class OmniCart extends LitElement {
   private readonly pickup = new Task(this, {
     task: async ([client, storeId, sku]) => {
       if (!client || !storeId || !sku) return null;
-      const answer = await client.stock.near({ sku });
+      const answer = await createCatalog(client).stock.near({ sku });
       return answer.stores.find((s) => s.store.id === storeId)?.store.name ?? null;
     },
     args: () => {

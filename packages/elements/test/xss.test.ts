@@ -7,6 +7,7 @@ import '../src/define.js';
 import type { OmniClient, StoreInfo } from '@omnikit/sdk';
 import type { OmniCart, OmniStoreStock } from '../src/index.js';
 import { admin, closeClients, customerToken, mount, shopper, until } from './helpers.js';
+import { createCatalog } from '@omnikit/sdk/catalog';
 
 declare global {
   interface Window {
@@ -151,7 +152,7 @@ describe('hostile data is rendered as text', function () {
     });
     expect(res.status, JSON.stringify(res.body)).to.equal(200);
     const client = await shopper();
-    stores = (await client.stock.near({ sku: 'MUG-1' })).stores.map((s) => s.store);
+    stores = (await createCatalog(client).stock.near({ sku: 'MUG-1' })).stores.map((s) => s.store);
   });
 
   after(async () => {

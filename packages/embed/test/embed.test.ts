@@ -1,7 +1,7 @@
 import { expect } from '@open-wc/testing';
 import { createClient, type OmniClient } from '@omnikit/sdk';
 import {
-  claimHandoffFromUrl,
+  claimPageHandoff,
   clientOptions,
   EmbedConfigError,
   readScriptConfig,
@@ -28,10 +28,10 @@ async function testServer(): Promise<{ endpoint: string; key: string }> {
 
 let n = 0;
 /** A client on its own storage, as another browser would have. */
-async function device(): Promise<OmniClient> {
+async function device(consent: 'granted' | 'pending' = 'granted'): Promise<OmniClient> {
   const { endpoint, key } = await testServer();
   const namespace = `embed-test-${Date.now().toString(36)}-${++n}`;
-  return createClient({ endpoint, publishableKey: key, namespace, retry: { baseMs: 20 } });
+  return createClient({ endpoint, publishableKey: key, namespace, consent, retry: { baseMs: 20 } });
 }
 
 /**
@@ -107,7 +107,6 @@ describe('readScriptConfig', () => {
       endpoint: 'https://omni.example',
       publishableKey: 'pk_x',
       consent: 'pending',
-      autoTrack: false,
       locale: 'ko-KR',
       currency: 'KRW',
     });
@@ -141,25 +140,25 @@ describe('the ?omni_handoff= claim', () => {
     const reported = new Promise<HandoffOutcome>((resolve) =>
       document.addEventListener('omnikit:handoff', (e) => resolve(e.detail), { once: true }),
     );
-    expect(await claimHandoffFromUrl(b, 'granted')).to.deep.equal({ status: 'joined' });
-    expect(await reported).to.deep.equal({ status: 'joined' });
+    expect(await claimPageHandoff(b)).to.deep.equal({ code, outcome: 'joined' });
+    expect(await reported).to.deep.equal({ code, outcome: 'joined' });
     expect(location.search).not.to.contain('omni_handoff');
     expect(b.cart.lines.map((l) => [l.sku, l.qty])).to.deep.equal([['EMBED-HANDOFF', 2]]);
     // Nothing is left to claim: a second run (a re-executed script) sends nothing.
-    expect(await claimHandoffFromUrl(b, 'granted')).to.equal(null);
+    expect(await claimPageHandoff(b)).to.equal(null);
     await Promise.all([a.close(), b.close()]);
   });
 
-  it('reports a code the server refuses as failed, with its error code', async () => {
+  it('reports a code the server refuses with its outcome and error, and says so', async () => {
     const b = await device();
     withCode('NOPE-NOPE');
     const warn = console.warn;
     const warned: unknown[] = [];
     console.warn = (...args: unknown[]) => warned.push(args.join(' '));
     try {
-      const outcome = await claimHandoffFromUrl(b, 'granted');
-      expect(outcome?.status).to.equal('failed');
-      expect(outcome?.status === 'failed' && outcome.error.code).to.be.a('string');
+      const outcome = await claimPageHandoff(b);
+      expect(outcome?.outcome).to.equal('unknown');
+      expect(outcome && 'error' in outcome && outcome.error.code).to.equal('not_found');
       expect(warned).to.have.length(1);
       expect(String(warned[0])).to.match(/^\[omnikit\] the handoff link could not be used/);
     } finally {
@@ -170,9 +169,9 @@ describe('the ?omni_handoff= claim', () => {
   });
 
   it('without consent sends nothing and leaves the code for a later visit', async () => {
-    const b = await device();
+    const b = await device('pending');
     withCode('LATER-1234');
-    expect(await claimHandoffFromUrl(b, 'pending')).to.equal(null);
+    expect(await claimPageHandoff(b)).to.equal(null);
     expect(new URL(location.href).searchParams.get('omni_handoff')).to.equal('LATER-1234');
     await b.close();
   });

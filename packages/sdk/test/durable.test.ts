@@ -296,7 +296,7 @@ describe('honest status and a sync() that can give up', () => {
     const network = flakyServer();
     const c = device({ network, retry: { baseMs: 5000, maxMs: 5000 } });
     const states: SyncState[] = [];
-    c.on('status-change', (e) => states.push(e.detail.state));
+    c.on('status-change', (d) => states.push(d.state));
     void c.cart.add('A', 1);
     await until(c, (s) => s.status.error?.code === 'network', 'the server is unreachable');
     expect(c.status.state).to.equal('offline');
