@@ -26,6 +26,7 @@ import { createCatalog } from '@omnikit/sdk/catalog';
  * @csspart header - The heading row.
  * @csspart sync - The sync state in words.
  * @csspart notice - The merge notice.
+ * @csspart undo-merge - The notice's undo button: takes what the merge added out again.
  * @csspart lines - The list of lines.
  * @csspart line - One line.
  * @csspart image - A line's image.
@@ -93,6 +94,11 @@ export class OmniCart extends LitElement {
       }
       [part~='notice'] p {
         margin: 0;
+      }
+      .notice-actions {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.5rem;
       }
       ul {
         list-style: none;
@@ -296,6 +302,16 @@ export class OmniCart extends LitElement {
     return status.storage === 'memory' ? words.local : words.saved;
   }
 
+  /** Takes the merge's additions out again (through the outbox: every device, offline too). */
+  private handleUndoMerge = async () => {
+    const merge = this.merge;
+    const client = this.client.client;
+    if (!merge || !client) return;
+    this.merge = null;
+    await client.identity.undoMerge(merge);
+    this.announcement = this.l.t.mergeUndone;
+  };
+
   private renderNotice() {
     const merge = this.merge;
     const { t } = this.l;
@@ -306,7 +322,10 @@ export class OmniCart extends LitElement {
         ${added.length ? html`<p>${t.merged(this.l.list(added))}</p>` : nothing}
         ${changed.length ? html`<p>${t.mergedChanged(this.l.list(changed))}</p>` : nothing}
       </div>
-      <button @click=${() => (this.merge = null)}>${t.dismiss}</button>
+      <div class="notice-actions">
+        <button part="undo-merge" @click=${this.handleUndoMerge}>${t.undoMerge}</button>
+        <button @click=${() => (this.merge = null)}>${t.dismiss}</button>
+      </div>
     </div>`;
   }
 
