@@ -181,7 +181,11 @@ export class OmniCart extends LitElement {
 
   private readonly client = new ClientController(this, {
     select: (s) => s,
-    on: { merge: (merge) => (this.merge = merge) },
+    on: {
+      merge: (merge) => (this.merge = merge),
+      // Signed out, or on another profile: that merge is not this cart's to undo any more.
+      'identity-change': () => (this.merge = null),
+    },
   });
   private readonly l = new LocalizeController(this);
   private opener: HTMLElement | null = null;
@@ -308,8 +312,13 @@ export class OmniCart extends LitElement {
     const client = this.client.client;
     if (!merge || !client) return;
     this.merge = null;
-    await client.identity.undoMerge(merge);
-    this.announcement = this.l.t.mergeUndone;
+    try {
+      await client.identity.undoMerge(merge);
+      this.announcement = this.l.t.mergeUndone;
+    } catch {
+      // Not undone (the cart changed past what the undo can do): the notice stays with it.
+      this.merge = merge;
+    }
   };
 
   private renderNotice() {

@@ -21,6 +21,15 @@ const optionsOf = (key: string): Record<string, string> | undefined => {
 /** Builds the client's `identity`. */
 export function identity(c: Core): OmniClient['identity'] {
   let last: MergeSummary | null = null;
+  /**
+   * A summary is undone at most once, and one this client made only while the device is still
+   * on the profile it was made into: undoing it twice, or after a sign-out or another sign-in,
+   * would take lines out of a cart it never added them to. (A summary kept from an earlier page
+   * is the caller's to match.)
+   */
+  const mergedInto = new WeakMap<MergeSummary, string | null>();
+  const undone = new WeakSet<MergeSummary>();
+  const forgetLast = () => (last = null);
 
   /** Identity calls talk to the server: never without consent. */
   async function consented() {
@@ -64,12 +73,24 @@ export function identity(c: Core): OmniClient['identity'] {
         'merge',
         (v) => v === null || typeof v === 'object',
       )) as MergeSummary | null;
-      if (merge) c.emit('merge', (last = merge));
+      forgetLast();
+      if (merge) {
+        mergedInto.set(merge, c.state.identity.profileId);
+        c.emit('merge', (last = merge));
+      }
       return merge;
     },
-    undoMerge(merge = last ?? undefined) {
-      if (!merge) return Promise.resolve();
+    async undoMerge(merge = last ?? undefined) {
+      if (!merge || undone.has(merge)) return;
+      undone.add(merge);
       if (merge === last) last = null;
+      const into = mergedInto.get(merge);
+      if (into !== undefined && into !== c.state.identity.profileId) {
+        throw new OmniError(
+          'conflict',
+          'This merge was made into another profile than the one this device is on now',
+        );
+      }
       // Deltas, not absolute quantities: a change made since (here or on another device) stays.
       const changes: [MutationName, MutationArgs[MutationName]][] = [
         ...merge.added.map((l) => [l.sku, l.key, -l.qty] as const),
@@ -80,9 +101,10 @@ export function identity(c: Core): OmniClient['identity'] {
         return ['cart.add', options ? { sku, qty, options } : { sku, qty }];
       });
       if (merge.pickupStoreChanged) changes.push(['cart.setPickupStore', { storeId: null }]);
-      return Promise.all(changes.map(([name, args]) => c.mutate(name, args))).then(() => {});
+      await Promise.all(changes.map(([name, args]) => c.mutate(name, args)));
     },
     async logout() {
+      forgetLast();
       await change('/v1/logout', {});
     },
     async createHandoff() {
@@ -98,6 +120,7 @@ export function identity(c: Core): OmniClient['identity'] {
       });
     },
     async claimHandoff(code) {
+      forgetLast();
       return (await change(
         '/v1/handoff/claim',
         { code },
@@ -106,6 +129,7 @@ export function identity(c: Core): OmniClient['identity'] {
       )) as 'joined' | 'copied';
     },
     async forget() {
+      forgetLast();
       await c.start();
       if (c.device) await c.call('/v1/profile', { method: 'DELETE', token: c.device.token });
       await c.startOver();

@@ -193,7 +193,10 @@ export interface OmniClient {
      * Undoes what a merge (by default the last `identify` of this client) added to the cart:
      * lines it added go, quantities it changed go back, lines it removed come back, a pickup
      * store it brought is unset. Sent through the outbox like any change (offline too, and
-     * to every device); resolves once stored, as `cart.add`. Viewed items stay.
+     * to every device); resolves once stored, as `cart.add`. Viewed items stay. A summary is
+     * undone once (again: nothing happens); one this client made rejects with
+     * `OmniError('conflict')` once the device is on another profile (signed out, signed in
+     * elsewhere, joined by a handoff).
      */
     undoMerge(merge?: MergeSummary): Promise<void>;
     /** Leaves the customer's profile (their cart stays with them); this device starts empty. */

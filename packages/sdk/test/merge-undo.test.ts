@@ -148,4 +148,25 @@ it('undoMerge(summary) undoes a merge this page did not make (the summary was ke
   expect(await serverCart(ns)).to.deep.equal(restored);
 });
 
+it('a merge is undone once: a second undo (another cart widget, a double click) changes nothing', async () => {
+  const { guest, merge } = await merged('sum');
+  await guest.identity.undoMerge(merge);
+  await guest.identity.undoMerge(merge);
+  await guest.identity.undoMerge();
+  // The account's own lines stay: one more undo would have taken A below its 1.
+  expect(cart(guest.state.cart)).to.deep.equal(restored);
+});
+
+it('after signing out, the old merge is not undone into the new cart', async () => {
+  const { guest, merge } = await merged('sum');
+  await guest.identity.logout();
+  guest.cart.add('C', 1);
+  // Nothing remembered to undo, and the summary belongs to the account's profile.
+  await guest.identity.undoMerge();
+  let refused: unknown;
+  await guest.identity.undoMerge(merge).catch((e: unknown) => (refused = e));
+  expect((refused as { code?: string } | undefined)?.code).to.equal('conflict');
+  expect(cart(guest.state.cart)).to.deep.equal({ lines: { C: 1 }, pickupStore: null });
+});
+
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
