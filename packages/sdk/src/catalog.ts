@@ -157,6 +157,10 @@ export function createCatalog(source: ConnectionOptions | OmniClient): Catalog {
       },
     },
     close() {
+      // Reads still running end too (they would teach a closed client prices), and a later
+      // createCatalog(client) starts afresh.
+      closing.abort();
+      if (client && shared.get(client) === catalog) shared.delete(client);
       watching.forEach((es) => es.close());
       watching.clear();
     },

@@ -30,7 +30,15 @@ const OUTCOMES: Partial<Record<OmniError['code'], HandoffOutcome['outcome']>> = 
 const PREFIX = 'omnikit:handoff:';
 type Remembered = { at: number; outcome: HandoffOutcome['outcome']; error?: [string, string] };
 
-function remembered(code: string): Remembered | null {
+/** Puts a code back into the address bar: its claim failed (offline), so a reload tries again. */
+function putBack(win: Window, code: string) {
+  const url = new URL(win.location.href);
+  if (url.searchParams.has(HANDOFF_PARAM)) return;
+  url.searchParams.set(HANDOFF_PARAM, code);
+  win.history.replaceState(win.history.state, '', url.href);
+}
+
+function remembered(key: string): Remembered | null {
   try {
     const now = Date.now();
     for (let i = localStorage.length; i--;) {
@@ -39,7 +47,7 @@ function remembered(code: string): Remembered | null {
       if (k.startsWith(PREFIX) && JSON.parse(localStorage.getItem(k)!).at < now - 864e5)
         localStorage.removeItem(k);
     }
-    return JSON.parse(localStorage.getItem(PREFIX + code) ?? 'null') as Remembered | null;
+    return JSON.parse(localStorage.getItem(PREFIX + key) ?? 'null') as Remembered | null;
   } catch {
     // Storage disabled: each tab claims (the server answers the second `used`).
     return null;
@@ -59,8 +67,11 @@ export async function claimHandoffFromUrl(
   if (client.consent !== 'granted') return null;
   const code = takeHandoffCode(win);
   if (code === null) return null;
+  // Remembered per client storage: another shop's client (or namespace) on the origin claims
+  // for itself.
+  const key = `${client.options.namespace ?? client.options.publishableKey}:${code}`;
   const claim = async (): Promise<HandoffOutcome> => {
-    const before = remembered(code);
+    const before = remembered(key);
     if (before) {
       const [c, m] = before.error ?? [];
       return before.error
@@ -79,7 +90,7 @@ export async function claimHandoffFromUrl(
     if ('error' in outcome) keep.error = [outcome.error.code, outcome.error.message];
     try {
       // A failure (offline...) is not the code's fate: another tab may try it.
-      if (outcome.outcome !== 'failed') localStorage.setItem(PREFIX + code, JSON.stringify(keep));
+      if (outcome.outcome !== 'failed') localStorage.setItem(PREFIX + key, JSON.stringify(keep));
     } catch {
       // Not remembered: see remembered().
     }
@@ -89,6 +100,8 @@ export async function claimHandoffFromUrl(
   const outcome = await (locks
     ? (locks.request(PREFIX + code, claim) as unknown as Promise<HandoffOutcome>)
     : claim());
+  // Failed (offline, a server error): the link is not spent, so a reload claims it again.
+  if (outcome.outcome === 'failed') putBack(win, code);
   emitOf(client)?.('handoff', outcome);
   return outcome;
 }

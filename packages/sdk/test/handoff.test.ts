@@ -161,6 +161,25 @@ describe('claimHandoffFromUrl', () => {
     expect(outcome?.outcome === 'expired' && outcome.error.code).to.equal('gone');
   });
 
+  it('failed: a claim that could not reach the server leaves the code for a reload', async () => {
+    const offline: Network = {
+      ...testNetwork(),
+      fetch: async (url, init) =>
+        new URL(url).pathname === '/v1/handoff/claim'
+          ? Promise.reject(new TypeError('Failed to fetch'))
+          : fetch(url, init),
+    };
+    const a = device();
+    await a.cart.add('RETRIED', 1);
+    const { code } = await a.identity.createHandoff();
+    open(code);
+    const outcome = await claim(device({ network: offline }));
+    expect(outcome?.outcome).to.equal('failed');
+    // Not spent: the link is back in the address bar, and a reload (online) claims it.
+    expect(new URL(location.href).searchParams.get('omni_handoff')).to.equal(code);
+    expect(await claim(device())).to.deep.equal({ code, outcome: 'joined' });
+  });
+
   it('two tabs opened with one link: one claim, both report it, both URLs clean', async () => {
     const a = device();
     await a.cart.add('TWO-TABS', 1);
