@@ -29,6 +29,7 @@ import {
   databaseUrl,
   dropSchema,
   freshSchema,
+  pgliteTemplate,
   startTestServer,
 } from './helpers.js';
 import { spec, type Spec } from './mutation-specs.js';
@@ -40,8 +41,9 @@ const seed =
     : Number(process.env.SYNC_RESTART_FUZZ_SEED ?? 20261202);
 const PROFILES = Number(process.env.SYNC_RESTART_FUZZ_PROFILES ?? (full ? 200 : 6));
 const MUTATIONS = Number(process.env.SYNC_RESTART_FUZZ_MUTATIONS ?? (full ? 5000 : 80));
-/** Pushes between restarts (on average). */
-const RESTART_EVERY = full ? 4000 : 30;
+/** Pushes between restarts (on average); quick mode restarts twice (a kill, then a SIGTERM). */
+const RESTART_EVERY = full ? 4000 : 40;
+const MAX_RESTARTS = full ? Infinity : 2;
 
 type Step =
   | { k: 'mutate'; d: number; spec: Spec }
@@ -251,7 +253,7 @@ async function run(db: { label: string; spec: string; events(): Promise<number> 
         deviceId: device.id,
         mutations: batch,
       });
-      if (pushes >= nextRestart && !restarting && !gate) {
+      if (pushes >= nextRestart && !restarting && !gate && totals.restarts < MAX_RESTARTS) {
         nextRestart = pushes + restartRng[totals.restarts + 1]!;
         restarting = restart().finally(() => (restarting = undefined));
         restarting.catch((err: unknown) => (failure ??= err));
@@ -315,6 +317,8 @@ const duplicatesSql = `SELECT count(*)::int AS n FROM (
 test('sync-restart-fuzz: restarts and kills on a persistent PGlite lose and double nothing', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'omnikit-restart-'));
   try {
+    // From the initdb'd template: the children then only open the directory.
+    await (await PGlite.create({ dataDir: dir, loadDataDir: await pgliteTemplate() })).close();
     await run({
       label: 'pglite',
       spec: `pglite:${dir}`,
