@@ -80,6 +80,13 @@ interface Profile {
 
 class NetworkError extends Error {}
 
+/** A profile's steps, drawn lazily in seeded chunks (full mode makes a million of them). */
+function* steps(index: number): Generator<Step> {
+  for (let chunk = 0; ; chunk++) {
+    yield* fc.sample(stepArb, { seed: seed + 7919 * (index + 1) + chunk, numRuns: 1000 });
+  }
+}
+
 /** Waits until every active worker stands at the gate, then lets them all through at once. */
 class Gate {
   private arrived = 0;
@@ -230,10 +237,9 @@ async function run(db: { label: string; spec: string; events(): Promise<number> 
 
   async function worker(index: number): Promise<void> {
     const profile = profiles[index]!;
-    const steps = fc.sample(stepArb, { seed: seed + index + 1, numRuns: MUTATIONS * 3 });
     let made = 0;
-    for (const step of steps) {
-      if (made >= MUTATIONS && step.k === 'mutate') continue;
+    for (const step of steps(index)) {
+      if (made >= MUTATIONS) break;
       if (gate) await gate.arrive();
       const device = profile.devices[step.d]!;
       if (step.k === 'mutate') {
