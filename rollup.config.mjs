@@ -81,7 +81,7 @@ const embedBundle = {
 
 export default [
   ...browserPackage('protocol'),
-  ...browserPackage('sdk'),
+  ...browserPackage('sdk', ['index', 'catalog', 'ga4', 'page-product', 'handoff']),
   ...browserPackage('elements', ['index', 'define']),
   ...browserPackage('mock'),
   {

@@ -318,7 +318,11 @@ export function productPage(config, sku) {
     sku: p.sku,
     name: p.title,
     image: p.image,
-    offers: { '@type': 'Offer', price: (p.price / 100).toFixed(2), priceCurrency: p.currency },
+    offers: {
+      '@type': 'Offer',
+      price: (p.price / config.minorPerMajor).toFixed(String(config.minorPerMajor).length - 1),
+      priceCurrency: p.currency,
+    },
   }).replace(/</g, '\\u003c');
   return layout(config, {
     title: p.title,
@@ -430,6 +434,7 @@ import { createClient } from '@omnikit/sdk';
 
 const omnikit = createClient({ endpoint: '${esc(config.apiUrl)}', publishableKey: '${esc(config.publishableKey)}' });
 omnikit.subscribe((s) =&gt; s.cart.count, (count) =&gt; (badge.textContent = String(count)));
+await omnikit.start();
 await omnikit.cart.add('85123A');</code></pre>
 <p><button type="button" id="esm-add" data-sku="85123A">+1 White Hanging Heart T-Light Holder</button>
 <span role="status">${esc(t.cart)}: <output id="esm-count">…</output></span></p>

@@ -1,13 +1,15 @@
 // `npm start`: runs the omnikit API server on the embedded database (or PostgreSQL when
 // DATABASE_URL is set) and serves the demo storefront, which loads the script-tag bundle
 // exactly as a brand's site would. Ports: DEMO_PORT (8080), API_PORT (8787); data directory:
-// OMNIKIT_DATA_DIR (.omnikit-data/ in the repo), kept across restarts.
+// OMNIKIT_DATA_DIR (.omnikit-data/ in the repo), kept across restarts. DEMO_CURRENCY (GBP, the
+// data's; or USD, EUR, JPY, KRW at fixed demo rates, see currency.mjs) prices the shop.
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
 import { commerceExtension, startServer } from '@omnikit/server';
+import { convertCatalog, demoCurrency, demoDataDir, minorDigits } from './currency.mjs';
 import {
   LANGS,
   cartPage,
@@ -40,7 +42,9 @@ const types = {
   '.png': 'image/png',
 };
 
-const catalog = JSON.parse(await readFile(join(here, 'data', 'catalog.json'), 'utf8'));
+const currency = demoCurrency();
+const sourceCatalog = JSON.parse(await readFile(join(here, 'data', 'catalog.json'), 'utf8'));
+const catalog = convertCatalog(sourceCatalog, currency);
 const titles = new Map(catalog.products.map((p) => [p.sku, p.title]));
 
 const escapeXml = (text) => text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -77,11 +81,12 @@ const customers = [
   { id: '14911', name: 'Grace Hopper (14911)' },
   { id: '17841', name: 'Sejong Kim (17841)' },
 ];
-const currency = 'GBP';
 const formats = {
   en: new Intl.NumberFormat('en-GB', { style: 'currency', currency }),
   ko: new Intl.NumberFormat('ko-KR', { style: 'currency', currency }),
 };
+/** Minor units per major unit of the shop's currency (100 pence; 1 won). */
+const minorPerMajor = 10 ** minorDigits(currency);
 
 /** What every page needs; the language comes from the `lang` cookie (en by default). */
 function pageConfig(req, query) {
@@ -95,7 +100,8 @@ function pageConfig(req, query) {
     catalog: catalogIndex,
     stores,
     customers,
-    price: (minor) => formats[lang].format(minor / 100),
+    price: (minor) => formats[lang].format(minor / minorPerMajor),
+    minorPerMajor,
   };
 }
 
@@ -220,7 +226,9 @@ const demoSite = {
 
 // The demo catalog, stores, stock and order history (demo/data, derived from UCI Online Retail,
 // CC BY 4.0) are imported on the first run; later runs keep what the data directory holds.
-const commerce = commerceExtension({ demo: { dir: join(here, 'data'), site: 'demo' } });
+// In another currency than the data's, from a copy whose catalog is priced in it.
+const seedDir = await demoDataDir(join(here, 'data'), dataDir, currency, sourceCatalog);
+const commerce = commerceExtension({ demo: { dir: seedDir, site: 'demo' } });
 const api = await startServer({
   port: apiPort,
   host,
@@ -230,6 +238,7 @@ const api = await startServer({
 });
 await commerce.ready();
 apiUrl = api.url;
+await repriceIfNeeded(api.url);
 
 console.log(`omnikit demo storefront: ${storefront}/`);
 console.log(`omnikit API:             ${api.url}/v1/health`);
@@ -237,6 +246,26 @@ console.log(
   `A second "device": open ${storefront}/ in a private window or another browser profile.`,
 );
 console.log('Press Ctrl+C to stop.');
+
+/**
+ * A data directory seeded in another currency than DEMO_CURRENCY (an earlier run's) is priced
+ * again: the catalog feed in the new currency, through the admin API as a brand's feed would be.
+ */
+async function repriceIfNeeded(api) {
+  const sku = catalog.products[0].sku;
+  const res = await fetch(`${api}/v1/products?skus=${encodeURIComponent(sku)}`, {
+    headers: { 'x-omni-key': demoSite.publishableKey },
+  });
+  const seeded = (await res.json()).products?.[0]?.currency;
+  if (!seeded || seeded === currency) return;
+  const imported = await fetch(`${api}/v1/admin/products/import`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-omni-admin-key': demoSite.adminKey },
+    body: JSON.stringify(catalog),
+  });
+  if (!imported.ok) throw new Error(`re-pricing the demo catalog failed: ${imported.status}`);
+  console.log(`omnikit demo: catalog re-priced from ${seeded} to ${currency}`);
+}
 
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.once(signal, () => {

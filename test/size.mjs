@@ -2,6 +2,7 @@
 // when one is over its budget in test/size-budgets.json. A package entry is measured the way a
 // site ships it: bundled with its dependencies (peer dependencies excluded) and minified.
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
 import { rollup } from 'rollup';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
@@ -11,14 +12,29 @@ const { budgets } = JSON.parse(
   readFileSync(new URL('./size-budgets.json', import.meta.url), 'utf8'),
 );
 
-async function bundle(pkg) {
+/**
+ * Bundles what a site gets from importing `entry`: a package (`@omnikit/sdk`), one of its entries
+ * (`@omnikit/sdk/ga4`), or several at once (`@omnikit/sdk + @omnikit/sdk/ga4`), every export used.
+ */
+async function bundle(entry) {
+  const specs = entry.split(' + ');
+  const pkg = specs[0].split('/').slice(0, 2).join('/');
   const dir = `packages/${pkg.replace('@omnikit/', '')}`;
   const { peerDependencies = {} } = JSON.parse(readFileSync(`${dir}/package.json`, 'utf8'));
   const peers = Object.keys(peerDependencies);
+  const file = (spec) => `${dir}/dist/${spec.split('/')[2] ?? 'index'}.js`;
+  const source = specs.map((spec, i) => `export * as m${i} from ${JSON.stringify(file(spec))};`);
   const build = await rollup({
-    input: `${dir}/dist/index.js`,
+    input: 'entry',
     external: (id) => peers.some((p) => id === p || id.startsWith(`${p}/`)),
-    plugins: [nodeResolve({ browser: true, exportConditions: ['production'] })],
+    plugins: [
+      {
+        name: 'entry',
+        resolveId: (id) => (id === 'entry' ? id : id.startsWith('packages/') ? resolve(id) : null),
+        load: (id) => (id === 'entry' ? source.join('\n') : null),
+      },
+      nodeResolve({ browser: true, exportConditions: ['production'] }),
+    ],
     onwarn: () => {},
   });
   const { output } = await build.generate({
@@ -35,19 +51,24 @@ const devMarkers = ['[omnikit] (dev)', 'Lit is in dev mode'];
 
 const rows = [];
 let failed = false;
-for (const [entry, budget] of Object.entries(budgets)) {
+const gz = (code) => gzipSync(code, { level: 9 }).length;
+const br = (code) =>
+  brotliCompressSync(code, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
+for (const [key, budget] of Object.entries(budgets)) {
+  // `+= X on Y`: what importing X adds to a bundle of Y (an opt-in measured on its own).
+  const [, added, base] = /^\+= (.+) on (.+)$/.exec(key) ?? [];
+  const entry = added ? `${base} + ${added}` : key;
   const code = entry.startsWith('@') ? await bundle(entry) : readFileSync(entry);
-  const gzip = gzipSync(code, { level: 9 }).length;
-  const brotli = brotliCompressSync(code, {
-    params: { [constants.BROTLI_PARAM_QUALITY]: 11 },
-  }).length;
+  const under = added ? await bundle(base) : '';
+  const gzip = gz(code) - (added ? gz(under) : 0);
+  const brotli = br(code) - (added ? br(under) : 0);
   const over = gzip > budget.gzip;
   const dev = devMarkers.filter((m) => code.includes(m));
   if (dev.length) console.error(`size: ${entry} contains development-only code: ${dev.join(', ')}`);
   failed ||= over || dev.length > 0;
   rows.push({
-    entry,
-    raw: code.length,
+    entry: key,
+    raw: code.length - under.length,
     gzip,
     brotli,
     budget: budget.gzip,

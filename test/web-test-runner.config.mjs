@@ -11,6 +11,7 @@ import { engineReporter } from './browser/engine-reporter.mjs';
 import { engines } from './browser/engines.mjs';
 import { omniServerPlugin } from './browser/server-plugin.mjs';
 import { serviceWorkerPagesPlugin } from './browser/service-worker/plugin.mjs';
+import { strictCspMiddleware } from './browser/strict-csp.mjs';
 
 const require = createRequire(import.meta.url);
 const rootDir = fileURLToPath(new URL('..', import.meta.url));
@@ -58,6 +59,9 @@ export default {
       );
     return true;
   },
+  // The element and embed tests run on a page with a strict CSP and Trusted Types required
+  // (browser/strict-csp.mjs), as a careful shop would serve them.
+  middleware: [strictCspMiddleware()],
   browsers: [engine.launcher(found)],
   reporters: [
     defaultReporter(),

@@ -7,9 +7,10 @@ const omnikit = createClient(config);
 const badge = document.getElementById('esm-count');
 const button = document.getElementById('esm-add');
 
-badge.textContent = String(omnikit.cart.count);
 omnikit.subscribe(
   (s) => s.cart.count,
   (count) => (badge.textContent = String(count)),
 );
+// Reading the client starts nothing: start() loads the stored cart (the badge follows) and syncs.
+omnikit.start().then(() => (badge.textContent = String(omnikit.cart.count)));
 button.addEventListener('click', () => omnikit.cart.add(button.dataset.sku));

@@ -151,7 +151,8 @@ describe('a brand page on another origin than the API', () => {
     await ready(b);
     await b.waitForFunction(() => (window as { handoff?: unknown }).handoff !== undefined);
     assert.deepEqual(await b.evaluate(() => (window as { handoff?: unknown }).handoff), {
-      status: 'joined',
+      code: new URL(url).searchParams.get('omni_handoff'),
+      outcome: 'joined',
     });
     assert.equal(b.url(), site.handoffPage);
     await badgeShows(b, 1);

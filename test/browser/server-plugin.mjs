@@ -26,6 +26,7 @@ const siteDefs = {
   sum: { mergePolicy: 'sum' },
   max: { mergePolicy: 'max' },
   account: { mergePolicy: 'prefer-account' },
+  guest: { mergePolicy: 'prefer-guest' },
   linking: { mergePolicy: 'sum', handoff: { allowLinking: true } },
   shop: { mergePolicy: 'sum', adminKey: 'wtr-admin-key-of-the-shop', lowStockThreshold: 3 },
 };

@@ -97,7 +97,7 @@ describe('omnichannel journeys', () => {
     await screenshot(phone, 'cart-mobile');
   });
 
-  test('2. a guest cart merges into an account cart by the site policy, with a notice', async () => {
+  test('2. a guest cart merges into an account cart by the site policy, with a notice and undo', async () => {
     const laptop = await open(await newDevice(), `${demo.storefront}/`);
     await signIn(laptop, demo.storefront, 'journey-2');
     await addFromProductPage(laptop, '85123A');
@@ -116,6 +116,11 @@ describe('omnichannel journeys', () => {
       .locator('main omni-cart')
       .getByText(/Added from your other visit/)
       .waitFor();
+    await screenshot(phone, 'merge-notice-mobile');
+    // Undo: the account cart as it was, here and on the laptop.
+    await phone.locator('main omni-cart').getByRole('button', { name: 'Undo' }).click();
+    await cartIs(phone, ['85123A x 1']);
+    await cartIs(laptop, ['85123A x 1']);
   });
 
   test('3. handoff: the kiosk opens the laptop cart by its URL; a pickup store chosen there reaches the laptop', async () => {

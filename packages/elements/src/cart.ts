@@ -5,6 +5,7 @@ import type { LineView, MergeSummary, Product, Status } from '@omnikit/sdk';
 import { ClientController } from './context.js';
 import { LocalizeController } from './localize.js';
 import { base, emit, safeUrl } from './shared.js';
+import { createCatalog } from '@omnikit/sdk/catalog';
 
 /**
  * @tag omni-cart
@@ -25,6 +26,7 @@ import { base, emit, safeUrl } from './shared.js';
  * @csspart header - The heading row.
  * @csspart sync - The sync state in words.
  * @csspart notice - The merge notice.
+ * @csspart undo-merge - The notice's undo button: takes what the merge added out again.
  * @csspart lines - The list of lines.
  * @csspart line - One line.
  * @csspart image - A line's image.
@@ -92,6 +94,11 @@ export class OmniCart extends LitElement {
       }
       [part~='notice'] p {
         margin: 0;
+      }
+      .notice-actions {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.5rem;
       }
       ul {
         list-style: none;
@@ -174,7 +181,7 @@ export class OmniCart extends LitElement {
 
   private readonly client = new ClientController(this, {
     select: (s) => s,
-    on: { merge: (e) => (this.merge = e.detail) },
+    on: { merge: (merge) => (this.merge = merge) },
   });
   private readonly l = new LocalizeController(this);
   private opener: HTMLElement | null = null;
@@ -189,7 +196,7 @@ export class OmniCart extends LitElement {
   private readonly products = new Task(this, {
     task: async ([client, skus]) => {
       if (!client || !skus) return new Map<string, Product>();
-      const list = await client.products.get(skus.split(' '));
+      const list = await createCatalog(client).products.get(skus.split(' '));
       return new Map(list.map((p) => [p.sku, p]));
     },
     args: () => [this.client.client, this.skus()] as const,
@@ -199,7 +206,7 @@ export class OmniCart extends LitElement {
   private readonly pickup = new Task(this, {
     task: async ([client, storeId, sku]) => {
       if (!client || !storeId || !sku) return null;
-      const answer = await client.stock.near({ sku });
+      const answer = await createCatalog(client).stock.near({ sku });
       return answer.stores.find((s) => s.store.id === storeId)?.store.name ?? null;
     },
     args: () => {
@@ -295,6 +302,16 @@ export class OmniCart extends LitElement {
     return status.storage === 'memory' ? words.local : words.saved;
   }
 
+  /** Takes the merge's additions out again (through the outbox: every device, offline too). */
+  private handleUndoMerge = async () => {
+    const merge = this.merge;
+    const client = this.client.client;
+    if (!merge || !client) return;
+    this.merge = null;
+    await client.identity.undoMerge(merge);
+    this.announcement = this.l.t.mergeUndone;
+  };
+
   private renderNotice() {
     const merge = this.merge;
     const { t } = this.l;
@@ -305,7 +322,10 @@ export class OmniCart extends LitElement {
         ${added.length ? html`<p>${t.merged(this.l.list(added))}</p>` : nothing}
         ${changed.length ? html`<p>${t.mergedChanged(this.l.list(changed))}</p>` : nothing}
       </div>
-      <button @click=${() => (this.merge = null)}>${t.dismiss}</button>
+      <div class="notice-actions">
+        <button part="undo-merge" @click=${this.handleUndoMerge}>${t.undoMerge}</button>
+        <button @click=${() => (this.merge = null)}>${t.dismiss}</button>
+      </div>
     </div>`;
   }
 

@@ -39,7 +39,7 @@ export interface ClientControllerOptions<T> {
   /** The part of the client's state the element renders; it re-renders when it changes. */
   select: (state: ClientState) => T;
   /** Client events the element listens to while connected. */
-  on?: { [K in keyof ClientEventMap]?: (event: ClientEventMap[K]) => void };
+  on?: { [K in keyof ClientEventMap]?: (detail: ClientEventMap[K]) => void };
 }
 
 /**
@@ -87,6 +87,9 @@ export class ClientController<T> implements ReactiveController {
   private listen() {
     const { client, host, options } = this;
     if (!client || !host.isConnected || this.stops.length) return;
+    // Reading the client never starts it: an element shown on the page does (loads the stored
+    // cart, syncs).
+    void client.start();
     this.value = options.select(client.state);
     this.stops.push(
       client.subscribe(options.select, (value) => {

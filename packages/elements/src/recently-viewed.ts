@@ -4,6 +4,7 @@ import { Task, TaskStatus } from '@lit/task';
 import { ClientController } from './context.js';
 import { LocalizeController } from './localize.js';
 import { base, cards, listStates, productCard } from './shared.js';
+import { createCatalog } from '@omnikit/sdk/catalog';
 
 /**
  * @tag omni-recently-viewed
@@ -40,7 +41,8 @@ export class OmniRecentlyViewed extends LitElement {
   private readonly l = new LocalizeController(this);
 
   private readonly task = new Task(this, {
-    task: async ([client, skus]) => (client && skus ? client.products.get(skus.split(' ')) : []),
+    task: async ([client, skus]) =>
+      client && skus ? createCatalog(client).products.get(skus.split(' ')) : [],
     args: () => [this.client.client, this.skus()] as const,
   });
 

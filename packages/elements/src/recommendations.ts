@@ -5,6 +5,7 @@ import type { OmniClient, Recommendation, Strategy } from '@omnikit/sdk';
 import { ClientController } from './context.js';
 import { LocalizeController } from './localize.js';
 import { base, cards, listStates, productCard } from './shared.js';
+import { createCatalog } from '@omnikit/sdk/catalog';
 
 /** Loads recommendations; when the asked strategy fails, the server's own last resort (trending). */
 async function load(
@@ -26,7 +27,9 @@ async function load(
   const anchorSkus = [...new Set(items.flatMap((i) => (i.reason.sku ? [i.reason.sku] : [])))];
   const anchors = new Map<string, string>();
   if (anchorSkus.length) {
-    const found = await client.products.get(anchorSkus).catch(() => []);
+    const found = await createCatalog(client)
+      .products.get(anchorSkus)
+      .catch(() => []);
     for (const p of found) anchors.set(p.sku, p.title);
   }
   return { items, anchors };

@@ -1,7 +1,8 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { Task, TaskStatus } from '@lit/task';
-import type { Availability, OmniError, OpeningHours, StockAnswer, StockNear } from '@omnikit/sdk';
+import type { Availability, OmniError, OpeningHours, StockAnswer } from '@omnikit/sdk';
+import { createCatalog, type StockNear } from '@omnikit/sdk/catalog';
 import { ClientController } from './context.js';
 import { LocalizeController } from './localize.js';
 import { base, emit } from './shared.js';
@@ -142,7 +143,7 @@ export class OmniStoreStock extends LitElement {
   private readonly answer = new Task(this, {
     task: async ([client, sku, origin]) => {
       if (!client || !sku) return null;
-      return client.stock.near({ sku, ...origin });
+      return createCatalog(client).stock.near({ sku, ...origin });
     },
     args: () => [this.client.client, this.sku, this.origin] as const,
   });
@@ -172,12 +173,18 @@ export class OmniStoreStock extends LitElement {
     this.watching = key;
     this.live = null;
     if (key && client) {
-      this.unwatch = client.stock.watch(
+      this.unwatch = createCatalog(client).stock.watch(
         [this.sku],
         (a) => {
           if (a.sku === this.sku) this.live = a;
         },
-        this.origin ?? undefined,
+        {
+          near: this.origin ?? undefined,
+          // A stream the server refused answers no more: the first answer stands.
+          onError: (e) => {
+            if (!e.retryable) this.live = null;
+          },
+        },
       );
     }
   }

@@ -177,6 +177,37 @@ describe('<omni-cart>', () => {
     );
   });
 
+  it('undo takes the merge back out, on every device of the account', async () => {
+    const customer = `cart-undo-${Date.now().toString(36)}`;
+    const account = await shopper();
+    await account.identity.identify(await customerToken(customer));
+    account.cart.add('TEA-1');
+    await account.sync();
+    const guest = await shopper();
+    guest.cart.add('MUG-1', 2);
+    guest.cart.add('TEA-1');
+    const el = await mount<OmniCart>(html`<omni-cart></omni-cart>`, guest);
+    await guest.identity.identify(await customerToken(customer));
+    await until(() => lineTitles(el).length === 2, 'both carts');
+    await until(() => account.cart.line('MUG-1')?.qty === 2, 'the merge on the other device');
+    shadow(el).querySelector<HTMLButtonElement>('[part=undo-merge]')!.click();
+    // The account cart as it was: one tea (the policy summed the guest's), no mugs.
+    await until(
+      () => lineTitles(el).length === 1 && guest.cart.line('TEA-1')?.qty === 1,
+      'the cart before the merge',
+    );
+    expect(shadow(el).querySelector('[part=notice]')!.hasAttribute('hidden')).to.equal(true);
+    await until(
+      () => textOf(el, 'span.sr-only[role=status]').startsWith('Taken out again'),
+      'announced',
+    );
+    await guest.sync();
+    await until(
+      () => account.cart.line('MUG-1') === undefined && account.cart.line('TEA-1')?.qty === 1,
+      'the undo on the other device',
+    );
+  });
+
   it('shows the pickup store by name', async () => {
     const { client, el } = await cartWithMugs();
     await client.cart.setPickupStore('leeds');

@@ -3,6 +3,7 @@
 // (one placed before the script) finds the client on its first context request.
 import { provideClient, setDefaultLanguage } from '@omnikit/elements';
 import { createClient } from '@omnikit/sdk';
+import { trackPageProduct } from '@omnikit/sdk/page-product';
 import { clientOptions, readScriptConfig, type EmbedConfig } from './config.js';
 import type { OmnikitReadyDetail } from './events.js';
 
@@ -39,6 +40,8 @@ function boot(): OmnikitReadyDetail | null {
   if (config.locale) setDefaultLanguage(config.locale);
   // Loads the stored cart now, so a widget's first render already has it.
   void client.start();
+  // `data-track-views`: the product the page declares is recently viewed.
+  if (config.trackViews) trackPageProduct(client);
   return { client, config };
 }
 

@@ -55,7 +55,6 @@ export function clientOptions(config: EmbedConfig): ClientOptions {
     endpoint: config.endpoint,
     publishableKey: config.publishableKey,
     consent: config.consent,
-    autoTrack: config.trackViews,
   };
   if (config.locale) options.locale = config.locale;
   if (config.currency) options.currency = config.currency;

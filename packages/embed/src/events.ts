@@ -1,6 +1,6 @@
 import type { OmniClient } from '@omnikit/sdk';
 import type { EmbedConfig } from './config.js';
-import type { HandoffOutcome } from './handoff.js';
+import type { HandoffOutcome } from '@omnikit/sdk';
 
 /** The detail of `omnikit:ready`: the page's client and the configuration it was made from. */
 export interface OmnikitReadyDetail {

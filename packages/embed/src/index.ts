@@ -1,8 +1,4 @@
 export { readScriptConfig, clientOptions, EmbedConfigError, type EmbedConfig } from './config.js';
-export {
-  claimHandoffFromUrl,
-  takeHandoffCode,
-  HANDOFF_PARAM,
-  type HandoffOutcome,
-} from './handoff.js';
+export { claimPageHandoff, takeHandoffCode, HANDOFF_PARAM } from './handoff.js';
+export type { HandoffOutcome } from '@omnikit/sdk';
 export type { OmnikitReadyDetail } from './events.js';

@@ -3,11 +3,11 @@
 // module registers the elements (and so upgrades the ones already in the page).
 import { booted } from './boot.js';
 import { defineElements } from '@omnikit/elements/define';
-import { claimHandoffFromUrl } from './handoff.js';
+import { claimPageHandoff } from './handoff.js';
 
 // A no-op when the define module registered everything already.
 defineElements();
 if (booted) {
   document.dispatchEvent(new CustomEvent('omnikit:ready', { detail: booted }));
-  void claimHandoffFromUrl(booted.client, booted.config.consent);
+  void claimPageHandoff(booted.client);
 }

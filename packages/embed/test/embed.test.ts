@@ -1,7 +1,7 @@
 import { expect } from '@open-wc/testing';
 import { createClient, type OmniClient } from '@omnikit/sdk';
 import {
-  claimHandoffFromUrl,
+  claimPageHandoff,
   clientOptions,
   EmbedConfigError,
   readScriptConfig,
@@ -28,16 +28,29 @@ async function testServer(): Promise<{ endpoint: string; key: string }> {
 
 let n = 0;
 /** A client on its own storage, as another browser would have. */
-async function device(): Promise<OmniClient> {
+async function device(consent: 'granted' | 'pending' = 'granted'): Promise<OmniClient> {
   const { endpoint, key } = await testServer();
   const namespace = `embed-test-${Date.now().toString(36)}-${++n}`;
-  return createClient({ endpoint, publishableKey: key, namespace, retry: { baseMs: 20 } });
+  return createClient({ endpoint, publishableKey: key, namespace, consent, retry: { baseMs: 20 } });
 }
 
-/** A same-origin frame running `html` (a page of its own: its own window.omnikit). */
+/**
+ * This test page requires Trusted Types (test/browser/strict-csp.mjs): the test's own policy
+ * writes its frames' markup. The bundle under test never needs one.
+ */
+const testPages = (
+  window as {
+    trustedTypes?: { createPolicy(n: string, p: object): { createHTML(s: string): unknown } };
+  }
+).trustedTypes?.createPolicy('omnikit-test-pages', { createHTML: (s: string) => s });
+
+/**
+ * A same-origin frame running `html` (a page of its own: its own window.omnikit). It inherits
+ * this page's strict CSP, so its scripts come from the origin too.
+ */
 async function page(html: string): Promise<Window & typeof globalThis> {
   const frame = document.createElement('iframe');
-  frame.srcdoc = html;
+  frame.srcdoc = (testPages?.createHTML(html) ?? html) as string;
   const loaded = new Promise((resolve) => frame.addEventListener('load', resolve, { once: true }));
   document.body.append(frame);
   // `load` waits for async and defer scripts alike, so the bundle has run by then.
@@ -45,9 +58,8 @@ async function page(html: string): Promise<Window & typeof globalThis> {
   return frame.contentWindow as Window & typeof globalThis;
 }
 
-/** The frame's count of `omnikit:ready` events, kept by an inline listener before the bundle. */
-const countReady =
-  '<script>window.readies = 0; document.addEventListener("omnikit:ready", () => readies++);</script>';
+/** The frame's count of `omnikit:ready` events, kept by a listener loaded before the bundle. */
+const countReady = '<script src="/packages/embed/test/probes/count-ready.js"></script>';
 
 afterEach(() => {
   for (const frame of document.querySelectorAll('iframe')) frame.remove();
@@ -95,7 +107,6 @@ describe('readScriptConfig', () => {
       endpoint: 'https://omni.example',
       publishableKey: 'pk_x',
       consent: 'pending',
-      autoTrack: false,
       locale: 'ko-KR',
       currency: 'KRW',
     });
@@ -129,25 +140,25 @@ describe('the ?omni_handoff= claim', () => {
     const reported = new Promise<HandoffOutcome>((resolve) =>
       document.addEventListener('omnikit:handoff', (e) => resolve(e.detail), { once: true }),
     );
-    expect(await claimHandoffFromUrl(b, 'granted')).to.deep.equal({ status: 'joined' });
-    expect(await reported).to.deep.equal({ status: 'joined' });
+    expect(await claimPageHandoff(b)).to.deep.equal({ code, outcome: 'joined' });
+    expect(await reported).to.deep.equal({ code, outcome: 'joined' });
     expect(location.search).not.to.contain('omni_handoff');
     expect(b.cart.lines.map((l) => [l.sku, l.qty])).to.deep.equal([['EMBED-HANDOFF', 2]]);
     // Nothing is left to claim: a second run (a re-executed script) sends nothing.
-    expect(await claimHandoffFromUrl(b, 'granted')).to.equal(null);
+    expect(await claimPageHandoff(b)).to.equal(null);
     await Promise.all([a.close(), b.close()]);
   });
 
-  it('reports a code the server refuses as failed, with its error code', async () => {
+  it('reports a code the server refuses with its outcome and error, and says so', async () => {
     const b = await device();
     withCode('NOPE-NOPE');
     const warn = console.warn;
     const warned: unknown[] = [];
     console.warn = (...args: unknown[]) => warned.push(args.join(' '));
     try {
-      const outcome = await claimHandoffFromUrl(b, 'granted');
-      expect(outcome?.status).to.equal('failed');
-      expect(outcome?.status === 'failed' && outcome.error.code).to.be.a('string');
+      const outcome = await claimPageHandoff(b);
+      expect(outcome?.outcome).to.equal('unknown');
+      expect(outcome && 'error' in outcome && outcome.error.code).to.equal('not_found');
       expect(warned).to.have.length(1);
       expect(String(warned[0])).to.match(/^\[omnikit\] the handoff link could not be used/);
     } finally {
@@ -158,9 +169,9 @@ describe('the ?omni_handoff= claim', () => {
   });
 
   it('without consent sends nothing and leaves the code for a later visit', async () => {
-    const b = await device();
+    const b = await device('pending');
     withCode('LATER-1234');
-    expect(await claimHandoffFromUrl(b, 'pending')).to.equal(null);
+    expect(await claimPageHandoff(b)).to.equal(null);
     expect(new URL(location.href).searchParams.get('omni_handoff')).to.equal('LATER-1234');
     await b.close();
   });
@@ -199,7 +210,7 @@ describe('dist/omnikit.js', () => {
 
   it('a tag without data-key says why and still defines the elements', async () => {
     // The frame keeps its console.error to itself: the message is the behaviour under test.
-    const win = await page(`<script>console.error = (e) => (window.refused = String(e));</script>
+    const win = await page(`<script src="/packages/embed/test/probes/keep-errors.js"></script>
       <script src="${bundle}" data-endpoint="/api" async></script>`);
     expect(win.refused).to.match(/data-key/);
     expect(win.omnikit).to.equal(undefined);

@@ -4,6 +4,7 @@ import { expect } from '@open-wc/testing';
 import { setupWorker } from 'msw/browser';
 import { createMock } from '@omnikit/mock';
 import { createClient, type OmniClient } from '@omnikit/sdk';
+import { createCatalog } from '@omnikit/sdk/catalog';
 
 const endpoint = 'https://api.omnikit-sdk.test';
 const mock = createMock({ endpoint });
@@ -65,9 +66,9 @@ describe('@omnikit/sdk on @omnikit/mock', () => {
   it('reads products, stock and recommendations', async () => {
     const shopper = client();
     clients.push(shopper);
-    const [cake] = await shopper.products.get(['22423']);
+    const [cake] = await createCatalog(shopper).products.get(['22423']);
     expect(cake?.title).to.equal('Regency Cakestand 3 Tier');
-    const stock = await shopper.stock.near({ sku: '22423', postal: 'M1 1AE' });
+    const stock = await createCatalog(shopper).stock.near({ sku: '22423', postal: 'M1 1AE' });
     expect(stock.stores[0]?.store.id).to.equal('manchester');
     const recs = await shopper.recommendations.get({
       strategy: 'also-bought',

@@ -1,31 +1,41 @@
-export {
-  createClient,
-  type AddOptions,
-  type CartState,
-  type ClientEventMap,
-  type ClientOptions,
-  type ClientState,
-  type Consent,
-  type IdentityState,
-  type LineView,
-  type Logger,
-  type OmniClient,
-  type RecommendationQuery,
-  type Status,
-  type StockNear,
-  type StockQuery,
-  type SyncErrorDetail,
-  type SyncOptions,
-  type SyncState,
-} from './client.js';
+// The core: identity, cart, recently viewed, sync, tabs, storage fallback, durable changes.
+// Opt-in features are separate entries: `@omnikit/sdk/catalog`, `/ga4`, `/page-product`,
+// `/handoff`; each tree-shakes away when it is not imported.
+export { createClient } from './client.js';
+export type {
+  AddOptions,
+  CartState,
+  ClientEvent,
+  ClientEventMap,
+  ClientOptions,
+  ClientState,
+  ConnectionOptions,
+  Consent,
+  HandoffOutcome,
+  IdentityState,
+  LineView,
+  Logger,
+  OmniClient,
+  RecommendationQuery,
+  Status,
+  SyncErrorDetail,
+  SyncOptions,
+  SyncState,
+} from './types.js';
 export { browserNetwork, type Network } from './http.js';
-export { memoryTabs, type TabTransport, type TabTransportFactory } from './tabs.js';
+export {
+  memoryTabs,
+  type TabMessage,
+  type TabTransport,
+  type TabTransportFactory,
+} from './tabs.js';
 export { OmniError, ErrorCode, type ErrorBody } from '@omnikit/protocol';
 export type {
   Availability,
   AvailabilityBand,
   CartLine,
   HandoffResponse,
+  MergePolicy,
   MergeSummary,
   Mutation,
   OpeningHours,
@@ -40,5 +50,4 @@ export type {
   Strategy,
   ViewedItem,
 } from '@omnikit/protocol';
-export { readPageProduct, type PageProduct } from './page-product.js';
 export { DEV_MODE } from './dev.js';

@@ -50,3 +50,16 @@ export function readPageProduct(doc: Document): PageProduct | undefined {
   );
   return sku === undefined ? undefined : { sku };
 }
+
+/**
+ * Opt-in (`@omnikit/sdk/page-product`): records the product the page declares (see
+ * `readPageProduct`) as recently viewed by `client`, now. Returns the product, if any.
+ */
+export function trackPageProduct(
+  client: { recentlyViewed: { track(sku: string): Promise<void> } },
+  doc: Document = document,
+): PageProduct | undefined {
+  const product = readPageProduct(doc);
+  if (product) void client.recentlyViewed.track(product.sku);
+  return product;
+}

@@ -46,6 +46,8 @@ export type Draft = Omit<Mutation, 'seq'> & { id: string };
 
 /** The length of a tab id, the prefix of its drafts' ids. */
 export const TAB_ID = 10;
+/** The tab that made a draft. */
+export const tabOf = (d: Draft) => d.id.slice(0, TAB_ID);
 
 /**
  * Each tab's mark (`['t', tab]`: its highest sequenced draft and when) lives in the meta store

@@ -1,5 +1,51 @@
 // Cross-tab plumbing: a message transport (BroadcastChannel, or the in-memory double tests use to
-// simulate other tabs) and leader election (Web Locks), so exactly one tab talks to the server.
+// simulate other tabs), the messages the tabs of one namespace exchange and how they are written
+// on the channel, and leader election (Web Locks), so exactly one tab talks to the server.
+import { OmniError, type Mutation, type Snapshot } from '@omnikit/protocol';
+import type { Draft, Entry } from './store.js';
+import type { SyncState } from './types.js';
+
+/**
+ * What one tab tells the others. On the channel each is a plain object (structured-cloned) with
+ * these fields, so `new BroadcastChannel('<namespace>')` in the console shows them as written
+ * here; only `error` differs: its OmniError travels as `{ code, message, status }`.
+ */
+export type TabMessage =
+  /** A new tab is here; `tab` when it holds a tab lock the others can watch. */
+  | { type: 'hello'; tab?: string }
+  /** This tab is alive and holds its tab lock: watch it, to rescue its drafts when it goes. */
+  | { type: 'tab'; tab: string }
+  /** Drafts this tab just made (stored, or being stored). */
+  | { type: 'drafts'; drafts: Draft[] }
+  /** Drafts that became outbox entries (they have seqs now). */
+  | { type: 'entries'; entries: Entry[] }
+  /** A newer server snapshot; `identity` when an identity call (not a sync) brought it. */
+  | { type: 'base'; snapshot: Snapshot; identity?: boolean }
+  /** The leader's sync state. */
+  | { type: 'status'; state: SyncState; at: number | null }
+  /** A sync error the leader met (`mutation`: the change the server refused, if one). */
+  | { type: 'error'; error: OmniError; mutation: Mutation | null }
+  /** A device was registered: read it from the store. */
+  | { type: 'device' }
+  /** The store was emptied (forget) or, with `keep`, only its device dropped (heal). */
+  | { type: 'reset'; keep?: boolean }
+  /** This tab's storage failed: it goes on alone, in memory; its drafts are its own. */
+  | { type: 'alone'; tab: string };
+
+/** A message as it goes on the channel. */
+export function encode(m: TabMessage): unknown {
+  if (m.type !== 'error') return m;
+  const { code, message, status } = m.error;
+  return { type: m.type, mutation: m.mutation, code, message, status };
+}
+
+/** A message from the channel. */
+export function decode(raw: unknown): TabMessage {
+  const m = raw as TabMessage & { code: OmniError['code']; message: string; status?: number };
+  return m.type === 'error'
+    ? { ...m, error: new OmniError(m.code, m.message, { status: m.status }) }
+    : m;
+}
 
 /** How the tabs of one browser talk. Messages are structured-cloned and never echo back. */
 export interface TabTransport {

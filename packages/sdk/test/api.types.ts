@@ -16,6 +16,11 @@ import {
   type SyncState,
 } from '@omnikit/sdk';
 import type { HandoffResponse, ViewedItem } from '@omnikit/protocol';
+import { createCatalog } from '@omnikit/sdk/catalog';
+import { ga4 } from '@omnikit/sdk/ga4';
+import { claimHandoffFromUrl } from '@omnikit/sdk/handoff';
+import { trackPageProduct } from '@omnikit/sdk/page-product';
+import type { HandoffOutcome } from '@omnikit/sdk';
 
 type Equal<A, B> =
   (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
@@ -92,32 +97,56 @@ export function apiTypes(): void {
   );
 
   // Typed events.
-  client.on('cart-change', (_e) => {
-    expectType<Equal<typeof _e.detail.source, 'local' | 'remote'>>(true);
+  client.on('cart-change', (_d) => {
+    expectType<Equal<typeof _d.source, 'local' | 'remote'>>(true);
   });
-  client.on('merge', (_e) => expectType<Equal<typeof _e.detail, MergeSummary>>(true));
-  client.on('sync-error', (_e) => {
-    expectType<Equal<typeof _e.detail.error, OmniError>>(true);
-    expectType<Equal<typeof _e.detail.mutation, Mutation | null>>(true);
+  client.on('merge', (_d) => expectType<Equal<typeof _d, MergeSummary>>(true));
+  client.on('sync-error', (_d) => {
+    expectType<Equal<typeof _d.error, OmniError>>(true);
+    expectType<Equal<typeof _d.mutation, Mutation | null>>(true);
   });
-  client.addEventListener('status-change', (e) => typed<Status>(e.detail));
+  client.on('status-change', (d) => typed<Status>(d));
+  client.on('handoff', (d) => {
+    if (d.outcome === 'used') typed<OmniError>(d.error);
+    // @ts-expect-error a joined handoff carries no error
+    if (d.outcome === 'joined') typed<OmniError>(d.error);
+  });
+  expectType<Equal<ReturnType<typeof client.on>, () => void>>(true);
   // @ts-expect-error unknown event names are refused
   client.on('cart-changed', () => {});
   // @ts-expect-error the detail of identity-change is not a cart
-  client.on('identity-change', (e) => typed<CartState>(e.detail));
+  client.on('identity-change', (d) => typed<CartState>(d));
+  // @ts-expect-error one event API: no addEventListener
+  client.addEventListener('status-change', () => {});
+  expectType<Equal<ReturnType<typeof client.identity.undoMerge>, Promise<void>>>(true);
 
-  // Catalog, stock and recommendations.
-  expectType<Equal<ReturnType<typeof client.products.get>, Promise<Product[]>>>(true);
+  // Catalog and stock (an opt-in: a client, or only the endpoint and key), recommendations.
+  const catalog = createCatalog({ endpoint: 'https://omni.example', publishableKey: 'pk' });
+  expectType<Equal<typeof catalog, ReturnType<typeof createCatalog>>>(true);
+  createCatalog(client);
+  // @ts-expect-error the publishable key is required
+  createCatalog({ endpoint: 'https://omni.example' });
+  // @ts-expect-error the core client has no catalog reads
+  client.products.get(['SKU']);
+  expectType<Equal<ReturnType<typeof catalog.products.get>, Promise<Product[]>>>(true);
   // @ts-expect-error skus are a list
-  client.products.get('SKU');
-  expectType<Equal<ReturnType<typeof client.stock.near>, Promise<StockAnswer>>>(true);
-  client.stock.near({ sku: 'SKU', lat: 51.5, lng: -0.12 });
-  client.stock.near({ sku: 'SKU', postal: 'SW1A 1AA' });
+  catalog.products.get('SKU');
+  expectType<Equal<ReturnType<typeof catalog.stock.near>, Promise<StockAnswer>>>(true);
+  catalog.stock.near({ sku: 'SKU', lat: 51.5, lng: -0.12 });
+  catalog.stock.near({ sku: 'SKU', postal: 'SW1A 1AA' });
   // @ts-expect-error the sku is required
-  client.stock.near({ postal: 'SW1A 1AA' });
+  catalog.stock.near({ postal: 'SW1A 1AA' });
   // @ts-expect-error coordinates are numbers
-  client.stock.near({ sku: 'SKU', lat: '51.5' });
-  const _unwatch = client.stock.watch(['SKU'], (_answer) => {
+  catalog.stock.near({ sku: 'SKU', lat: '51.5' });
+  catalog.stock.watch(['SKU'], () => {}, {
+    near: { postal: 'SW1A 1AA' },
+    onError: (e) => typed<OmniError>(e),
+  });
+  const _stopGa = ga4(client, { dataLayer: [] });
+  expectType<Equal<typeof _stopGa, () => void>>(true);
+  typed<string | undefined>(trackPageProduct(client)?.sku);
+  claimHandoffFromUrl(client).then((o) => typed<HandoffOutcome | null>(o));
+  const _unwatch = catalog.stock.watch(['SKU'], (_answer) => {
     expectType<Equal<typeof _answer, StockAnswer>>(true);
     const _first = _answer.stores[0];
     if (_first?.availability.band === 'low_stock') {

@@ -8,6 +8,7 @@ import {
   type OmniClient,
   type StockAnswer,
 } from '@omnikit/sdk';
+import { createCatalog } from '@omnikit/sdk/catalog';
 import {
   admin,
   testConfig,
@@ -61,20 +62,20 @@ describe('products.get', () => {
   it('answers in the order asked, without the unknown skus, and caches by sku', async () => {
     const net = testNetwork();
     const c = shopper({ network: net });
-    const list = await c.products.get(['TEA-1', 'NOPE-1', 'MUG-1']);
+    const list = await createCatalog(c).products.get(['TEA-1', 'NOPE-1', 'MUG-1']);
     expect(list.map((p) => p.sku)).to.deep.equal(['TEA-1', 'MUG-1']);
     expect(list[0]).to.include({ title: 'Breakfast tea', price: 450, currency: 'GBP' });
     expect(list[0]!.description).to.be.a('string');
     expect(productRequests(net)).to.have.length(1);
 
     // Cached, the unknown sku too: no second request.
-    const again = await c.products.get(['MUG-1', 'NOPE-1']);
+    const again = await createCatalog(c).products.get(['MUG-1', 'NOPE-1']);
     expect(again.map((p) => p.sku)).to.deep.equal(['MUG-1']);
     expect(again[0]).to.equal(list[1]);
     expect(productRequests(net)).to.have.length(1);
 
     // Only what is not cached is asked for.
-    await c.products.get(['MUG-1', 'LAMP-1']);
+    await createCatalog(c).products.get(['MUG-1', 'LAMP-1']);
     const urls = productRequests(net);
     expect(urls).to.have.length(2);
     expect(new URL(urls[1]!).searchParams.get('skus')).to.equal('LAMP-1');
@@ -84,8 +85,8 @@ describe('products.get', () => {
     const net = testNetwork();
     const c = shopper({ network: net });
     const [a, b] = await Promise.all([
-      c.products.get(['MUG-1', 'TEA-1']),
-      c.products.get(['TEA-1', 'MUG-1', 'TEA-1']),
+      createCatalog(c).products.get(['MUG-1', 'TEA-1']),
+      createCatalog(c).products.get(['TEA-1', 'MUG-1', 'TEA-1']),
     ]);
     expect(a.map((p) => p.sku)).to.deep.equal(['MUG-1', 'TEA-1']);
     expect(b.map((p) => p.sku)).to.deep.equal(['TEA-1', 'MUG-1']);
@@ -98,7 +99,7 @@ describe('products.get', () => {
     c.cart.add('MUG-1', 2);
     c.cart.add('SPOON-1');
     expect(c.cart.subtotal).to.equal(0);
-    await c.products.get(['MUG-1', 'SPOON-1']);
+    await createCatalog(c).products.get(['MUG-1', 'SPOON-1']);
     expect(c.cart.subtotal).to.equal(2 * 850 + 300);
     expect(c.cart.lines.map((l) => l.price)).to.deep.equal([850, 300]);
   });
@@ -106,14 +107,14 @@ describe('products.get', () => {
   it('ignores prices in another currency than the cart', async () => {
     const c = shopper({ currency: 'EUR' });
     c.cart.add('MUG-1');
-    await c.products.get(['MUG-1']);
+    await createCatalog(c).products.get(['MUG-1']);
     expect(c.cart.subtotal).to.equal(0);
   });
 
   it('refuses a bad sku with invalid_argument, without a request', async () => {
     const net = testNetwork();
     const c = shopper({ network: net });
-    const error = await rejection(c.products.get(['MUG-1', 'not a sku']));
+    const error = await rejection(createCatalog(c).products.get(['MUG-1', 'not a sku']));
     expect(error.code).to.equal('invalid_argument');
     expect(error.retryable).to.equal(false);
     expect(productRequests(net)).to.have.length(0);
@@ -123,18 +124,18 @@ describe('products.get', () => {
     const net = testNetwork();
     const c = shopper({ network: net });
     net.setOnline(false);
-    const error = await rejection(c.products.get(['CANDLE-1']));
+    const error = await rejection(createCatalog(c).products.get(['CANDLE-1']));
     expect(error.code).to.equal('network');
     expect(error.retryable).to.equal(true);
     net.setOnline(true);
-    const list = await c.products.get(['CANDLE-1']);
+    const list = await createCatalog(c).products.get(['CANDLE-1']);
     expect(list.map((p) => p.sku)).to.deep.equal(['CANDLE-1']);
   });
 
   it('answers an empty list without a request', async () => {
     const net = testNetwork();
     const c = shopper({ network: net });
-    expect(await c.products.get([])).to.deep.equal([]);
+    expect(await createCatalog(c).products.get([])).to.deep.equal([]);
     expect(productRequests(net)).to.have.length(0);
   });
 });
@@ -145,7 +146,7 @@ const bandOf = (a: StockAnswer, id: string) => a.stores.find((s) => s.store.id =
 describe('stock.near', () => {
   it('from a position: stores with stock first, then nearest, with honest bands', async () => {
     const c = shopper();
-    const a = await c.stock.near({ sku: 'MUG-1', lat: 53.48, lng: -2.24 });
+    const a = await createCatalog(c).stock.near({ sku: 'MUG-1', lat: 53.48, lng: -2.24 });
     expect(a.sku).to.equal('MUG-1');
     // In Manchester; Leeds has 2 left; Bristol (never reported) is nearer than London (none).
     expect(ids(a)).to.deep.equal(['manchester', 'leeds', 'bristol', 'london']);
@@ -164,7 +165,7 @@ describe('stock.near', () => {
 
   it('from a postcode', async () => {
     const c = shopper();
-    const a = await c.stock.near({ sku: 'MUG-1', postal: 'WC2N 5DU' });
+    const a = await createCatalog(c).stock.near({ sku: 'MUG-1', postal: 'WC2N 5DU' });
     expect(a.origin).to.include({ area: 'WC' });
     expect(ids(a)).to.deep.equal(['manchester', 'leeds', 'london', 'bristol']);
     expect(bandOf(a, 'london').distanceKm).to.be.below(5);
@@ -172,7 +173,7 @@ describe('stock.near', () => {
 
   it('without a position: no distances', async () => {
     const c = shopper();
-    const a = await c.stock.near({ sku: 'TEA-1' });
+    const a = await createCatalog(c).stock.near({ sku: 'TEA-1' });
     expect(a.origin).to.equal(null);
     expect(a.stores.every((s) => s.distanceKm === null)).to.equal(true);
     expect(ids(a)[0]).to.equal('london');
@@ -181,11 +182,15 @@ describe('stock.near', () => {
 
   it('fails with typed errors', async () => {
     const c = shopper();
-    expect((await rejection(c.stock.near({ sku: 'bad sku!' }))).code).to.equal('invalid_argument');
-    expect((await rejection(c.stock.near({ sku: 'MUG-1', postal: 'nowhere' }))).code).to.equal(
+    expect((await rejection(createCatalog(c).stock.near({ sku: 'bad sku!' }))).code).to.equal(
       'invalid_argument',
     );
-    expect((await rejection(c.stock.near({ sku: 'NOPE-1' }))).code).to.equal('not_found');
+    expect(
+      (await rejection(createCatalog(c).stock.near({ sku: 'MUG-1', postal: 'nowhere' }))).code,
+    ).to.equal('invalid_argument');
+    expect((await rejection(createCatalog(c).stock.near({ sku: 'NOPE-1' }))).code).to.equal(
+      'not_found',
+    );
   });
 });
 
@@ -211,7 +216,9 @@ describe('stock.watch', () => {
     const net = testNetwork();
     const c = shopper({ network: net });
     const got = answers();
-    const stop = c.stock.watch(['WATCH-1'], (a) => got.push(a), { postal: 'BS1 4ST' });
+    const stop = createCatalog(c).stock.watch(['WATCH-1'], (a) => got.push(a), {
+      near: { postal: 'BS1 4ST' },
+    });
     const url = new URL(await net.streamOpened);
     expect(url.pathname).to.equal('/v1/stock/stream');
     expect(url.searchParams.get('key')).to.equal(cfg.sites.shop.publishableKey);
@@ -243,14 +250,49 @@ describe('stock.watch', () => {
       return es;
     };
     const c = shopper({ network: net });
-    const stop = c.stock.watch(['MUG-1'], () => {});
-    c.stock.watch(['TEA-1'], () => {});
+    const stop = createCatalog(c).stock.watch(['MUG-1'], () => {});
+    createCatalog(c).stock.watch(['TEA-1'], () => {});
     expect(opened).to.have.length(2);
     stop();
     expect(opened[0]!.readyState).to.equal(EventSource.CLOSED);
     expect(opened[1]!.readyState).to.not.equal(EventSource.CLOSED);
     await c.close();
     expect(opened[1]!.readyState).to.equal(EventSource.CLOSED);
+  });
+});
+
+describe('createCatalog({ endpoint, publishableKey })', () => {
+  it('reads the catalog and stock without a client: no device, no storage', async () => {
+    const net = testNetwork();
+    const before = (await indexedDB.databases()).length;
+    const catalog = createCatalog({
+      endpoint: `${cfg.endpoint}/`,
+      publishableKey: cfg.sites.shop.publishableKey,
+      network: net,
+    });
+    const [mug] = await catalog.products.get(['MUG-1']);
+    expect(mug).to.include({ sku: 'MUG-1' });
+    const answer = await catalog.stock.near({ sku: 'MUG-1', postal: 'M1 1AE' });
+    expect(answer.stores[0]?.store.id).to.equal('manchester');
+    expect(net.requests).to.deep.equal(['/v1/products', '/v1/stock']);
+    expect((await indexedDB.databases()).length).to.equal(before);
+    catalog.close();
+  });
+
+  it('stock.watch reports a stream the server refuses to onError, and checks skus first', async () => {
+    const catalog = createCatalog({
+      endpoint: cfg.endpoint,
+      publishableKey: cfg.sites.shop.publishableKey,
+    });
+    const error = await new Promise<OmniError>((onError) =>
+      catalog.stock.watch(['NOPE-1'], () => expect.fail('no answer for an unknown sku'), {
+        onError,
+      }),
+    );
+    expect(error).to.be.instanceOf(OmniError);
+    expect(error.retryable).to.equal(false);
+    expect(() => catalog.stock.watch(['bad sku!'], () => {})).to.throw(OmniError);
+    catalog.close();
   });
 });
 

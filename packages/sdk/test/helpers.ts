@@ -109,7 +109,7 @@ export interface TestConfig {
   fuzzSeed: number;
   /** `shop` has the commerce fixture (test/browser/server-plugin.mjs) and an admin key. */
   sites: Record<
-    'sum' | 'max' | 'account' | 'linking' | 'shop',
+    'sum' | 'max' | 'account' | 'guest' | 'linking' | 'shop',
     { publishableKey: string; mergePolicy: string; adminKey?: string }
   >;
 }

@@ -1,5 +1,5 @@
 // The local engine, with the network switched off: optimistic view, IndexedDB outbox, tabs,
-// consent, storage failures, analytics. Sync against the real server is in sync.test.ts.
+// consent, storage failures. The opt-in modules are in optin.test.ts. Sync against the real server is in sync.test.ts.
 import { expect } from '@open-wc/testing';
 import { openDB, deleteDB } from 'idb';
 import {
@@ -32,6 +32,44 @@ afterEach(async () => {
 });
 
 describe('client: local engine', () => {
+  it('reading it, subscribing and listening start nothing', async () => {
+    const ns = uniqueNs();
+    const network = testNetwork(false);
+    const opened: string[] = [];
+    const open = IDBFactory.prototype.open;
+    IDBFactory.prototype.open = function (this: IDBFactory, name: string, version?: number) {
+      opened.push(name);
+      return open.call(this, name, version);
+    };
+    try {
+      const c = client({ namespace: ns, network });
+      expect([c.cart.lines, c.cart.count, c.recentlyViewed.items, c.status.state]).to.deep.equal([
+        [],
+        0,
+        [],
+        'offline',
+      ]);
+      expect([c.state.identity.deviceId, c.identity.profileId, c.cart.line('A')]).to.deep.equal([
+        null,
+        null,
+        undefined,
+      ]);
+      const stop = c.subscribe(
+        (s) => s.cart.count,
+        () => {},
+      );
+      c.on('cart-change', () => {})();
+      stop();
+      // close() waits for whatever a start began: had a read started the client, the store
+      // would be open by now.
+      await c.close();
+    } finally {
+      IDBFactory.prototype.open = open;
+    }
+    expect(opened).to.deep.equal([]);
+    expect(network.urls).to.deep.equal([]);
+  });
+
   it('does nothing until first used', async () => {
     const ns = uniqueNs();
     const c = client({ namespace: ns });
@@ -50,7 +88,7 @@ describe('client: local engine', () => {
       (s) => s.cart.count,
       (n) => seen.push(n),
     );
-    c.on('cart-change', (e) => events.push(e.detail.source));
+    c.on('cart-change', (d) => events.push(d.source));
     c.cart.add('SKU-1', 2);
     expect(seen).to.deep.equal([2]);
     expect(events).to.deep.equal(['local']);
@@ -169,20 +207,6 @@ describe('client: local engine', () => {
     await b.start();
     expect(b.status.pending).to.equal(1);
   });
-
-  it('auto-tracks the product the page declares', async () => {
-    const script = document.createElement('script');
-    script.type = 'application/ld+json';
-    script.textContent = JSON.stringify({ '@type': 'Product', sku: 'PAGE-1' });
-    document.head.append(script);
-    try {
-      const c = client({ namespace: uniqueNs(), autoTrack: true });
-      await c.start();
-      expect(c.recentlyViewed.items.map((i) => i.sku)).to.deep.equal(['PAGE-1']);
-    } finally {
-      script.remove();
-    }
-  });
 });
 
 describe('client: tabs', () => {
@@ -300,13 +324,6 @@ describe('client: consent', () => {
     expect(c.cart.count).to.equal(0);
     expect(network.requests.filter((p) => p.endsWith('/push'))).to.deep.equal([]);
   });
-
-  it('sends no analytics without consent', async () => {
-    const dataLayer: unknown[] = [];
-    const c = client({ namespace: uniqueNs(), consent: 'denied', analytics: { dataLayer } });
-    c.cart.add('A', 1);
-    expect(dataLayer).to.deep.equal([]);
-  });
 });
 
 describe('client: storage failures fall back to memory', () => {
@@ -382,72 +399,5 @@ describe('client: storage failures fall back to memory', () => {
       holder.close();
     }
     expect(logger.messages).to.have.length(1);
-  });
-});
-
-describe('client: analytics bridge', () => {
-  it('pushes GA4 ecommerce events once per user action, never for remote changes', async () => {
-    const ns = uniqueNs();
-    const dataLayer: unknown[] = [];
-    const remote: unknown[] = [];
-    const a = client({ namespace: ns, analytics: { dataLayer }, currency: 'EUR' });
-    const b = client({ namespace: ns, analytics: { dataLayer: remote }, currency: 'EUR' });
-    await Promise.all([a.start(), b.start()]);
-    a.cart.add('A', 2, { price: 1050 });
-    a.cart.setQuantity('A', 1);
-    a.recentlyViewed.track('A');
-    a.cart.view();
-    a.cart.remove('A');
-    a.cart.remove('A');
-    // Five changes recorded: the second remove is sent too (this view may be behind), but
-    // it changed nothing here, so it is no analytics event.
-    await until(b, (s) => s.status.pending === 5);
-    const events = dataLayer.filter((e) => (e as { event?: string }).event);
-    expect(events).to.deep.equal([
-      {
-        event: 'add_to_cart',
-        ecommerce: {
-          currency: 'EUR',
-          value: 21,
-          items: [{ item_id: 'A', quantity: 2, price: 10.5 }],
-        },
-      },
-      {
-        event: 'remove_from_cart',
-        ecommerce: {
-          currency: 'EUR',
-          value: 10.5,
-          items: [{ item_id: 'A', quantity: 1, price: 10.5 }],
-        },
-      },
-      {
-        event: 'view_item',
-        ecommerce: {
-          currency: 'EUR',
-          value: 10.5,
-          items: [{ item_id: 'A', quantity: 1, price: 10.5 }],
-        },
-      },
-      {
-        event: 'view_cart',
-        ecommerce: {
-          currency: 'EUR',
-          value: 10.5,
-          items: [{ item_id: 'A', quantity: 1, price: 10.5 }],
-        },
-      },
-      {
-        event: 'remove_from_cart',
-        ecommerce: {
-          currency: 'EUR',
-          value: 10.5,
-          items: [{ item_id: 'A', quantity: 1, price: 10.5 }],
-        },
-      },
-    ]);
-    expect(
-      dataLayer.filter((e) => (e as { ecommerce?: unknown }).ecommerce === null),
-    ).to.have.length(5);
-    expect(remote).to.deep.equal([]);
   });
 });

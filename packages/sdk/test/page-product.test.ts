@@ -1,5 +1,5 @@
 import { expect } from '@open-wc/testing';
-import { readPageProduct } from '@omnikit/sdk';
+import { readPageProduct } from '@omnikit/sdk/page-product';
 
 function page(html: string): Document {
   return new DOMParser().parseFromString(

@@ -125,7 +125,7 @@ describe('sync: two devices', () => {
     guest.cart.add('A', 2);
     guest.cart.add('C', 1);
     const merges: unknown[] = [];
-    guest.on('merge', (e) => merges.push(e.detail));
+    guest.on('merge', (d) => merges.push(d));
     const summary = await guest.identity.identify(await customerToken(customer));
     expect(summary?.policy).to.equal('sum');
     expect(summary?.changed).to.deep.equal([{ key: 'A', sku: 'A', from: 1, to: 3 }]);
@@ -169,7 +169,7 @@ describe('sync: two devices', () => {
     const customer = uniqueCustomer();
     const a = device();
     const identities: (string | null)[] = [];
-    a.on('identity-change', (e) => identities.push(e.detail.customerId));
+    a.on('identity-change', (d) => identities.push(d.customerId));
     await a.identity.identify(await customerToken(customer));
     a.cart.add('KEEP', 2);
     await a.identity.logout();
@@ -279,7 +279,7 @@ describe('sync: secrets', () => {
       'sync-error',
       'status-change',
     ] as const) {
-      a.on(type, (e) => seen.push(e.detail));
+      a.on(type, (d) => seen.push(d));
     }
     a.cart.add('A', 1);
     await a.sync();

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
   RecModel,
+  easeSolver,
   easeWeights,
   easeWeightsAsync,
   gramFromSets,
@@ -34,6 +35,14 @@ function reference(sets: readonly number[][], n: number, lambda: number): number
   );
 }
 
+/** Runs a solver generator to its end. */
+function solve(solver: Generator<void, Float32Array>): Float32Array {
+  for (;;) {
+    const step = solver.next();
+    if (step.done) return step.value;
+  }
+}
+
 test('property: the Cholesky solver equals B = I - P·diagMat(1/diag(P)) from a plain inverse', () => {
   const seed = 14;
   let runs = 0;
@@ -47,11 +56,13 @@ test('property: the Cholesky solver equals B = I - P·diagMat(1/diag(P)) from a 
             maxLength: 60,
           }),
           fc.constantFrom(0.5, 5, 50, 500),
+          // Rows per block: small ones so that n spans several blocks (the default is 32).
+          fc.constantFrom(1, 2, 3, 7, 32),
         ),
       ),
-      ([n, sets, lambda]) => {
+      ([n, sets, lambda, block]) => {
         runs++;
-        const b = easeWeights(gramFromSets(sets, n), n, lambda);
+        const b = solve(easeSolver(gramFromSets(sets, n), n, lambda, block));
         const want = reference(sets, n, lambda);
         for (let i = 0; i < n; i++) {
           assert.equal(b[i * n + i], 0);
@@ -91,6 +102,24 @@ test('the sliced solver gives the same weights and lets the event loop run betwe
   assert.ok(turns > 10, `the event loop ran ${turns} times during the build`);
   assert.throws(() => easeWeights(new Float64Array(4), 2, 0), RangeError);
   assert.throws(() => easeWeights(new Float64Array(3), 2, 1), RangeError);
+});
+
+test('a sliced build finishes on an idle server: no request needed to wake it between slices', async () => {
+  const n = 60;
+  const sets = Array.from({ length: 200 }, (_, k) => [k % n, (k * 7 + 3) % n, (k * 13 + 5) % n]);
+  // An idle server: a ref'd handle that keeps the process alive and never wakes the loop.
+  const keepAlive = setInterval(() => {}, 600_000);
+  let deadline: NodeJS.Timeout | undefined;
+  try {
+    const built = await Promise.race([
+      easeWeightsAsync(gramFromSets(sets, n), n, 20, 0).then(() => 'built'),
+      new Promise<string>((resolve) => (deadline = setTimeout(() => resolve('stalled'), 10_000))),
+    ]);
+    assert.equal(built, 'built');
+  } finally {
+    clearTimeout(deadline);
+    clearInterval(keepAlive);
+  }
 });
 
 /** The fixture shop with EASE^R built over every item (rebuilt after every basket). */

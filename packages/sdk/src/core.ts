@@ -1,0 +1,192 @@
+// What the client's modules share: one record of the client's state (each module owns the parts
+// its comments name) and the functions they call on each other, plus small helpers. A module is
+// a function that fills in its part of the record (`view(c)`, `outbox(c)`...); client.ts calls
+// them in order and composes the public object.
+import type {
+  OmniError,
+  ProfileState,
+  Snapshot,
+  Mutation,
+  MutationArgs,
+  MutationName,
+} from '@omnikit/protocol';
+import type { Call, Network } from './http.js';
+import type { Device, Draft, Entry, Loaded, Store } from './store.js';
+import type { TabMessage } from './tabs.js';
+import type {
+  ClientEventMap,
+  ClientOptions,
+  ClientState,
+  Consent,
+  OmniClient,
+  Status,
+} from './types.js';
+
+export interface Core {
+  // ---- set up by client.ts ----
+  readonly o: ClientOptions;
+  /** The endpoint without a trailing slash. */
+  readonly endpoint: string;
+  readonly ns: string;
+  readonly currency: string;
+  readonly net: Network;
+  /** Aborted by close(). */
+  readonly closing: AbortController;
+  readonly prices: Record<string, number>;
+  /** This tab's id: the prefix of its drafts' ids, and the name of the lock it holds. */
+  readonly tabId: string;
+  consent: Consent;
+  /** Removed by close(). */
+  readonly cleanups: (() => void)[];
+  warn(message: string, ...details: unknown[]): void;
+  call<T>(path: string, c: Call<T>): Promise<T>;
+  /** A GET; the publishable key goes along (it is public), the device's token when given. */
+  get<T>(path: string, parse?: (b: unknown) => T, token?: string): Promise<T>;
+  start(): Promise<void>;
+
+  // ---- the local view (view.ts) ----
+  /** The optimistic profile: `rebase(base, pending + drafts)`. */
+  v: ProfileState;
+  state: ClientState;
+  status: Status;
+  emit<K extends keyof ClientEventMap>(type: K, detail: ClientEventMap[K]): void;
+  /** Recomputes the derived state and tells whoever listens what changed, synchronously. */
+  commit(source?: 'local' | 'remote'): void;
+  /** Rebuilds the view from the base, the outbox and the drafts, then commits. */
+  recompute(source?: 'local' | 'remote'): void;
+  setStatus(patch: Partial<Status>): void;
+  /** Called on every commit (sync() waits with them). */
+  readonly subs: Set<() => void>;
+
+  // ---- the outbox and storage (outbox.ts) ----
+  store: Store;
+  device: Device | null;
+  base: Snapshot | null;
+  /** Outbox entries the server has not acknowledged, by seq. */
+  pending: Entry[];
+  /** Every draft without a seq this tab knows of: its own and those other tabs announced. */
+  drafts: Draft[];
+  /** Drafts not handed to the store yet: storage still opening, or no consent. */
+  readonly local: Draft[];
+  /** This tab's drafts that are not stored yet. */
+  readonly unsaved: Set<string>;
+  /** Drafts known to be stored (by this tab, or found in the store): any tab may sequence them. */
+  readonly saved: Set<string>;
+  /** Tabs whose unstored drafts were rescued (or that went on alone): only the store speaks for them. */
+  readonly settled: Set<string>;
+  /** Every write started so far. */
+  stored: Promise<unknown>;
+  /** Snapshot writes, in order. */
+  persisting: Promise<void>;
+  sequencing: Promise<void> | undefined;
+  mutate<N extends MutationName>(name: N, args: MutationArgs[N]): Promise<void>;
+  adopt(l: Loaded): void;
+  addPending(ms: readonly Entry[]): void;
+  fallback(cause: unknown): void;
+  report(cause: unknown): void;
+  flushLocal(): Promise<void>;
+  settle(): Promise<void>;
+  watchTab(tab: string): void;
+  watchNew(tab: string): void;
+  /** Forgets which tabs are watched (joining the tabs again watches them anew). */
+  unwatch(): void;
+  /** Opens storage (once consent is granted) and writes what waited for it. */
+  persist(): Promise<void>;
+
+  // ---- tabs (tab-sync.ts) ----
+  leader: boolean;
+  /** While this tab holds its own lock, other tabs can tell when it goes away. */
+  held: boolean;
+  post(m: TabMessage): void;
+  /** Whether this tab talks to the others (joined and not left). */
+  joined(): boolean;
+  join(): void;
+  leave(): void;
+  /** Aborted when this tab leaves the others. */
+  session: AbortController | null;
+
+  // ---- the sync loop (sync.ts, stream.ts) ----
+  /** Bumped by identity changes and resets: answers of an older epoch are dropped. */
+  epoch: number;
+  needPull: boolean;
+  /** No sync before this time (performance.now()): the backoff, or the server's Retry-After. */
+  holdUntil: number;
+  running: Promise<void> | undefined;
+  healing: Promise<void> | undefined;
+  /** The last startOver(); it never rejects. */
+  resetting: Promise<void> | undefined;
+  token(): Promise<string>;
+  push(): Promise<void>;
+  kick(): void;
+  cycle(): Promise<void>;
+  /** Asks the running cycle (if any) for one more round; false when none runs. */
+  again(): boolean;
+  delay(n: number, after?: number): number;
+  setBase(snap: Snapshot, identity?: boolean, fromTab?: boolean): void;
+  syncError(error: OmniError, mutation: Mutation | null, share: boolean): void;
+  drop(keep?: boolean): void;
+  startOver(keep?: boolean): Promise<void>;
+  openStream(): void;
+  closeStream(): void;
+  reopen(): void;
+  stopStream(): void;
+  /** Stops the retry timer (close()). */
+  stopTimers(): void;
+  /** Connectivity may have changed. */
+  connectivity(): void;
+}
+
+export const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+export const isString = (v: unknown) => typeof v === 'string';
+
+/**
+ * Reads one field of an answer. Whatever reaches the state (snapshots, pokes) goes through the
+ * protocol's validators; the other answers are only checked for the fields the client reads,
+ * since their full validators would cost the bundle ~0.7 KB (`parsePushResponse` alone 0.2 KB).
+ */
+export function field(body: unknown, key: string, ok: (v: unknown) => boolean): unknown {
+  const v = (body as Record<string, unknown>)[key];
+  if (!ok(v)) throw new TypeError(`malformed ${key}`);
+  return v;
+}
+
+export const retryAfter = (e: unknown) =>
+  ((e as OmniError).details as { retryAfterMs?: number } | undefined)?.retryAfterMs;
+
+/** The server no longer knows the device whose token a request carried. */
+export const gone = (e: unknown) =>
+  ((e as OmniError).details as { reason?: string } | undefined)?.reason === 'unknown_device';
+
+export const withTimeout = <T>(p: Promise<T>, ms: number): Promise<T> =>
+  Promise.race([
+    p,
+    new Promise<never>((_, reject) => setTimeout(reject, ms, new Error('timed out'))),
+  ]);
+
+/**
+ * `p`, unless one of the signals aborts first (then its reason). The abort listeners go once
+ * it settles: a long-lived signal given to many calls would otherwise keep every one of them.
+ */
+export const abortable = <T>(p: Promise<T>, signals: (AbortSignal | undefined)[]): Promise<T> =>
+  new Promise<T>((resolve, reject) => {
+    const offs = signals.map((s) => {
+      const stop = () => reject(s!.reason);
+      if (s?.aborted) stop();
+      s?.addEventListener('abort', stop);
+      return () => s?.removeEventListener('abort', stop);
+    });
+    p.then(resolve, reject).finally(() => offs.forEach((off) => off()));
+  });
+
+/** `a=1&b=x,y` from the defined values; arrays are joined by commas. */
+export const query = (o: object) =>
+  new URLSearchParams(Object.entries(o).filter((e) => e[1] != null) as string[][]);
+
+/**
+ * Where a client keeps its `emit`, for the opt-in modules that report through the client's
+ * events: a registered symbol, so an opt-in from another copy of the SDK (a site's own build
+ * beside the script tag's bundle, or another frame) reaches it too.
+ */
+export const EMIT = Symbol.for('omnikit.emit');
+export const emitOf = (client: OmniClient) =>
+  (client as OmniClient & { [EMIT]?: Core['emit'] })[EMIT];

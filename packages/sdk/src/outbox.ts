@@ -1,0 +1,279 @@
+// The outbox and storage: each change becomes a draft at once (the view shows it), is stored as
+// a durable draft in the call's own task (store.ts, `<ns>:drafts`), then gets its seq and waits
+// in the outbox for the server. Other tabs hear of each draft, so one of them stores it should
+// this tab die first (the rescue below). A storage failure moves the tab to memory, keeping all.
+import { applyMutation, validateMutation } from '@omnikit/protocol';
+import { withTimeout, type Core } from './core.js';
+import { idbStore, memoryStore, storageError, tabOf, type Draft, type Store } from './store.js';
+
+/** Fills in the outbox part of `c`. */
+export function outbox(c: Core): void {
+  const storageMs = c.o.storageTimeoutMs ?? 5000;
+  let made = 0;
+  let reported = false;
+  /** Whether changes can be written the moment they are made (the store is open). */
+  let opened = false;
+  /** Resolves the changes made before the store opened, once they are stored. */
+  let early: [Promise<void>, () => void] | undefined;
+  let more = false;
+  let persisted = false;
+  const watched = new Set<string>();
+
+  /** Applies a change to the view, then stores it (see flushLocal). */
+  c.mutate = (name, args) => {
+    // Opens the store (in this task, a microtask later) if this is the first use.
+    void c.start();
+    const m = validateMutation({ seq: 1, name, args, at: Date.now() });
+    const next = applyMutation(c.v, m);
+    const { seq: _seq, ...rest } = m;
+    // Recorded even when it changes nothing here: this view may be behind the server's, and
+    // the intent ("remove this line") must still reach it.
+    const d: Draft = { ...rest, id: c.tabId + ++made };
+    c.local.push(d);
+    c.drafts.push(d);
+    c.unsaved.add(d.id);
+    c.v = next;
+    c.commit('local');
+    return c.flushLocal();
+  };
+
+  /** Adds outbox entries; the drafts they were are no longer drafts. */
+  c.addPending = (ms) => {
+    const ids = new Set(ms.map((m) => m.id));
+    c.drafts = c.drafts.filter((d) => !ids.has(d.id));
+    ids.forEach((id) => (c.unsaved.delete(id!), c.saved.delete(id!)));
+    const known = new Set(c.pending.map((m) => m.seq));
+    const floor = c.base?.lastSeq ?? 0;
+    c.pending = [...c.pending, ...ms.filter((m) => m.seq > floor && !known.has(m.seq))].sort(
+      (a, b) => a.seq - b.seq,
+    );
+  };
+
+  c.adopt = (l) => {
+    c.device = l.device;
+    // The stored base may be older than the one a tab message brought (the leader persists
+    // its snapshot after posting it): the older one would keep acknowledged entries pending.
+    if (!behind(c, l.base)) c.base = l.base;
+    c.pending = [];
+    const known = new Set([...l.outbox, ...l.drafts].map((x) => x.id));
+    l.drafts.forEach((d) => c.saved.add(d.id));
+    // What the store lacks: this tab's drafts still being written, and other tabs' that may
+    // still need rescuing. A draft of this tab that is stored nowhere was acknowledged already.
+    c.drafts = [
+      ...l.drafts,
+      ...c.drafts.filter(
+        (d) =>
+          !known.has(d.id) &&
+          (tabOf(d) === c.tabId ? c.unsaved.has(d.id) : !c.settled.has(tabOf(d))),
+      ),
+    ];
+    c.addPending(l.outbox);
+    c.recompute();
+    c.drafts.forEach((d) => c.watchTab(tabOf(d)));
+  };
+
+  /** Moves to memory after a storage failure, keeping everything; says so once. */
+  c.fallback = (cause) => {
+    const old = c.store;
+    // After close() the store is closed on purpose: nothing to report.
+    if (old.kind === 'memory' || c.closing.signal.aborted) return;
+    const seq = Math.max(c.base?.lastSeq ?? 0, ...c.pending.map((m) => m.seq));
+    // Other tabs' drafts are theirs to send; this tab keeps (and sends) its own unstored ones.
+    c.drafts = c.drafts.filter((d) => c.unsaved.has(d.id));
+    const mine = c.drafts.filter((d) => !c.local.includes(d));
+    c.store = memoryStore({ seq, device: c.device, base: c.base, outbox: c.pending, drafts: mine });
+    mine.forEach((d) => c.unsaved.delete(d.id));
+    opened = true;
+    try {
+      old.close();
+    } catch {
+      // Already gone.
+    }
+    // The tab now works alone: its state is no longer shared, so it leads itself, and the
+    // other tabs must not store its drafts when it goes.
+    c.post({ type: 'alone', tab: c.tabId });
+    c.leave();
+    c.leader = true;
+    c.report(cause);
+    c.kick();
+  };
+
+  c.report = (cause) => {
+    const error = storageError(cause);
+    if (!reported) c.warn('storage failed, using memory:', error.message);
+    reported = true;
+    c.setStatus({ storage: 'memory', error });
+  };
+
+  /**
+   * Writes the drafts made so far, starting the transaction now, in the caller's task (a page
+   * that closes right after still gets it committed), and announces them to the other tabs, so
+   * one of them can store them should this tab die before its write commits. Resolves once
+   * they are stored.
+   */
+  c.flushLocal = () => {
+    // Without consent the drafts stay in memory until grant() persists them.
+    if (c.consent !== 'granted' || !c.local.length) return Promise.resolve();
+    if (!opened) {
+      // Written once the store opens (persist()); their callers wait until then.
+      if (!early) {
+        let done!: () => void;
+        early = [new Promise<void>((r) => (done = r)), done];
+      }
+      return early[0];
+    }
+    const batch = c.local.splice(0);
+    const waiting = early;
+    early = undefined;
+    const failed = c.store;
+    let saving: Promise<void>;
+    try {
+      saving = withTimeout(failed.save(batch), storageMs);
+    } catch (e) {
+      saving = Promise.reject(e);
+    }
+    // Also before this tab holds its lock (granted, its callback still to run): the others
+    // watch it from its hello (see watchNew()), and a tab that dies in that window would
+    // otherwise leave a change nobody knows of.
+    if (c.held || (c.joined() && navigator.locks)) c.post({ type: 'drafts', drafts: batch });
+    const done = saving
+      .then(
+        () => {
+          batch.forEach((d) => (c.unsaved.delete(d.id), c.saved.add(d.id)));
+          c.commit();
+          void c.settle();
+        },
+        (e) => {
+          c.local.unshift(...batch);
+          c.fallback(e);
+          // Closing: the drafts stay in memory rather than retrying a dead store forever.
+          if (c.store !== failed) return c.flushLocal();
+        },
+      )
+      .finally(() => waiting?.[1]());
+    c.stored = Promise.all([c.stored, done]);
+    return done;
+  };
+
+  /** Gives the stored drafts their seqs (one run at a time) and tells the other tabs. */
+  c.settle = () => {
+    more = true;
+    return (c.sequencing ??= (async () => {
+      while (more) {
+        more = false;
+        const list = c.drafts.filter((d) => c.saved.has(d.id));
+        if (!list.length) continue;
+        const added = await withTimeout(c.store.sequence(list), storageMs);
+        // Those left out were sequenced by another tab, whose message brings them back.
+        const done = new Set(list.map((d) => d.id));
+        c.drafts = c.drafts.filter((d) => !done.has(d.id));
+        c.addPending(added);
+        if (added.length) c.post({ type: 'entries', entries: added });
+        c.recompute();
+        c.kick();
+      }
+    })()
+      .catch(c.fallback)
+      .finally(() => (c.sequencing = undefined)));
+  };
+
+  /**
+   * Once `tab` is gone (its lock is free), stores whatever it announced but did not store, and
+   * sequences whatever it stored but did not sequence.
+   */
+  c.watchTab = (tab) => {
+    const locks = navigator.locks;
+    if (tab === c.tabId || !locks || watched.has(tab) || c.settled.has(tab)) return;
+    watched.add(tab);
+    locks
+      .request(`${c.ns}:tab:${tab}`, { signal: c.session?.signal }, async () => {
+        c.settled.add(tab);
+        // What it announced and may not have stored (an hour old, it was stored or dropped
+        // long ago), then what it stored and did not sequence: sequenced here, once.
+        const left = c.drafts.filter(
+          (x) => tabOf(x) === tab && !c.saved.has(x.id) && x.at > Date.now() - 36e5,
+        );
+        try {
+          await withTimeout(c.store.save(left), storageMs);
+          c.adopt(await c.store.load());
+          await c.settle();
+          // What it sequenced before it went may be in the outbox with no message about it
+          // (it died before posting): sequencing nothing here, settle() kicks nobody.
+          c.kick();
+        } catch (e) {
+          c.fallback(e);
+        }
+      })
+      .catch(() => {
+        // Aborted: this tab left first.
+      });
+  };
+
+  /**
+   * Watches a tab that just said hello, as soon as its lock is requested or held. Its own
+   * `tab` message comes only once its lock callback runs, a task after the lock is granted: a
+   * change it makes meanwhile is stored but not announced, and if it goes away then, no tab
+   * would know it left that change behind. Requesting its lock before it did would take the
+   * lock from a live tab, so this waits until the lock manager lists its request.
+   */
+  const watchNew = (tab: string, tries = 0) => {
+    const locks = navigator.locks;
+    const signal = c.session?.signal;
+    if (!locks || watched.has(tab) || c.settled.has(tab) || signal?.aborted) return;
+    const name = `${c.ns}:tab:${tab}`;
+    locks.query().then(
+      ({ held: h = [], pending: p = [] }) => {
+        if ([...h, ...p].some((l) => l.name === name)) return c.watchTab(tab);
+        // Its request may still be on its way (it was made before the hello, but the lock
+        // manager hears it on another channel), or the tab went away before it arrived or was
+        // granted, maybe leaving a stored draft no tab was told of. After a second unseen, it
+        // is gone: the store says what it left, and adopting those drafts watches their tab,
+        // whose free lock starts the rescue.
+        if (tries < 50) setTimeout(() => watchNew(tab, tries + 1), 20);
+        else if (c.store.kind === 'indexeddb') c.store.load().then(c.adopt, c.fallback);
+      },
+      () => {},
+    );
+  };
+  c.watchNew = watchNew;
+  /** Joining the tabs again: every tab is watched anew. */
+  c.unwatch = () => watched.clear();
+
+  c.persist = async () => {
+    if (persisted) return;
+    persisted = true;
+    let s: Store = memoryStore();
+    if (c.o.storage !== 'memory') {
+      try {
+        s = await idbStore(c.ns, () => c.fallback(new Error('the database was closed')), storageMs);
+      } catch (e) {
+        c.report(e);
+      }
+    }
+    c.store = s;
+    if (s.kind === 'memory') {
+      c.leader = true;
+      c.kick();
+    } else {
+      c.setStatus({ storage: 'indexeddb' });
+      try {
+        c.adopt(await withTimeout(s.load(), storageMs));
+        c.join();
+      } catch (e) {
+        c.fallback(e);
+      }
+    }
+    opened = true;
+    await c.flushLocal();
+  };
+}
+
+/** Whether `snap` is no newer than the base (same profile, not a later version or seq). */
+export function behind(c: Core, snap: Core['base']) {
+  const { base } = c;
+  return (
+    !!snap &&
+    snap.profileId === base?.profileId &&
+    (snap.version < base.version || (snap.version === base.version && snap.lastSeq <= base.lastSeq))
+  );
+}

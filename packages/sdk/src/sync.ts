@@ -1,0 +1,241 @@
+// The sync loop (leader tab only): registers the device, pushes the outbox in order, pulls the
+// snapshot, one run at a time, retried with backoff; heals a device the server lost. The poke
+// stream that tells it when to pull is in stream.ts.
+import { LIMITS, OmniError, parseSnapshot, type PushResponse } from '@omnikit/protocol';
+import { field, gone, isString, retryAfter, withTimeout, type Core } from './core.js';
+import { DEV_MODE } from './dev.js';
+import { behind } from './outbox.js';
+import type { Device } from './store.js';
+
+/** Fills in the sync part of `c`. */
+export function sync(c: Core): void {
+  const storageMs = c.o.storageTimeoutMs ?? 5000;
+  const baseMs = c.o.retry?.baseMs ?? 1000;
+  const maxMs = c.o.retry?.maxMs ?? 60_000;
+  let registering: Promise<Device> | null = null;
+  let again = false;
+  let attempt = 0;
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+
+  c.delay = (n, after) => after ?? (Math.min(maxMs, baseMs * 2 ** n) * (1 + Math.random())) / 2;
+  c.token = async () => (await ensureDevice()).token;
+  c.again = () => !!c.running && (again = true);
+  c.stopTimers = () => clearTimeout(retryTimer);
+
+  c.syncError = (error, mutation, share) => {
+    if (share) c.post({ type: 'error', error, mutation });
+    c.emit('sync-error', { error, mutation });
+  };
+
+  async function ensureDevice(): Promise<Device> {
+    await c.healing;
+    if (c.device) return c.device;
+    const register = async (): Promise<Device> => {
+      const l = await c.store.load();
+      return (
+        l.device ??
+        c.store.setDevice(
+          await c.call('/v1/devices', {
+            // A device the server lost carries over its last state (see heal()).
+            body: { channel: 'web', state: l.base?.state },
+            headers: { 'x-omni-key': c.o.publishableKey },
+            parse: (b) => (
+              ['deviceId', 'token', 'profileId'].map((k) => field(b, k, isString)),
+              b as Device
+            ),
+          }),
+        )
+      );
+    };
+    registering ??= (
+      c.store.kind === 'indexeddb' && navigator.locks
+        ? (navigator.locks.request(`${c.ns}:register`, register) as unknown as Promise<Device>)
+        : register()
+    ).finally(() => (registering = null));
+    const d = (c.device = await registering);
+    c.post({ type: 'device' });
+    c.commit();
+    // A device made by a read or a handoff (no change to push) must hear pokes too.
+    c.openStream();
+    return d;
+  }
+
+  async function pull() {
+    const at = c.epoch;
+    const snap = await c.get('/v1/sync/pull', parseSnapshot, await c.token());
+    if (at === c.epoch) c.setBase(snap, false);
+  }
+
+  /** Pushes the durable outbox in order until the server has all of it. */
+  c.push = async () => {
+    c.flushLocal();
+    // Stored drafts (this tab's, or those a tab left behind) get their seqs first.
+    await c.stored;
+    await c.settle();
+    for (;;) {
+      await c.resetting;
+      const floor = c.base?.lastSeq ?? 0;
+      // The longest prefix of the outbox that fits one request, in count and in bytes (one
+      // valid mutation is far below the limit, so a batch is never empty).
+      let room = LIMITS.maxBodyBytes - 1024;
+      const batch = (await c.store.load()).outbox
+        .filter((m) => m.seq > floor)
+        .filter((m, i) => i < LIMITS.maxBatch && (room -= new Blob([JSON.stringify(m)]).size) > 0);
+      const last = batch.at(-1);
+      if (!last) return;
+      const d = await ensureDevice();
+      const res = await c.call('/v1/sync/push', {
+        body: { deviceId: d.deviceId, mutations: batch.map(({ id: _id, ...m }) => m) },
+        token: d.token,
+        parse: (b) => (
+          field(b, 'results', Array.isArray),
+          field(b, 'lastSeq', Number.isInteger),
+          b as PushResponse
+        ),
+      });
+      for (const r of res.results) {
+        if (r.status === 'rejected') {
+          const m = batch.find((b) => b.seq === r.seq) ?? null;
+          const code = r.error.code as OmniError['code'];
+          c.syncError(new OmniError(code, r.error.message, { retryable: false }), m, true);
+        }
+      }
+      if (res.lastSeq < last.seq) {
+        throw new OmniError('internal', 'push was not acknowledged', { retryable: true });
+      }
+      await pull();
+    }
+  };
+
+  /** Runs a sync now (push, then pull when needed); one at a time, retried with backoff. */
+  c.kick = () => {
+    if (!c.leader || c.consent !== 'granted' || c.closing.signal.aborted || c.again()) return;
+    // New changes wait for the backoff too: a 429's Retry-After holds for every request.
+    if (performance.now() + 1 < c.holdUntil) return;
+    if (!c.net.online()) return c.setStatus({ state: 'offline' });
+    // A failure is in the status already, and its retry scheduled.
+    c.cycle().catch(() => {});
+  };
+
+  /** One sync run; rejects as it failed (for sync()), after failed() has scheduled the retry. */
+  c.cycle = () => {
+    clearTimeout(retryTimer);
+    const at = c.epoch;
+    return (c.running = (async () => {
+      do {
+        again = false;
+        // `syncing` only while something is sent or fetched.
+        if (c.pending.length || c.drafts.length || c.needPull) c.setStatus({ state: 'syncing' });
+        await c.push();
+        if (c.needPull && (c.device || c.base)) {
+          c.needPull = false;
+          await pull();
+        }
+      } while (again);
+    })().then(
+      () => {
+        attempt = 0;
+        c.running = undefined;
+        c.setStatus({ state: 'online', error: null, lastSyncedAt: Date.now() });
+        c.post({ type: 'status', state: 'online', at: c.status.lastSyncedAt });
+        c.openStream();
+      },
+      (e) => {
+        c.running = undefined;
+        failed(e, at);
+        throw e;
+      },
+    ));
+  };
+
+  function failed(e: unknown, at: number) {
+    if (c.closing.signal.aborted) return;
+    const error =
+      e instanceof OmniError ? e : new OmniError('internal', String(e), { retryable: true });
+    const state = error.code === 'network' ? 'offline' : 'error';
+    c.setStatus({ state, error });
+    c.post({ type: 'status', state, at: c.status.lastSyncedAt });
+    // A lost device heals once: a late 401 of a request made before the heal only retries.
+    if (gone(error)) {
+      if (at === c.epoch) heal();
+    } else if (!error.retryable) return c.syncError(error, null, true);
+    // Offline is normal; anything else is worth a word while developing.
+    if (DEV_MODE && state === 'error') c.warn(`sync failed (${error.code}), retrying`);
+    c.needPull = true;
+    const wait = c.delay(attempt++, retryAfter(error));
+    c.holdUntil = performance.now() + wait;
+    retryTimer = setTimeout(c.kick, wait);
+  }
+
+  c.connectivity = () => {
+    attempt = 0;
+    // Back online: retry now, unless the server itself asked to wait.
+    if (c.status.error?.code === 'network') c.holdUntil = 0;
+    if (!c.net.online()) return c.setStatus({ state: 'offline' });
+    c.kick();
+    c.openStream();
+  };
+
+  /**
+   * Starts a new device (after a server lost its data or was restored from a backup) that
+   * carries everything over: it registers with the last snapshot's state and pushes the outbox
+   * on top, so nothing queued or shown is dropped. The customer is anonymous again until the
+   * site calls identify(). Requests wait for it in ensureDevice().
+   */
+  function heal() {
+    return (c.healing ??= c.startOver(true).finally(() => {
+      c.healing = undefined;
+      c.kick();
+    }));
+  }
+
+  /**
+   * Empties the store (or, with `keep`, forgets only the device); every tab adopts it. Pushes
+   * wait for it (`resetting`): before, they would read an outbox the reset is about to drop.
+   */
+  c.startOver = (keep) => {
+    c.drop(keep);
+    return (c.resetting = (async () => {
+      try {
+        // A snapshot write queued before now must not land after the reset.
+        await c.persisting;
+        await c.store.reset(keep);
+        c.adopt(await c.store.load());
+      } catch (e) {
+        c.fallback(e);
+      }
+      c.post({ type: 'reset', keep });
+    })());
+  };
+
+  /**
+   * Drops what is in flight for a restart; unless `keep`, also the unstored drafts and, at once,
+   * the device and its snapshot: the server moves a forgotten device to a fresh profile and pokes
+   * it, and a pull started with the old token before the store is emptied would write that
+   * profile's snapshot back after the reset.
+   */
+  c.drop = (keep) => {
+    c.epoch++;
+    c.closeStream();
+    if (keep) return;
+    c.local.length = 0;
+    c.drafts = [];
+    c.unsaved.clear();
+    c.device = c.base = null;
+  };
+
+  c.setBase = (snap, identity, fromTab = false) => {
+    if (!identity && behind(c, snap)) return;
+    if (identity) c.epoch++;
+    c.base = snap;
+    c.pending = c.pending.filter((m) => m.seq > snap.lastSeq);
+    if (!fromTab) {
+      c.persisting = c.persisting
+        .then(() => withTimeout(c.store.setBase(snap), storageMs))
+        .catch(c.fallback);
+      c.post({ type: 'base', snapshot: snap, identity });
+    }
+    c.recompute();
+    if (identity && c.leader) c.reopen();
+  };
+}
