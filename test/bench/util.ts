@@ -39,13 +39,26 @@ export interface BenchServer extends RunningServer {
   label: string;
 }
 
+/** How a bench server differs from the default bench setup. */
+export interface BenchServerOptions {
+  /** Keep the production rate limits (fairness benches) instead of lifting them. */
+  realLimits?: boolean;
+  /** Take client addresses from X-Forwarded-For (to play many shoppers from loopback). */
+  trustProxy?: boolean;
+}
+
 /** A server on in-memory PGlite, or on PostgreSQL in a throwaway schema. */
-export async function benchServer(kind: 'pglite' | 'postgres'): Promise<BenchServer> {
+export async function benchServer(
+  kind: 'pglite' | 'postgres',
+  options: BenchServerOptions = {},
+): Promise<BenchServer> {
   const schema = `bench_${randomBytes(4).toString('hex')}`;
   const server = await startServer({
     sites,
     logger: silentLogger,
-    rateLimits: { device: unlimited, ip: unlimited, register: unlimited },
+    trustProxy: options.trustProxy === true,
+    gc: false,
+    rateLimits: options.realLimits ? {} : { device: unlimited, ip: unlimited, register: unlimited },
     database: kind === 'postgres' ? { url: postgresUrl, schema, poolSize: 10 } : {},
   });
   return {
@@ -65,7 +78,8 @@ export async function benchServer(kind: 'pglite' | 'postgres'): Promise<BenchSer
 /** The same server in a child process: `{ url, close }`. */
 export async function childServer(
   kind: 'pglite' | 'postgres',
-): Promise<{ url: string; label: string; close(): Promise<void> }> {
+  options: BenchServerOptions = {},
+): Promise<{ url: string; label: string; pid: number; close(): Promise<void> }> {
   const child = spawn(
     process.execPath,
     [
@@ -74,6 +88,8 @@ export async function childServer(
       'tsx',
       fileURLToPath(new URL('serve.ts', import.meta.url)),
       kind,
+      ...(options.realLimits ? ['--real-limits'] : []),
+      ...(options.trustProxy ? ['--trust-proxy'] : []),
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
@@ -90,6 +106,7 @@ export async function childServer(
   return {
     url,
     label: kind,
+    pid: child.pid!,
     close: async () => {
       child.kill('SIGTERM');
       if (child.exitCode === null) await once(child, 'exit');

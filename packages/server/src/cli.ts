@@ -3,12 +3,15 @@ import { parseArgs } from 'node:util';
 import { jsonLogger } from './logger.js';
 import { commerceExtension, loadSites, SiteConfigError, startServer } from './index.js';
 import { runImportCli } from './commerce/cli.js';
+import { runGcCli } from './gc-cli.js';
 
-// `omnikit-server import ...` imports a product feed (see its own --help).
+// `omnikit-server import ...` imports a product feed, `gc` runs retention (see their --help).
 if (process.argv[2] === 'import') process.exit(await runImportCli(process.argv.slice(3)));
+if (process.argv[2] === 'gc') process.exit(await runGcCli(process.argv.slice(3)));
 
 const usage = `Usage: omnikit-server [options]
        omnikit-server import --sites <file> --site <id> --feed <file>   (product feed import)
+       omnikit-server gc --sites <file>                                   (retention, once)
 
   --port <n>         port (env PORT, default 8787)
   --host <addr>      interface (env HOST, default 127.0.0.1)

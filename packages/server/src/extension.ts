@@ -82,6 +82,12 @@ export interface ServerExtension {
   routes?(app: Hono<AppEnv>, ctx: ExtensionContext): void;
   /** Ends the extension's own long-lived work (listeners, timers) when the server closes. */
   close?(): Promise<void>;
+  /**
+   * Retention is deleting these events (past the site's `eventDays`; each profile's in time
+   * order, whole profiles per call): fold what the extension keeps of them into its own tables,
+   * inside the transaction that deletes them.
+   */
+  onEventsPruned?(tx: Queryable, siteId: string, events: readonly StoredEvent[]): Promise<void>;
   /** Erases the extension's data of a profile, inside `DELETE /v1/profile`'s transaction. */
   onProfileErased?(
     tx: Queryable,

@@ -42,6 +42,13 @@ export { runImportCli } from './commerce/cli.js';
 export { jsonLogger, silentLogger, type Logger, type LogFields } from './logger.js';
 export { NotificationBus, type Publish, type Topic } from './notify/bus.js';
 export { PokeHub, pokeTopic, type PokeEvent } from './sync/pokes.js';
+export {
+  collectGarbage,
+  gcLogFields,
+  type GcCounts,
+  type GcOptions,
+  type GcReport,
+} from './sync/gc.js';
 export type { BucketOptions, Limiters, RateLimitOptions } from './http/limits.js';
 export {
   loadSites,
@@ -49,6 +56,8 @@ export {
   SiteConfigError,
   validateSites,
   type CustomerTokenKey,
+  DEFAULT_RETENTION,
   type ResolvedSite,
+  type RetentionPolicy,
   type SiteConfig,
 } from './config/sites.js';

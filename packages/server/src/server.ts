@@ -5,13 +5,14 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Hono } from 'hono';
 import { resolveSites, type SiteConfig } from './config/sites.js';
-import { coreMigrations, migrate, openDb, type DatabaseOptions } from './db/index.js';
+import { coreMigrations, migrate, openDb, type DatabaseOptions, type Db } from './db/index.js';
 import { createApp, type AppOptions } from './http/app.js';
 import type { AppEnv } from './http/env.js';
 import { EventStreams } from './http/event-stream.js';
 import { createLimiters, type RateLimitOptions } from './http/limits.js';
 import { jsonLogger, type Logger } from './logger.js';
 import { NotificationBus } from './notify/bus.js';
+import { collectGarbage, GcSchedule, type GcOptions, type GcReport } from './sync/gc.js';
 import { PokeHub } from './sync/pokes.js';
 
 export interface ServerOptions extends AppOptions {
@@ -31,6 +32,11 @@ export interface ServerOptions extends AppOptions {
   rateLimits?: RateLimitOptions;
   /** Clock, for tests of expiry (ms since epoch). */
   now?: () => number;
+  /**
+   * Retention by each site's policy: every `intervalMs` (1 hour by default), one instance at
+   * a time; `false` leaves it to `omnikit-server gc` (e.g. a cron job).
+   */
+  gc?: { intervalMs?: number; batchSize?: number } | false;
 }
 
 export interface RunningServer {
@@ -41,6 +47,10 @@ export interface RunningServer {
   app: Hono<AppEnv>;
   /** Ends event streams, finishes in-flight requests, then closes the database. */
   close(): Promise<void>;
+  /** The open database (tools and tests read it); `close()` closes it. */
+  db: Db;
+  /** One retention pass now (what the schedule runs); see `collectGarbage`. */
+  gc(options?: Pick<GcOptions, 'batchSize'>): Promise<GcReport>;
 }
 
 /** Opens the database (migrating it), and starts the omnikit HTTP server. */
@@ -70,20 +80,34 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     { db, sites, logger, now, bus, pokes, streams, limiters, closing: () => closingNow },
     options,
   );
+  const gcOptions = options.gc === false ? undefined : (options.gc ?? {});
+  const gc = (extra: Pick<GcOptions, 'batchSize'> = {}) =>
+    collectGarbage(db, sites, options.extensions ?? [], {
+      now,
+      stopped: () => closingNow,
+      ...(gcOptions?.batchSize ? { batchSize: gcOptions.batchSize } : {}),
+      ...extra,
+    });
+  const schedule =
+    gcOptions && new GcSchedule(() => gc(), gcOptions.intervalMs ?? 3_600_000, logger);
   const host = options.host ?? '127.0.0.1';
   return new Promise((resolve, reject) => {
     const server = serve(
       { fetch: app.fetch, port: options.port ?? 0, hostname: host },
       (info: AddressInfo) => {
         let closing: Promise<void> | undefined;
+        schedule?.start();
         const urlHost = host.includes(':') ? `[${host}]` : host;
         resolve({
           url: `http://${urlHost}:${info.port}`,
           port: info.port,
           app,
+          db,
+          gc,
           close: () =>
             (closing ??= (async () => {
               closingNow = true;
+              const gcStopped = schedule?.stop();
               // Sockets that go idle from now on (ended streams, finished in-flight requests)
               // close at once instead of lingering for the keep-alive timeout.
               (server as Server).keepAliveTimeout = 1;
@@ -95,6 +119,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
               for (const extension of options.extensions ?? []) await extension.close?.();
               (server as Server).closeIdleConnections();
               await stopped;
+              await gcStopped;
               pokes.stop();
               await bus.stop();
               await db.close();

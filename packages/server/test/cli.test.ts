@@ -82,4 +82,39 @@ describe('omnikit-server CLI', () => {
     assert.equal(code, 2);
     assert.match(err, /--sites <file>/);
   });
+
+  test('omnikit-server gc runs one retention pass and prints what it deleted', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'omnikit-gc-'));
+    const schema = freshSchema();
+    try {
+      const sitesFile = join(dir, 'sites.json');
+      await writeFile(sitesFile, JSON.stringify({ sites: testSites() }));
+      const run = async (args: string[]) => {
+        const child = spawn(
+          process.execPath,
+          ['--conditions=source', '--import', 'tsx', 'packages/server/src/cli.ts', 'gc', ...args],
+          { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] },
+        );
+        let out = '';
+        let err = '';
+        child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+        child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
+        const [code] = (await once(child, 'exit')) as [number | null];
+        return { code, out, err };
+      };
+      const where =
+        databaseUrl && schema ? ['--schema', schema] : ['--data-dir', join(dir, 'data')];
+      const done = await run(['--sites', sitesFile, ...where]);
+      assert.equal(done.code, 0, done.err);
+      const report = JSON.parse(done.out) as { ran: boolean; sites: Record<string, unknown> };
+      assert.equal(report.ran, true);
+      assert.deepEqual(Object.keys(report.sites), ['shop', 'other']);
+      const bad = await run(['--sites', sitesFile, '--batch-size', '0', ...where]);
+      assert.equal(bad.code, 2);
+      assert.match(bad.err, /--batch-size/);
+    } finally {
+      await rm(dir, { recursive: true });
+      await dropSchema(schema);
+    }
+  });
 });

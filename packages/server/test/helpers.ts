@@ -58,6 +58,8 @@ export function testSites(extra: Partial<SiteConfig> = {}): SiteConfig[] {
 export interface TestServer {
   url: string;
   app: RunningServer['app'];
+  db: RunningServer['db'];
+  gc: RunningServer['gc'];
   schema: string | undefined;
   close(): Promise<void>;
 }
@@ -152,6 +154,8 @@ export async function startTestServer(
   return {
     url: server.url,
     app: server.app,
+    db: server.db,
+    gc: server.gc,
     schema,
     close: async () => {
       await server.close();

@@ -17,6 +17,7 @@ import {
 } from '@omnikit/protocol';
 import type { FaultAction, PushCommitted } from '@omnikit/server';
 import { Api, customerToken, startTestServer, type Device, type TestServer } from './helpers.js';
+import { spec, type Spec } from './mutation-specs.js';
 
 const runs = Number(process.env.SYNC_FUZZ_RUNS ?? 100);
 // One fixed seed by default so CI is reproducible; SYNC_FUZZ_SEED=random explores new ones.
@@ -48,65 +49,12 @@ before(async () => {
 });
 after(() => server.close());
 
-type Spec = { name: Mutation['name']; args: Record<string, unknown> };
 type Fault = 'none' | 'drop' | 'duplicate' | 'error-before' | 'error-after';
 type Step =
   | { k: 'mutate'; d: number; spec: Spec }
   | { k: 'push'; d: number; fault: Fault }
   | { k: 'stale'; d: number; pick: number }
   | { k: 'pull'; d: number };
-
-const sku = fc.constantFrom('a', 'b', 'c', 'd');
-const spec: fc.Arbitrary<Spec> = fc.oneof(
-  {
-    weight: 5,
-    arbitrary: fc.record({
-      name: fc.constant('cart.add' as const),
-      args: fc.record({ sku, qty: fc.integer({ min: -3, max: 5 }).filter((q) => q !== 0) }),
-    }),
-  },
-  {
-    weight: 3,
-    arbitrary: fc.record({
-      name: fc.constant('cart.setQuantity' as const),
-      args: fc.record({ sku, qty: fc.integer({ min: 0, max: 6 }) }),
-    }),
-  },
-  {
-    weight: 1,
-    arbitrary: fc.record({ name: fc.constant('cart.remove' as const), args: fc.record({ sku }) }),
-  },
-  { weight: 1, arbitrary: fc.constant({ name: 'cart.clear' as const, args: {} }) },
-  {
-    weight: 3,
-    arbitrary: fc.record({ name: fc.constant('viewed.add' as const), args: fc.record({ sku }) }),
-  },
-  {
-    weight: 1,
-    arbitrary: fc.record({
-      name: fc.constant('prefs.set' as const),
-      args: fc.record({
-        key: fc.constantFrom('size', 'store'),
-        value: fc.option(fc.constantFrom('S', 'M'), { nil: null }),
-      }),
-    }),
-  },
-  {
-    weight: 1,
-    arbitrary: fc.record({
-      name: fc.constant('cart.setPickupStore' as const),
-      args: fc.record({ storeId: fc.option(fc.constantFrom('s1', 's2'), { nil: null }) }),
-    }),
-  },
-  // Invalid on arrival: the server consumes and reports them; they must not wedge the outbox.
-  {
-    weight: 1,
-    arbitrary: fc.record({
-      name: fc.constant('cart.add' as const),
-      args: fc.record({ sku: fc.constant('bad sku'), qty: fc.constant(1) }),
-    }),
-  },
-);
 
 const scenario = fc.record({
   devices: fc.integer({ min: 3, max: 4 }),

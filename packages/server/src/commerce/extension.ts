@@ -8,6 +8,8 @@ import { commerceRoutes, type CommerceRuntime } from './http/index.js';
 import { StockStreams } from './http/stock-streams.js';
 import { SiteModels } from './models.js';
 import type { RecModel, RecModelOptions } from './recs/index.js';
+import { coviewCounts, DEFAULT_REC_OPTIONS } from './recs/index.js';
+import { addCoviews } from './store/coviews.js';
 import { seedDemo } from './store/demo-seed.js';
 import { commerceMigrations } from './store/migrations.js';
 import { forgetCustomer } from './store/orders.js';
@@ -147,6 +149,16 @@ export function commerceExtension(options: CommerceOptions = {}): CommerceExtens
     model: (siteId) => need().models.model(siteId),
     sync: () => need().models.sync(),
     onProfileErased: (tx, p) => forgetCustomer(tx, p.siteId, p.profileId, p.customerId),
+    async onEventsPruned(tx, siteId, events) {
+      // Views made the co-view counts; they outlive their events. Cart additions only fed
+      // trending (decayed to nothing by then), purchases reach the model as orders.
+      const views = events.flatMap((e) =>
+        e.kind === 'view' && e.sku ? [{ profileId: e.profileId, sku: e.sku, at: e.at }] : [],
+      );
+      if (views.length === 0) return;
+      const { sessionGapMs, maxSessionItems } = { ...DEFAULT_REC_OPTIONS, ...options.recs };
+      await addCoviews(tx, siteId, coviewCounts(views, { sessionGapMs, maxSessionItems }));
+    },
     forget: (siteId, profileId, customerId) =>
       need().ctx.db.transaction((tx) => forgetCustomer(tx, siteId, profileId, customerId)),
   };

@@ -9,6 +9,7 @@ import { num } from '../db/types.js';
 import type { EventsRecorder, StoredEvent } from '../extension.js';
 import type { Logger } from '../logger.js';
 import { RecModel, type RecModelOptions } from './recs/index.js';
+import { readCoviews } from './store/coviews.js';
 import { readOrdersAfter, type TailOrder } from './store/orders.js';
 import { readProductCards } from './store/products.js';
 
@@ -107,7 +108,11 @@ export class SiteModels {
   /** Loads the catalogs and the whole history, then precomputes the neighbour lists. */
   async warm(): Promise<void> {
     const start = performance.now();
-    for (const siteId of this.models.keys()) await this.reloadCatalog(siteId);
+    for (const [siteId, model] of this.models) {
+      await this.reloadCatalog(siteId);
+      // What retention folded away of deleted events, before the events still stored.
+      model.addViewCounts(await readCoviews(this.db, siteId));
+    }
     await this.sync();
     for (const model of this.models.values()) model.warm();
     this.refreshDense();

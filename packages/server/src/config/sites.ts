@@ -27,7 +27,46 @@ export interface SiteConfig {
   handoff?: { url?: string; allowLinking?: boolean };
   /** Stock at or below this count shows as "low stock". */
   lowStockThreshold?: number;
+  /** How long unused rows are kept (see `DEFAULT_RETENTION`); each field given replaces its default. */
+  retention?: Partial<RetentionPolicy>;
 }
+
+/**
+ * What garbage collection (`omnikit-server gc`, and the server's own schedule) deletes, in days.
+ * Profiles with a customer id are never deleted by it, nor anything a device in use points to.
+ */
+export interface RetentionPolicy {
+  /**
+   * Anonymous profiles no device points to any more (left by a logout, a handoff, a guest
+   * merged into an account) and no open handoff code can reach, after this long unchanged.
+   */
+  orphanProfileDays: number;
+  /**
+   * A device unseen this long is deleted (the SDK registers again and carries its local state
+   * over), then its profile when that was anonymous and had no other device.
+   */
+  idleDeviceDays: number;
+  /**
+   * Sooner for a device that never changed anything: alone on an anonymous profile still at
+   * version 0 (a registration flood, a visit that left nothing); the shopper loses nothing.
+   */
+  emptyDeviceDays: number;
+  /**
+   * Events older than this are deleted. Views are first folded into the co-view counts the
+   * recommendations keep; purchases stay while their profile exists (a customer's history).
+   */
+  eventDays: number;
+}
+
+/** The retention of a site that sets none. */
+export const DEFAULT_RETENTION: Readonly<RetentionPolicy> = {
+  orphanProfileDays: 1,
+  idleDeviceDays: 180,
+  emptyDeviceDays: 7,
+  eventDays: 365,
+};
+
+const retentionKeys = Object.keys(DEFAULT_RETENTION) as (keyof RetentionPolicy)[];
 
 const mergePolicies: readonly MergePolicy[] = ['sum', 'max', 'prefer-account', 'prefer-guest'];
 
@@ -128,6 +167,24 @@ function validateSite(raw: unknown, at: string): SiteConfig {
     }
     site.lowStockThreshold = n as number;
   }
+  if (raw.retention !== undefined) {
+    if (!isObj(raw.retention))
+      fail('retention', `must be an object of ${retentionKeys.join(', ')}`);
+    const r = raw.retention as Obj;
+    const retention: Partial<RetentionPolicy> = {};
+    for (const key of Object.keys(r)) {
+      if (!(retentionKeys as string[]).includes(key)) {
+        fail(`retention.${key}`, `is not one of ${retentionKeys.join(', ')}`);
+      }
+      const days = r[key];
+      // Fractions allowed (hours); a ten-year cap keeps the cut-off dates representable.
+      if (typeof days !== 'number' || !Number.isFinite(days) || days <= 0 || days > 3650) {
+        fail(`retention.${key}`, 'must be a number of days above 0 and at most 3650');
+      }
+      retention[key as keyof RetentionPolicy] = days as number;
+    }
+    site.retention = retention;
+  }
   return site;
 }
 
@@ -182,6 +239,7 @@ export interface ResolvedSite {
   verifyKey: CryptoKey | Uint8Array | null;
   origins: ReadonlySet<string>;
   mergePolicy: MergePolicy;
+  retention: Readonly<RetentionPolicy>;
 }
 
 /** Imports each site's customer-token key so a bad PEM fails the start, not the first identify. */
@@ -205,6 +263,7 @@ export async function resolveSites(sites: SiteConfig[]): Promise<Map<string, Res
       verifyKey,
       origins: new Set(config.allowedOrigins),
       mergePolicy: config.mergePolicy ?? 'sum',
+      retention: { ...DEFAULT_RETENTION, ...config.retention },
     });
   }
   return out;

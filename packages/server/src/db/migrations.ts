@@ -63,6 +63,24 @@ CREATE INDEX events_site_sku ON events (site_id, sku, at);
 CREATE INDEX events_profile ON events (profile_id, at);
 `,
   },
+  {
+    // Retention (sync/gc.ts): when each device was last seen (ms since epoch, like events.at;
+    // existing devices count as seen at their creation), and indexes for what gc looks for.
+    id: '0002_retention',
+    sql: `
+ALTER TABLE devices ADD COLUMN last_seen_at bigint;
+UPDATE devices SET last_seen_at = (extract(epoch FROM created_at) * 1000)::bigint;
+ALTER TABLE devices ALTER COLUMN last_seen_at SET NOT NULL;
+ALTER TABLE devices ALTER COLUMN last_seen_at
+  SET DEFAULT (extract(epoch FROM now()) * 1000)::bigint;
+CREATE INDEX devices_site_seen ON devices (site_id, last_seen_at);
+CREATE INDEX profiles_site_anonymous ON profiles (site_id, updated_at) WHERE customer_id IS NULL;
+CREATE INDEX events_site_at ON events (site_id, at);
+CREATE INDEX handoff_codes_profile ON handoff_codes (profile_id);
+CREATE INDEX handoff_codes_device ON handoff_codes (device_id);
+CREATE INDEX stream_tickets_device ON stream_tickets (device_id);
+`,
+  },
 ];
 
 /**

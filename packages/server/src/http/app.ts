@@ -8,7 +8,7 @@ import type { Logger } from '../logger.js';
 import type { NotificationBus } from '../notify/bus.js';
 import { syncRoutes, type PushCommitted } from '../sync/http/index.js';
 import type { PokeHub } from '../sync/pokes.js';
-import { deviceFinder } from '../sync/store/devices.js';
+import { deviceFinder, deviceSeen } from '../sync/store/devices.js';
 import { readEvents, readPurchaseEvents, recordEvents } from '../sync/store/events.js';
 import { readCustomerProfileId, readProfileOfDevice } from '../sync/store/profiles.js';
 import { createAuth } from './auth.js';
@@ -63,7 +63,14 @@ export function createApp(services: AppServices, options: AppOptions = {}): Hono
   app.use('*', cors(sites, limiters.ip));
   app.use('*', limitByAddress(limiters.ip));
 
-  const auth = createAuth({ sites, findDevice: deviceFinder(db), deviceLimiter: limiters.device });
+  const findDevice = deviceFinder(db);
+  const auth = createAuth({
+    sites,
+    findDevice,
+    forget: findDevice.forget,
+    deviceLimiter: limiters.device,
+    seen: deviceSeen(db, services.now),
+  });
   app.get('/v1/health', (c) => c.json({ ok: true, version: options.version ?? '0.1.0' }));
   syncRoutes(app, { ...services, auth, extensions, onPushCommitted: options.onPushCommitted });
 

@@ -25,6 +25,10 @@ export interface AuthOptions {
   findDevice(token: string): Promise<AuthedDevice | undefined>;
   /** Applied to every request made with a device token. */
   deviceLimiter: RateLimiter;
+  /** Records the device as in use; false when it no longer exists (see `deviceSeen`). */
+  seen?(device: AuthedDevice): Promise<boolean>;
+  /** Drops a token from `findDevice`'s cache (its device is gone). */
+  forget?(token: string): void;
 }
 
 /** A browser on a foreign origin must not use a site's keys or tokens, even if it has them. */
@@ -63,6 +67,10 @@ export function createAuth(options: AuthOptions): Auth {
     c.set('device', device);
     enterSite(c as unknown as AppContext, site);
     deviceLimiter.check(device.id, 'requests from this device');
+    if (options.seen && !(await options.seen(device))) {
+      options.forget?.(token);
+      throw unknownDevice();
+    }
     await next();
   };
 

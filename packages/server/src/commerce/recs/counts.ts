@@ -110,6 +110,15 @@ export class RecCounts {
     session.items.push(id);
   }
 
+  /**
+   * Adds co-view counts kept for events no longer stored (see `coviewCounts`): what those
+   * events' sessions added to the co-view matrix. Trending keeps nothing of them (by then
+   * their weight has decayed to nothing).
+   */
+  addViewCounts(counts: Iterable<{ a: string; b: string; n: number }>): void {
+    for (const { a, b, n } of counts) this.viewed.addCount(this.intern(a), this.intern(b), n);
+  }
+
   /** Precomputes neighbour lists after a bulk load, so first requests are as fast as later ones. */
   warm(): void {
     this.bought.warm();

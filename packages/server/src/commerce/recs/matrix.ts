@@ -93,6 +93,19 @@ export class CoMatrix {
     this.stamps[id]! += 1;
   }
 
+  /** Adds `n` sets holding both `i` and `j` (`i === j`: holding `i`), e.g. from stored totals. */
+  addCount(i: number, j: number, n: number): void {
+    this.ensure(Math.max(i, j) + 1);
+    if (i === j) {
+      this.counts[i]! += n;
+    } else {
+      this.rows[i]!.set(j, (this.rows[i]!.get(j) ?? 0) + n);
+      this.rows[j]!.set(i, (this.rows[j]!.get(i) ?? 0) + n);
+      this.stamps[j]! += 1;
+    }
+    this.stamps[i]! += 1;
+  }
+
   /** Raw co-occurrence count of two items. */
   co(i: number, j: number): number {
     return this.rows[i]?.get(j) ?? 0;

@@ -66,4 +66,18 @@ CREATE INDEX orders_customer ON orders (site_id, customer_id) WHERE customer_id 
 CREATE INDEX orders_profile ON orders (site_id, profile_id) WHERE profile_id IS NOT NULL;
 `,
   },
+  {
+    // Co-view counts of sessions whose events retention deleted (store/coviews.ts); a pair is
+    // stored once (sku_a < sku_b), and sku_a = sku_b counts the sessions with that item.
+    id: 'commerce_0002_recs_coviews',
+    sql: `
+CREATE TABLE recs_coviews (
+  site_id text NOT NULL,
+  sku_a text NOT NULL,
+  sku_b text NOT NULL,
+  n bigint NOT NULL,
+  PRIMARY KEY (site_id, sku_a, sku_b)
+);
+`,
+  },
 ];

@@ -23,7 +23,7 @@ export function deviceRoutes(
     const result = await s.db.transaction(async (tx) => {
       const state = body.state && rebuiltState(body.state, s.now());
       const profile = await createProfile(tx, siteId, null, state);
-      const device = await insertDevice(tx, siteId, profile.id, body.channel ?? 'web');
+      const device = await insertDevice(tx, siteId, profile.id, body.channel ?? 'web', s.now());
       return { ...device, profileId: profile.id } satisfies RegisterDeviceResponse;
     });
     return c.json(result, 201);

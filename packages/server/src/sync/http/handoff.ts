@@ -18,6 +18,7 @@ import { normalizeHandoffCode, randomHandoffCode } from '../core/secrets.js';
 import { moveDevice } from '../store/devices.js';
 import { recordEvents } from '../store/events.js';
 import { claimHandoffCode, insertHandoffCode } from '../store/handoff.js';
+import { dropIfOrphan } from '../store/retention.js';
 import { lockDevice, saveState, toSnapshot } from '../store/profiles.js';
 import type { SyncServices } from './services.js';
 
@@ -79,6 +80,8 @@ export function handoffRoutes(
       if (source.id === mine.id) return { ...toSnapshot(mine, lastSeq), mode: 'joined' };
       if (source.customerId === null || site.config.handoff?.allowLinking) {
         await moveDevice(tx, device.id, source.id);
+        // The profile this device leaves, when anonymous and now unreachable, goes at once.
+        await dropIfOrphan(tx, siteId, mine.id, now);
         // This device's stream is watching its old profile: wake it so it follows the move.
         publish(pokeTopic, { siteId, profileId: mine.id, version: mine.version });
         return { ...toSnapshot(source, lastSeq), mode: 'joined' };

@@ -16,6 +16,7 @@ import { pokeTopic } from '../pokes.js';
 import { moveDevice } from '../store/devices.js';
 import { eraseProfile, retireGuest } from '../store/identity.js';
 import { cancelOpenCodes } from '../store/handoff.js';
+import { dropIfOrphan } from '../store/retention.js';
 import {
   createProfile,
   customerProfileId,
@@ -28,7 +29,7 @@ import type { SyncServices } from './services.js';
 
 export function identityRoutes(
   app: Hono<AppEnv>,
-  s: Pick<SyncServices, 'auth' | 'bus' | 'extensions'>,
+  s: Pick<SyncServices, 'auth' | 'bus' | 'extensions' | 'now'>,
 ): void {
   app.post('/v1/identify', s.auth.requireDevice, async (c) => {
     const { device, site } = c.var;
@@ -76,6 +77,8 @@ export function identityRoutes(
       await cancelOpenCodes(tx, device);
       const fresh = await createProfile(tx, device.siteId);
       await moveDevice(tx, device.id, fresh.id);
+      // A guest's profile left by its last device is garbage now: nothing can reach it again.
+      await dropIfOrphan(tx, device.siteId, profile.id, s.now());
       publish(pokeTopic, {
         siteId: device.siteId,
         profileId: profile.id,

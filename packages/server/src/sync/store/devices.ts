@@ -11,23 +11,58 @@ export async function insertDevice(
   siteId: string,
   profileId: string,
   channel: string,
+  seenAt: number,
 ): Promise<{ deviceId: string; token: string }> {
   const deviceId = randomUUID();
   const token = randomToken();
   await tx.query(
-    'INSERT INTO devices (id, site_id, profile_id, token_hash, channel) VALUES ($1, $2, $3, $4, $5)',
-    [deviceId, siteId, profileId, sha256(token), channel],
+    `INSERT INTO devices (id, site_id, profile_id, token_hash, channel, last_seen_at)
+     VALUES ($1, $2, $3, $4, $5, $6)`,
+    [deviceId, siteId, profileId, sha256(token), channel, seenAt],
   );
   return { deviceId, token };
+}
+
+/** The devices whose `last_seen_at` one instance keeps from rewriting on every request. */
+const MAX_SEEN = 100_000;
+
+/**
+ * Records that a device is in use (`last_seen_at`, which retention reads), at most once per
+ * `everyMs` per device and instance: one write an hour, not one per request. Resolves false
+ * when the device is gone (collected meanwhile), so the request is refused as from an unknown
+ * device instead of failing on a missing row further on.
+ */
+export function deviceSeen(
+  db: Queryable,
+  now: () => number,
+  everyMs = 3_600_000,
+): (device: AuthedDevice) => Promise<boolean> {
+  const seen = new Map<string, number>();
+  return async (device) => {
+    const at = now();
+    const last = seen.get(device.id);
+    if (last !== undefined && at - last < everyMs && at >= last) return true;
+    const { rowCount } = await db.query(
+      'UPDATE devices SET last_seen_at = greatest(last_seen_at, $2) WHERE id = $1',
+      [device.id, at],
+    );
+    if (rowCount === 0) {
+      seen.delete(device.id);
+      return false;
+    }
+    if (seen.size >= MAX_SEEN) seen.clear();
+    seen.set(device.id, at);
+    return true;
+  };
 }
 
 /**
  * Bearer token → device, by the token's hash. A device's token and site never change, so each
  * token is looked up once per database and then served from memory.
  */
-export function deviceFinder(db: Db): (token: string) => Promise<AuthedDevice | undefined> {
+export function deviceFinder(db: Db): DeviceFinder {
   const cache = new Map<string, AuthedDevice>();
-  return async (token) => {
+  const find = async (token: string) => {
     const hash = sha256(token);
     const known = cache.get(hash);
     if (known) return known;
@@ -42,7 +77,15 @@ export function deviceFinder(db: Db): (token: string) => Promise<AuthedDevice | 
     cache.set(hash, device);
     return device;
   };
+  // A device deleted by retention must not live on in the cache.
+  const forget = (token: string) => void cache.delete(sha256(token));
+  return Object.assign(find, { forget });
 }
+
+/** Bearer token → device, with `forget` for a token whose device turned out to be gone. */
+export type DeviceFinder = ((token: string) => Promise<AuthedDevice | undefined>) & {
+  forget(token: string): void;
+};
 
 /** Points a device at another profile. */
 export async function moveDevice(
