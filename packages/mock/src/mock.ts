@@ -581,7 +581,8 @@ export function createMock(options: MockOptions): OmniMock {
     if (!source) throw err('gone', 'The profile of this handoff code no longer exists');
     code.used = true;
     if (source === mine) return json({ ...snap(mine, d.lastSeq), mode: 'joined' });
-    if (source.customerId === null || site.allowLinking) {
+    // As the server: a signed-in device never leaves its profile through a code; it copies.
+    if (mine.customerId === null && (source.customerId === null || site.allowLinking)) {
       d.profileId = source.id;
       poke();
       return json({ ...snap(source, d.lastSeq), mode: 'joined' });

@@ -113,6 +113,31 @@ describe('handoff', () => {
     );
   });
 
+  test('a signed-in device that opens a handoff link stays in its account: the cart is copied in', async () => {
+    // A link anyone can send (`?omni_handoff=` is claimed on page load): joining would move the
+    // customer's device into the sender's anonymous profile, where the sender reads it live.
+    const sender = await api.register();
+    await api.pushOk(sender, [m.add(1, 'bait')]);
+    const { code } = await create(sender);
+    const customer = await api.register();
+    await api.call('POST', '/v1/identify', {
+      body: { token: await customerToken('handoff-victim') },
+      headers: customer.auth,
+    });
+    await api.pushOk(customer, [m.add(1, 'private-item')]);
+    const res = await claim(customer, code);
+    assert.equal(res.status, 200);
+    assert.equal(res.body.mode, 'copied');
+    assert.equal(res.body.customerId, 'handoff-victim');
+    assert.notEqual(res.body.profileId, sender.profileId);
+    // The sender's profile never sees the customer's cart.
+    const senderView = await api.pull(sender);
+    assert.deepEqual(
+      senderView.state.cart.lines.map((l) => l.sku),
+      ['bait'],
+    );
+  });
+
   test('a site that allows linking lets the claimer join an identified profile', async () => {
     const owner = await api.register('pk_linking');
     await api.call('POST', '/v1/identify', {

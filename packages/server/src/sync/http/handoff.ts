@@ -1,5 +1,6 @@
 // `POST /v1/handoff` and `POST /v1/handoff/claim`: continue on another device with a one-time
-// code. An anonymous profile is joined; an identified customer's cart is copied (unless linking).
+// code. An anonymous device joins an anonymous profile (or, where the site allows linking, an
+// identified one); otherwise the cart is copied, and a signed-in device always copies.
 import { isDeepStrictEqual } from 'node:util';
 import type { Hono } from 'hono';
 import {
@@ -78,7 +79,12 @@ export function handoffRoutes(
         },
       ]);
       if (source.id === mine.id) return { ...toSnapshot(mine, lastSeq), mode: 'joined' };
-      if (source.customerId === null || site.config.handoff?.allowLinking) {
+      // A signed-in device never leaves its customer's profile through a code: a link anyone
+      // can send would otherwise move it into the sender's profile. It gets the cart copied.
+      const joins =
+        mine.customerId === null &&
+        (source.customerId === null || site.config.handoff?.allowLinking === true);
+      if (joins) {
         await moveDevice(tx, device.id, source.id);
         // The profile this device leaves, when anonymous and now unreachable, goes at once.
         await dropIfOrphan(tx, siteId, mine.id, now);
