@@ -181,6 +181,8 @@ export const engines = {
       'packages/elements/test/cart.test.ts':
         'sendKeys with a held Shift: WebKitWebDriver supports only press and type',
       'packages/elements/test/store-stock.test.ts': 'keyboard-only postcode search times out',
+      'packages/sdk/test/fuzz.test.ts':
+        'passes alone (12 scenarios, lost=0) but not within 120 s after the other files in one WebKit window (CI)',
       'packages/sdk/test/fuzz-mixed.test.ts':
         'a mixed scenario times out now and then (TimeoutError in 2 of 3 runs under load; issue 18)',
     },
