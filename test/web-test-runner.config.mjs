@@ -49,6 +49,10 @@ export default {
   // One test file at a time: msw's service worker answers for every page of the origin (a nested
   // frame is mocked by whichever visible page started it), so files must not overlap.
   concurrency: 1,
+  // A file's limit must exceed its slowest test's own: the randomized SDK scenarios allow
+  // themselves 240 s (a held request that never comes waits 3 s a step), and the default 120 s
+  // cut them off with no message at all.
+  testsFinishTimeout: 300_000,
   testFramework: { config: { timeout: 10000 } },
   filterBrowserLogs: ({ type, args }, session) => {
     // Lit's one-time dev-mode notice is expected: tests run the development sources.
