@@ -49,7 +49,8 @@ export async function recordEvents(tx: Queryable, events: readonly EventRecord[]
   );
 }
 
-type RawEvent = {
+/** An `events` row as the driver returns it. */
+export type RawEvent = {
   id: string | number;
   site_id: string;
   kind: EventKind;
@@ -78,18 +79,21 @@ export async function readEvents(
      ) AS t ORDER BY id`,
     [range.after, [...range.ids], range.limit],
   );
-  return rows.map((r) => ({
-    id: num(r.id),
-    siteId: r.site_id,
-    kind: r.kind,
-    channel: r.channel,
-    deviceId: r.device_id,
-    profileId: r.profile_id,
-    sku: r.sku,
-    qty: r.qty === null ? null : num(r.qty),
-    at: num(r.at),
-  }));
+  return rows.map(toEvent);
 }
+
+/** An `events` row as a `StoredEvent`. */
+export const toEvent = (r: RawEvent): StoredEvent => ({
+  id: num(r.id),
+  siteId: r.site_id,
+  kind: r.kind,
+  channel: r.channel,
+  deviceId: r.device_id,
+  profileId: r.profile_id,
+  sku: r.sku,
+  qty: r.qty === null ? null : num(r.qty),
+  at: num(r.at),
+});
 
 /** The skus a profile's purchase events name, newest first, each once with its latest time. */
 export async function readPurchaseEvents(

@@ -3,8 +3,7 @@
 // (or deadlocks with) a request holding them: what is busy is in use, and left for next time.
 import { emptyState } from '@omnikit/protocol';
 import type { Queryable } from '../../db/index.js';
-import { num } from '../../db/types.js';
-import type { StoredEvent } from './events.js';
+import { toEvent, type RawEvent, type StoredEvent } from './events.js';
 
 /**
  * A device's stream tickets and handoff codes go with it (they reference it), and so does its
@@ -158,30 +157,6 @@ export async function collectExpired(
   );
   return tickets.rowCount + codes.rowCount;
 }
-
-type RawEvent = {
-  id: string | number;
-  site_id: string;
-  kind: StoredEvent['kind'];
-  channel: string;
-  device_id: string | null;
-  profile_id: string | null;
-  sku: string | null;
-  qty: number | null;
-  at: string | number;
-};
-
-const toEvent = (r: RawEvent): StoredEvent => ({
-  id: num(r.id),
-  siteId: r.site_id,
-  kind: r.kind,
-  channel: r.channel,
-  deviceId: r.device_id,
-  profileId: r.profile_id,
-  sku: r.sku,
-  qty: r.qty === null ? null : num(r.qty),
-  at: num(r.at),
-});
 
 /**
  * Takes (deletes and returns) one batch of the site's events older than `before`: views of up
