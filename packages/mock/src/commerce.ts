@@ -2,6 +2,7 @@
 // These rules live in the server's commerce layer, not in @omnikit/protocol, so the mock keeps a
 // compact copy of each; test/contract runs the same flows on both and fails when they drift.
 import {
+  FEED_COLUMNS,
   LIMITS,
   OmniError,
   type Availability,
@@ -290,25 +291,6 @@ export interface Rejected {
   reasons: string[];
 }
 
-const ALIASES: Readonly<Record<string, keyof FeedProduct>> = {
-  sku: 'sku',
-  id: 'sku',
-  groupid: 'groupId',
-  group_id: 'groupId',
-  item_group_id: 'groupId',
-  title: 'title',
-  name: 'title',
-  description: 'description',
-  price: 'price',
-  currency: 'currency',
-  url: 'url',
-  link: 'url',
-  image: 'image',
-  image_link: 'image',
-  category: 'category',
-  attributes: 'attributes',
-};
-
 /** RFC 4180 records; a broken quote makes the whole feed unreadable, as on the server. */
 function csvRecords(input: string): string[][] {
   const rows: string[][] = [];
@@ -349,7 +331,7 @@ export function parseFeed(
     const [header, ...records] = csvRecords(input);
     const cols = (header ?? []).map((h) => h.trim());
     if (!header) return { products: [], rejected: [] };
-    if (!cols.some((c) => ALIASES[c.toLowerCase()] === 'sku')) {
+    if (!cols.some((c) => FEED_COLUMNS[c.toLowerCase()] === 'sku')) {
       bad('Feed header has no "sku" column', { columns: cols });
     }
     raws = records.map((rec, i) => {
@@ -363,7 +345,7 @@ export function parseFeed(
         const v = rec[j];
         if (!v) return;
         if (/^attr[.:]/i.test(c)) attrs[c.slice(5)] = v;
-        else if (ALIASES[c.toLowerCase()]) raw[ALIASES[c.toLowerCase()]!] = v;
+        else if (FEED_COLUMNS[c.toLowerCase()]) raw[FEED_COLUMNS[c.toLowerCase()]!] = v;
       });
       if (typeof raw.price === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(raw.price)) {
         raw.price = Number(raw.price);
@@ -392,7 +374,7 @@ export function parseFeed(
       const raw: Obj = {};
       if (isObj(item)) {
         for (const [k, v] of Object.entries(item)) {
-          if (ALIASES[k.toLowerCase()]) raw[ALIASES[k.toLowerCase()]!] = v;
+          if (FEED_COLUMNS[k.toLowerCase()]) raw[FEED_COLUMNS[k.toLowerCase()]!] = v;
         }
       }
       return { row: i + 1, raw, problems: isObj(item) ? [] : ['is not an object'] };

@@ -3,6 +3,7 @@ export type * from './types.js';
 export { LIMITS } from './limits.js';
 export { isStrategy, STRATEGIES } from './recommendations.js';
 export { lineKey } from './key.js';
+export { FEED_COLUMNS, type FeedField } from './feed.js';
 export * from './validate.js';
 export * from './reducers.js';
 export { mergeStates } from './merge.js';

@@ -9,26 +9,6 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 const CURRENCIES: ReadonlySet<string> = new Set(Intl.supportedValuesOf('currency'));
 
-// Header spellings seen in real feeds (Google Merchant, Shopify exports) mapped to our fields.
-export const COLUMN_ALIASES: Readonly<Record<string, keyof RawProduct>> = {
-  sku: 'sku',
-  id: 'sku',
-  groupid: 'groupId',
-  group_id: 'groupId',
-  item_group_id: 'groupId',
-  title: 'title',
-  name: 'title',
-  description: 'description',
-  price: 'price',
-  currency: 'currency',
-  url: 'url',
-  link: 'url',
-  image: 'image',
-  image_link: 'image',
-  category: 'category',
-  attributes: 'attributes',
-};
-
 /** A row before validation: whatever the feed said, as unknown values. */
 export interface RawProduct {
   sku: unknown;

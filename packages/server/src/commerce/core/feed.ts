@@ -2,8 +2,8 @@
 // Product or is reported with all of its reasons: an import is never partial in silence. Only a
 // feed that cannot be read as a whole (too big, malformed CSV quoting, not JSON) throws.
 import { parse } from 'csv-parse/sync';
-import { LIMITS, OmniError } from '@omnikit/protocol';
-import { COLUMN_ALIASES, parseAttributeText, validateRows, type RawProduct } from './feed-rows.js';
+import { FEED_COLUMNS, LIMITS, OmniError } from '@omnikit/protocol';
+import { parseAttributeText, validateRows, type RawProduct } from './feed-rows.js';
 import type { FeedProduct } from './types.js';
 
 /** The protocol's sku rule: 1-64 characters, starting with a letter or digit. */
@@ -96,7 +96,7 @@ export function parseCsvFeed(input: string, limits: FeedLimits = DEFAULT_FEED_LI
   const fields = columns.map((name) => {
     const lower = name.toLowerCase();
     if (lower.startsWith('attr.') || lower.startsWith('attr:')) return { attr: name.slice(5) };
-    return { field: COLUMN_ALIASES[lower] };
+    return { field: FEED_COLUMNS[lower] };
   });
   if (!fields.some((f) => f.field === 'sku')) {
     throw new OmniError('invalid_argument', 'Feed header has no "sku" column', {
@@ -148,7 +148,7 @@ export function parseJsonFeed(input: string, limits: FeedLimits = DEFAULT_FEED_L
     }
     const raw: Partial<RawProduct> = {};
     for (const [key, value] of Object.entries(item)) {
-      const field = COLUMN_ALIASES[key.toLowerCase()];
+      const field = FEED_COLUMNS[key.toLowerCase()];
       if (field) raw[field] = value;
     }
     return { row: i + 1, raw, extra: [], fromCsv: false };
