@@ -132,6 +132,15 @@ class WebKitLauncher extends WebdriverLauncher {
     await super.stop();
     this.stopDriver?.();
   }
+
+  /**
+   * Performs W3C key actions in the session's window as one keyboard (test/browser/key-chord.mjs):
+   * the launcher's own sendKeys can only press keys one at a time, never hold one.
+   */
+  performKeyActions(sessionId, actions) {
+    if (!this.driverManager) throw new Error('Not initialized');
+    return this.driverManager.performActions(sessionId, [{ type: 'key', id: 'keyboard', actions }]);
+  }
 }
 
 const chromiumArgs = [
@@ -183,7 +192,7 @@ export const engines = {
       'packages/mock/test/sdk.test.ts':
         'msw answers EventSource through its service worker, which WebKitGTK never streams',
       'packages/elements/test/cart.test.ts':
-        'sendKeys with a held Shift: WebKitWebDriver supports only press and type',
+        "a pickup store set just after start is dropped now and then: an SDK race (adopt() of the leader's load) seen in every engine, 6 of 60 in Chromium and WebKit (issue 18)",
       'packages/elements/test/store-stock.test.ts': 'keyboard-only postcode search times out',
       'packages/sdk/test/sync.test.ts':
         'a change now and then does not reach the other device before the test gives up (1 of 3 CI runs; issue 18)',
