@@ -193,7 +193,6 @@ export const engines = {
         'msw answers EventSource through its service worker, which WebKitGTK never streams',
       'packages/elements/test/cart.test.ts':
         "a pickup store set just after start is dropped now and then: an SDK race (adopt() of the leader's load) seen in every engine, 6 of 60 in Chromium and WebKit (issue 18)",
-      'packages/elements/test/store-stock.test.ts': 'keyboard-only postcode search times out',
       'packages/sdk/test/sync.test.ts':
         'a change now and then does not reach the other device before the test gives up (1 of 3 CI runs; issue 18)',
       'packages/sdk/test/fuzz.test.ts':
