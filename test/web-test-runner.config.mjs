@@ -9,6 +9,7 @@ import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { defaultReporter } from '@web/test-runner';
 import { engineReporter } from './browser/engine-reporter.mjs';
 import { engines } from './browser/engines.mjs';
+import { keyChordPlugin } from './browser/key-chord.mjs';
 import { omniServerPlugin } from './browser/server-plugin.mjs';
 import { serviceWorkerPagesPlugin } from './browser/service-worker/plugin.mjs';
 import { strictCspMiddleware } from './browser/strict-csp.mjs';
@@ -95,6 +96,8 @@ export default {
           };
       },
     },
+    // Shift+Tab and other held keys in every engine, WebKit's WebDriver too (browser/key-chord.mjs).
+    keyChordPlugin(),
     // One real @omnikit/server for every test page (see browser/server-plugin.mjs).
     omniServerPlugin({ engine: engineName }),
     // A site's own service worker in front of two devices (browser/service-worker.test.ts).

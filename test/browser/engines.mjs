@@ -132,6 +132,15 @@ class WebKitLauncher extends WebdriverLauncher {
     await super.stop();
     this.stopDriver?.();
   }
+
+  /**
+   * Performs W3C key actions in the session's window as one keyboard (test/browser/key-chord.mjs):
+   * the launcher's own sendKeys can only press keys one at a time, never hold one.
+   */
+  performKeyActions(sessionId, actions) {
+    if (!this.driverManager) throw new Error('Not initialized');
+    return this.driverManager.performActions(sessionId, [{ type: 'key', id: 'keyboard', actions }]);
+  }
 }
 
 const chromiumArgs = [
@@ -179,14 +188,9 @@ export const engines = {
     install: 'apt-get install webkit2gtk-driver xvfb xauth',
     notYet: {
       'packages/mock/test/mock.test.ts':
-        'msw answers EventSource through its service worker, which WebKitGTK never streams',
-      'packages/mock/test/sdk.test.ts':
-        'msw answers EventSource through its service worker, which WebKitGTK never streams',
+        'msw answers a mocked EventSource only once its body ends where a ReadableStream cannot be transferred to the worker (WebKitGTK 2.50: DataCloneError), so its two stream tests never get an event',
       'packages/elements/test/cart.test.ts':
-        'sendKeys with a held Shift: WebKitWebDriver supports only press and type',
-      'packages/elements/test/store-stock.test.ts': 'keyboard-only postcode search times out',
-      'packages/sdk/test/sync.test.ts':
-        'a change now and then does not reach the other device before the test gives up (1 of 3 CI runs; issue 18)',
+        "a pickup store set just after start is dropped now and then: an SDK race (adopt() of the leader's load) 6 of 60 tries in Chromium and in WebKit, 0 of 60 in Firefox (issue 18)",
       'packages/sdk/test/fuzz.test.ts':
         'passes alone (12 scenarios, lost=0) but not within 120 s after the other files in one WebKit window (CI)',
       'packages/sdk/test/fuzz-mixed.test.ts':

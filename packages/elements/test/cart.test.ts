@@ -8,6 +8,7 @@ import {
   closeClients,
   customerToken,
   mount,
+  pressChord,
   secondDevice,
   shadow,
   shopper,
@@ -90,9 +91,7 @@ describe('<omni-cart>', () => {
     stepper(el, 'MUG-1', 'Increase').focus();
     await sendKeys({ press: 'Enter' });
     await until(() => client.cart.lines[0]?.qty === 3, 'qty 3 from the keyboard');
-    await sendKeys({ down: 'Shift' });
-    await sendKeys({ press: 'Tab' });
-    await sendKeys({ up: 'Shift' });
+    await pressChord('Shift', 'Tab');
     expect(shadow(el).activeElement).to.equal(stepper(el, 'MUG-1', 'Decrease'));
   });
 

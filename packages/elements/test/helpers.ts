@@ -2,6 +2,7 @@
 // test/browser/server-plugin.mjs), elements mounted under a client provider, and waits on
 // conditions (never on time).
 import { fixture, html, waitUntil } from '@open-wc/testing';
+import { executeServerCommand, sendKeys } from '@web/test-runner-commands';
 import { render, type TemplateResult } from 'lit';
 import {
   browserNetwork,
@@ -20,6 +21,23 @@ export interface TestConfig {
 let config: Promise<TestConfig> | undefined;
 export const testConfig = () =>
   (config ??= fetch('/__omni/test-config').then((r) => r.json() as Promise<TestConfig>));
+
+/**
+ * Presses a chord of real keys, held in order and released in reverse (Shift+Tab:
+ * `pressChord('Shift', 'Tab')`), in every engine: sendKeys cannot hold a key over WebDriver
+ * (WebKit), so the runner's `press-chord` command does it (test/browser/key-chord.mjs).
+ */
+export const pressChord = (...keys: string[]) =>
+  executeServerCommand<boolean, { keys: string[] }>('press-chord', { keys });
+
+/**
+ * Types `text` as a person does, one key pressed and released after the other. sendKeys'
+ * `type` over WebDriver (WebKit) holds every key down before releasing any, so a repeated
+ * character is typed once ("LS1 1UR" became "LS1 UR").
+ */
+export async function typeKeys(text: string) {
+  for (const key of text) await sendKeys({ press: key });
+}
 
 let counter = 0;
 /** A storage namespace of its own: one per simulated browser. */

@@ -13,6 +13,7 @@ import {
   shopper,
   shownSlot,
   testNetwork,
+  typeKeys,
   until,
 } from './helpers.js';
 
@@ -38,7 +39,7 @@ async function mugStock(attrs: Record<string, string> = {}, options = {}) {
 /** Types a postcode into the form and submits it with Enter. */
 async function searchPostcode(el: OmniStoreStock, postcode: string) {
   shadow(el).querySelector('input')!.focus();
-  await sendKeys({ type: postcode });
+  await typeKeys(postcode);
   await sendKeys({ press: 'Enter' });
 }
 
