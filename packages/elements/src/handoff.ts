@@ -83,7 +83,7 @@ export class OmniHandoff extends LitElement {
     task: async ([client]) => {
       if (!client) return null;
       // The encoder loads while the server makes the code (the QR task below waits for it).
-      OmniHandoff.loadQrEncoder().catch(() => {});
+      this.loadEncoder().catch(() => {});
       const handoff = await client.identity.createHandoff();
       this.now = Date.now();
       return handoff;
@@ -91,8 +91,14 @@ export class OmniHandoff extends LitElement {
     args: () => [this.client.client, this.round] as const,
   });
 
+  private encoder: Promise<QrEncoder> | undefined;
+  /** The encoder, asked for once per element: a handoff opened again tries again. */
+  private loadEncoder() {
+    return (this.encoder ??= OmniHandoff.loadQrEncoder());
+  }
+
   private readonly qr = new Task(this, {
-    task: async ([url]) => (url ? (await OmniHandoff.loadQrEncoder())(url) : null),
+    task: async ([url]) => (url ? (await this.loadEncoder())(url) : null),
     args: () => [this.code.value?.url] as const,
   });
 
