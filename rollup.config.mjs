@@ -2,8 +2,10 @@
 //   - every browser package: ESM production build (dev-only code stripped), an ESM
 //     `development` build with DEV_MODE on, and bundled .d.ts;
 //   - the server: a Node ESM build (dependencies external) + .d.ts;
-//   - the script-tag bundle packages/embed/dist/omnikit.js (+ .min.js): everything, Lit included.
+//   - the script-tag bundle packages/embed/dist/omnikit.js (+ .min.js): everything, Lit included,
+//     but the handoff's QR encoder, which is omnikit-qr.js beside it, loaded when it is needed.
 import { builtinModules } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import replace from '@rollup/plugin-replace';
 import terser from '@rollup/plugin-terser';
@@ -64,9 +66,28 @@ const server = {
   output: { dir: 'packages/server/dist', format: 'es' },
 };
 
+/**
+ * An IIFE cannot split code, so the script-tag bundle takes the elements' lazy QR encoder out by
+ * hand: the module that imports it (elements/src/qr-load.ts) is replaced by the embed's, with the
+ * same exports, which loads omnikit-qr.js (embedQr below) from beside the script.
+ */
+function qrBesideTheScript() {
+  const path = (p) => fileURLToPath(new URL(p, import.meta.url));
+  const elements = path('packages/elements/src/qr-load.ts');
+  const embed = path('packages/embed/src/qr-load.ts');
+  return {
+    name: 'omnikit-qr-beside-the-script',
+    async resolveId(source, importer, options) {
+      if (!source.endsWith('/qr-load.js')) return null;
+      const found = await this.resolve(source, importer, { ...options, skipSelf: true });
+      return found?.id === elements ? embed : null;
+    },
+  };
+}
+
 const embedBundle = {
   input: 'packages/embed/src/omnikit.ts',
-  plugins: plugins({ dev: false, bundle: true }),
+  plugins: [qrBesideTheScript(), ...plugins({ dev: false, bundle: true })],
   output: [
     { file: 'packages/embed/dist/omnikit.js', format: 'iife' },
     {
@@ -77,6 +98,17 @@ const embedBundle = {
       ],
     },
   ],
+};
+
+/** The handoff's QR encoder for the script-tag bundle: an ES module, `qrPath` its one export. */
+const embedQr = {
+  input: 'packages/elements/src/qr.ts',
+  plugins: plugins({ dev: false, bundle: true }),
+  output: {
+    file: 'packages/embed/dist/omnikit-qr.js',
+    format: 'es',
+    plugins: [terser({ ecma: 2020, module: true, format: { comments: false } })],
+  },
 };
 
 export default [
@@ -94,4 +126,5 @@ export default [
   server,
   typesOf('server', { index: 'packages/server/src/index.ts' }),
   embedBundle,
+  embedQr,
 ];

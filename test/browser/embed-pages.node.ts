@@ -18,10 +18,11 @@ const tags = `
   <omni-cart></omni-cart>
   <omni-handoff></omni-handoff>`;
 
-const strictCsp = (api: string) =>
+/** The strict policy, with `scripts` (e.g. a CDN's origin) allowed besides the page's own. */
+const strictCsp = (api: string, scripts = '') =>
   [
     "default-src 'self'",
-    "script-src 'self'",
+    `script-src 'self'${scripts && ` ${scripts}`}`,
     "style-src 'self'",
     `connect-src 'self' ${api}`,
     `img-src 'self' ${api} data:`,
@@ -52,6 +53,13 @@ async function clickAdd(page: Page): Promise<void> {
   const button = await page.waitForSelector('omni-add-to-cart >>> button');
   await button?.click();
 }
+
+/**
+ * Resolves with the element `selector` finds once it is shown. `visible` makes puppeteer poll
+ * every frame: otherwise it re-checks on mutations of the document, and a change inside a shadow
+ * root is none (a QR code drawn late was missed that way).
+ */
+const shown = (page: Page, selector: string) => page.waitForSelector(selector, { visible: true });
 
 let site: EmbedSite;
 let browser: Browser;
@@ -100,6 +108,8 @@ describe('dist/omnikit.min.js under a strict Content-Security-Policy', () => {
     await page.waitForSelector('omni-store-stock >>> li[data-store]');
     await page.waitForSelector('omni-recommendations >>> li[data-sku]');
     await page.evaluate(() => window.omnikit?.identity.createHandoff());
+    // The handoff's QR encoder, an ES module loaded from beside the script, draws here too.
+    await shown(page, 'omni-handoff >>> [role=img] svg path');
 
     const violations = await page.evaluate(() => (window as { violations?: string[] }).violations);
     const expected = violations?.filter((v) => /^script-src-elem inline|^require-trusted/.test(v));
@@ -114,6 +124,72 @@ describe('dist/omnikit.min.js under a strict Content-Security-Policy', () => {
     t.diagnostic(
       `embed-csp: violations=${violations!.length - expected!.length} canaries=${expected!.length} requests=${seen.requests.length}`,
     );
+    await context.close();
+  });
+});
+
+describe('omnikit-qr.js, the QR encoder beside the script on a CDN', () => {
+  /** A strict-CSP brand page with a cart, loading the script from `src` on the CDN. */
+  async function cdnPage(path: string, src: string) {
+    site.page(path, {
+      headers: { 'content-security-policy': strictCsp(site.api, site.cdn) },
+      html: `<!doctype html><html lang="en"><title>cdn</title>
+        <script src="/probe.js"></script>
+        <omni-add-to-cart sku="MUG-1" price="850"></omni-add-to-cart>
+        <omni-cart></omni-cart>
+        <script src="${site.cdn}${src}" data-endpoint="${site.api}" data-key="${site.publishableKey}" async></script>`,
+    });
+    const context = await browser.createBrowserContext();
+    const page = await context.newPage();
+    const seen = watch(page);
+    await page.goto(`${site.origin}${path}`);
+    await ready(page);
+    await clickAdd(page);
+    const encoder = () => seen.requests.filter((url) => url.endsWith('/omnikit-qr.js'));
+    // Nothing loads the encoder until the shopper opens "continue on another device".
+    assert.deepEqual(encoder(), []);
+    const open = await shown(page, 'omni-cart >>> [part=handoff]');
+    await open?.click();
+    return { context, page, seen, encoder };
+  }
+
+  const violations = (page: Page) =>
+    page.evaluate(() => (window as { violations?: string[] }).violations);
+
+  it("is fetched from the script's origin when the handoff opens, and draws the QR code", async () => {
+    const { context, page, seen, encoder } = await cdnPage('/cdn', '/omnikit.min.js');
+    await shown(page, 'omni-cart >>> omni-handoff >>> [role=img] svg path');
+    assert.deepEqual(encoder(), [`${site.cdn}/omnikit-qr.js`]);
+    assert.deepEqual(await violations(page), []);
+    assert.deepEqual(seen.errors, []);
+    await context.close();
+  });
+
+  it("missing: the code in the QR code's place and the URL, no error of the embed", async () => {
+    const { context, page, seen, encoder } = await cdnPage(
+      '/cdn-one-file',
+      '/without-qr/omnikit.min.js',
+    );
+    const code = await shown(page, 'omni-cart >>> omni-handoff >>> [part=code]');
+    const url = await page.$eval('omni-cart >>> omni-handoff >>> [part=url] a', (a) => a.href);
+    assert.equal(
+      await code?.evaluate((el) => el.textContent),
+      new URL(url).searchParams.get('omni_handoff'),
+    );
+    const note = await page.$eval(
+      'omni-cart >>> omni-handoff >>> [aria-live] p',
+      (p) => p.textContent,
+    );
+    assert.match(note ?? '', /^The QR code could not be drawn\./);
+    assert.equal(await page.$('omni-cart >>> omni-handoff >>> [role=img]'), null);
+    assert.deepEqual(await violations(page), []);
+    // Asked for once; the browser reports the 404, the embed adds nothing to the console.
+    const missing = `${site.cdn}/without-qr/omnikit-qr.js`;
+    assert.deepEqual(encoder(), [missing]);
+    const ours = seen.errors.filter(
+      (e) => e !== `404 ${missing}` && !/^Failed to load resource: .* 404 \(Not Found\)$/.test(e),
+    );
+    assert.deepEqual(ours, []);
     await context.close();
   });
 });

@@ -12,23 +12,29 @@ import { commerceExtension, silentLogger, startServer, type RunningServer } from
 
 const root = new URL('../../', import.meta.url);
 
-/** omnikit.js and omnikit.min.js, built in memory by the repository's rollup config. */
+/** The files of packages/embed/dist/ the script tag uses (omnikit.js, .min.js, omnikit-qr.js). */
+const scriptTagFile = (out: OutputOptions) => out.file?.startsWith('packages/embed/dist/');
+
+/** The script-tag files, built in memory by the repository's rollup config. */
 async function buildBundle(): Promise<Record<string, string>> {
   const configUrl = pathToFileURL(`${root.pathname}rollup.config.mjs`).href;
   const { default: builds } = (await import(configUrl)) as { default: RollupOptions[] };
-  const entry = builds.find((b) => b.input === 'packages/embed/src/omnikit.ts');
-  if (!entry) throw new Error('rollup.config.mjs has no script-tag build');
+  const entries = builds.filter((b) => [b.output].flat().some((o) => o && scriptTagFile(o)));
+  if (!entries.some((b) => b.input === 'packages/embed/src/omnikit.ts'))
+    throw new Error('rollup.config.mjs has no script-tag build');
   const cwd = process.cwd();
   // The config's paths are relative to the repository root.
   process.chdir(root.pathname);
   try {
-    const bundle = await rollup({ ...entry, onwarn: () => {} });
     const files: Record<string, string> = {};
-    for (const out of [entry.output].flat() as OutputOptions[]) {
-      const { output } = await bundle.generate(out);
-      files[String(out.file).split('/').pop()!] = output[0].code;
+    for (const entry of entries) {
+      const bundle = await rollup({ ...entry, onwarn: () => {} });
+      for (const out of [entry.output].flat() as OutputOptions[]) {
+        const { output } = await bundle.generate(out);
+        files[String(out.file).split('/').pop()!] = output[0].code;
+      }
+      await bundle.close();
     }
-    await bundle.close();
     return files;
   } finally {
     process.chdir(cwd);
@@ -117,6 +123,11 @@ export interface EmbedSite {
   api: string;
   /** The brand's origin (another port, so another origin). */
   origin: string;
+  /**
+   * A CDN's origin (a third one) serving the script-tag files with CORS, as public CDNs do;
+   * under `/without-qr/` only the script, as a brand that copied one file would have it.
+   */
+  cdn: string;
   publishableKey: string;
   /** Where the server's handoff URLs point (the `shop` page, `?omni_handoff=` appended). */
   handoffPage: string;
@@ -134,7 +145,31 @@ document.addEventListener('securitypolicyviolation', (e) => {
   violations.push(e.effectiveDirective + ' ' + e.blockedURI + ' ' + e.sample);
 }, true);`;
 
-/** Starts the API and the brand origin (which serves /omnikit.js, /omnikit.min.js, /probe.js). */
+/** The files in `bundle` with CORS; under `/without-qr/` all but omnikit-qr.js. */
+function cdnServer(bundle: Record<string, string>): Server {
+  return createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const [, partial, file = ''] = /^\/(without-qr\/)?([^/]+)$/.exec(path) ?? [];
+    const cors = { 'access-control-allow-origin': '*' };
+    if (Object.hasOwn(bundle, file) && !(partial && file === 'omnikit-qr.js')) {
+      res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', ...cors });
+      res.end(bundle[file]);
+    } else res.writeHead(404, { 'content-type': 'text/plain', ...cors }).end('not found');
+  });
+}
+
+/** The port of a server listening on loopback. */
+async function listen(server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (!address || typeof address === 'string') throw new Error('no address');
+  return `http://127.0.0.1:${address.port}`;
+}
+
+/**
+ * Starts the API, the brand origin (which serves the script-tag files and /probe.js) and a CDN
+ * origin (the script-tag files).
+ */
 export async function startEmbedSite(): Promise<EmbedSite> {
   const pages = new Map<string, BrandPage>();
   const bundle = await buildBundle();
@@ -162,10 +197,8 @@ export async function startEmbedSite(): Promise<EmbedSite> {
     }
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
   });
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  const address = http.address();
-  if (!address || typeof address === 'string') throw new Error('no address');
-  const origin = `http://127.0.0.1:${address.port}`;
+  const cdnHttp = cdnServer(bundle);
+  const [origin, cdn] = await Promise.all([listen(http), listen(cdnHttp)]);
   const handoffPage = `${origin}/shop`;
   const commerce = commerceExtension({ heartbeatMs: 5000 });
   let server: RunningServer;
@@ -190,11 +223,13 @@ export async function startEmbedSite(): Promise<EmbedSite> {
     await seed(server.url);
   } catch (err) {
     http.close();
+    cdnHttp.close();
     throw err;
   }
   return {
     api: server.url,
     origin,
+    cdn,
     publishableKey,
     handoffPage,
     page: (path, page) => pages.set(path, page),
@@ -202,15 +237,22 @@ export async function startEmbedSite(): Promise<EmbedSite> {
       // Open stock streams would hold the server's close: end them first.
       await commerce.close();
       await server.close();
-      http.closeAllConnections();
-      await new Promise((resolve) => http.close(resolve));
+      for (const server of [http, cdnHttp]) {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+      }
     },
   };
 }
 
-/** The copy-paste snippet of the README, for this site. */
-export function snippet(site: EmbedSite, attrs = 'async', file = 'omnikit.min.js'): string {
-  return `<script src="/${file}" data-endpoint="${site.api}" data-key="${site.publishableKey}" data-currency="GBP" ${attrs}></script>`;
+/** The copy-paste snippet of the README, for this site (the script from `from`, e.g. the CDN). */
+export function snippet(
+  site: EmbedSite,
+  attrs = 'async',
+  file = 'omnikit.min.js',
+  from = '',
+): string {
+  return `<script src="${from}/${file}" data-endpoint="${site.api}" data-key="${site.publishableKey}" data-currency="GBP" ${attrs}></script>`;
 }
 
 /** Headless Debian Chromium (or CHROME_PATH), with the project's usual flags. */

@@ -15,3 +15,4 @@ export {
 } from './context.js';
 export { LocalizeController, setDefaultLanguage } from './localize.js';
 export type { Lang, Strings } from './strings.js';
+export type { QrEncoder, QrPath } from './qr-load.js';

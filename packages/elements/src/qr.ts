@@ -1,9 +1,17 @@
-// The handoff QR code, drawn as one SVG path on this page: the URL never leaves the browser.
-import { svg, type SVGTemplateResult } from 'lit';
+// The handoff QR encoder, on this page (the URL never leaves the browser). It is loaded only when
+// a handoff code is shown (qr-load.ts), so uqr stays out of the first load. No Lit here: in the
+// script-tag embed this module is a file of its own (dist/omnikit-qr.js) that shares nothing
+// with the bundle.
 import { encode } from 'uqr';
 
-/** An SVG QR code of `text` (error correction M, a 2-module quiet zone), in `currentColor`. */
-export function qrSvg(text: string): SVGTemplateResult {
+/** A QR code as one SVG path: its side in modules and the path of its dark modules. */
+export interface QrPath {
+  size: number;
+  d: string;
+}
+
+/** The QR code of `text` (error correction M, a 2-module quiet zone). */
+export function qrPath(text: string): QrPath {
   const { size, data } = encode(text, { ecc: 'M', border: 2 });
   let d = '';
   data.forEach((row, y) =>
@@ -11,7 +19,5 @@ export function qrSvg(text: string): SVGTemplateResult {
       if (dark) d += `M${x} ${y}h1v1h-1z`;
     }),
   );
-  return svg`<svg viewBox="0 0 ${size} ${size}" shape-rendering="crispEdges" aria-hidden="true">
-    <rect width="100%" height="100%" fill="#fff" /><path d=${d} fill="currentColor" />
-  </svg>`;
+  return { size, d };
 }

@@ -2,7 +2,7 @@ import { expect, html, oneEvent } from '@open-wc/testing';
 import { sendKeys } from '@web/test-runner-commands';
 import '../src/define.js';
 import type { OmniClient } from '@omnikit/sdk';
-import type { OmniHandoff } from '../src/index.js';
+import { OmniHandoff, type QrEncoder } from '../src/index.js';
 import {
   boxOf,
   closeClients,
@@ -35,8 +35,32 @@ function expiringIn(client: OmniClient, ms: number): OmniClient {
   });
 }
 
+const bundledEncoder = OmniHandoff.loadQrEncoder;
+
+/** The QR encoder arrives when `release` is called (a slow network), and not before. */
+function slowEncoder(): { calls: () => number; release: () => void } {
+  let calls = 0;
+  let release!: () => void;
+  const arrived = new Promise<void>((resolve) => (release = resolve));
+  OmniHandoff.loadQrEncoder = async (): Promise<QrEncoder> => {
+    calls++;
+    await arrived;
+    return bundledEncoder();
+  };
+  return { calls: () => calls, release };
+}
+
+/** The QR encoder cannot be loaded (offline, or blocked), as a dynamic import fails. */
+function noEncoder(): void {
+  OmniHandoff.loadQrEncoder = () =>
+    Promise.reject(new TypeError('Failed to fetch dynamically imported module'));
+}
+
+const qrNote = (el: Element) => shadow(el).querySelector('[part=qr] [aria-live]');
+
 describe('<omni-handoff>', () => {
   afterEach(closeClients);
+  afterEach(() => (OmniHandoff.loadQrEncoder = bundledEncoder));
 
   it('is accessible', async () => {
     const el = await handoffOf(await shopper());
@@ -48,6 +72,8 @@ describe('<omni-handoff>', () => {
     const el = await handoffOf(await shopper());
     await until(() => url(el), 'the code');
     expect(url(el)).to.match(/\/claim\?omni_handoff=/);
+    // The encoder is loaded with the first code: the QR code follows it.
+    await until(() => shadow(el).querySelector('[role=img]'), 'the QR code');
     const img = shadow(el).querySelector('[role=img]')!;
     expect(img.getAttribute('aria-label')).to.equal(`QR code for ${url(el)}`);
     const svg = img.querySelector('svg')!;
@@ -89,7 +115,7 @@ describe('<omni-handoff>', () => {
     expect(shownSlot(el, 'loading')).to.not.equal(null);
     const loading = boxOf(el);
     network.release();
-    await until(() => url(el), 'the code');
+    await until(() => url(el) && shadow(el).querySelector('[role=img]'), 'the code and its QR');
     expect(shownSlot(el, 'loading')).to.equal(null);
     expect(boxOf(el)).to.deep.equal(loading);
   });
@@ -98,6 +124,55 @@ describe('<omni-handoff>', () => {
     const el = await handoffOf(await shopper({ network: testNetwork({ fail: /\/v1\// }) }));
     await until(() => shownSlot(el, 'error'), 'the error state');
     expect(shadow(el).querySelector('[part=refresh]')!.hasAttribute('hidden')).to.equal(false);
+  });
+
+  it('loads the QR encoder with the first code, a placeholder keeping the box meanwhile', async () => {
+    const encoder = slowEncoder();
+    const network = testNetwork({ hold: /\/v1\/handoff/ });
+    const el = await handoffOf(await shopper({ network }));
+    const loading = boxOf(el);
+    network.release();
+    await until(() => url(el), 'the code');
+    // The code is shown, its QR code is not drawn yet: the placeholder stays, in the same box.
+    expect(encoder.calls()).to.be.above(0);
+    expect(shownSlot(el, 'loading')).to.not.equal(null);
+    expect(shadow(el).querySelector('[role=img]')).to.equal(null);
+    expect(boxOf(el)).to.deep.equal(loading);
+    encoder.release();
+    await until(() => shadow(el).querySelector('[role=img] svg path'), 'the QR code');
+    expect(shownSlot(el, 'loading')).to.equal(null);
+    expect(boxOf(el)).to.deep.equal(loading);
+  });
+
+  it('without the encoder: the code in its place, the URL, said politely, same box', async () => {
+    noEncoder();
+    const network = testNetwork({ hold: /\/v1\/handoff/ });
+    const el = await handoffOf(await shopper({ network }));
+    const loading = boxOf(el);
+    network.release();
+    await until(() => textOf(el, '[part=code]'), "the code in the QR code's place");
+    const code = new URL(url(el)).searchParams.get('omni_handoff');
+    expect(textOf(el, '[part=code]')).to.equal(code);
+    expect(qrNote(el)!.getAttribute('aria-live')).to.equal('polite');
+    expect(qrNote(el)!.textContent!.replace(/\s+/g, ' ').trim()).to.equal(
+      `The QR code could not be drawn. Open the address below, or enter this code: ${code}`,
+    );
+    expect(shadow(el).querySelector('[role=img]')).to.equal(null);
+    expect(shownSlot(el, 'loading')).to.equal(null);
+    expect(shownSlot(el, 'error')).to.equal(null);
+    expect(textOf(el, '[part=countdown]')).to.match(/^Expires in \d+:\d\d$/);
+    expect(boxOf(el)).to.deep.equal(loading);
+    await expect(el).to.be.accessible();
+  });
+
+  it('without the encoder, in Korean', async () => {
+    noEncoder();
+    const el = await handoffOf(await shopper(), { lang: 'ko' });
+    await until(() => textOf(el, '[part=code]'), "the code in the QR code's place");
+    expect(textOf(el, '[part=qr] [aria-live] p')).to.equal(
+      'QR 코드를 표시할 수 없습니다. 아래 주소를 열거나 이 코드를 입력하세요:',
+    );
+    expect(url(el)).to.match(/\/claim\?omni_handoff=/);
   });
 
   it('speaks Korean under lang="ko"', async () => {

@@ -6,15 +6,7 @@ import { createClient } from '@omnikit/sdk';
 import { trackPageProduct } from '@omnikit/sdk/page-product';
 import { clientOptions, readScriptConfig, type EmbedConfig } from './config.js';
 import type { OmnikitReadyDetail } from './events.js';
-
-/** The tag this bundle was loaded by (classic scripts, `async` or `defer`, set currentScript). */
-function ownScript(): HTMLScriptElement | null {
-  const current = document.currentScript;
-  if (current instanceof HTMLScriptElement) return current;
-  // Evaluated outside its own tag (e.g. concatenated into another bundle): the last omnikit tag.
-  const tags = document.querySelectorAll<HTMLScriptElement>('script[data-key][src*="omnikit"]');
-  return tags[tags.length - 1] ?? null;
-}
+import { script } from './script.js';
 
 /**
  * Creates the page's client from the script tag and publishes it as `window.omnikit`. Returns
@@ -23,7 +15,6 @@ function ownScript(): HTMLScriptElement | null {
  */
 function boot(): OmnikitReadyDetail | null {
   if (window.omnikit) return null;
-  const script = ownScript();
   if (!script) return null;
   let config: EmbedConfig;
   try {

@@ -1,4 +1,4 @@
-import { expect } from '@open-wc/testing';
+import { expect, waitUntil } from '@open-wc/testing';
 import { createClient, type OmniClient } from '@omnikit/sdk';
 import {
   claimPageHandoff,
@@ -205,6 +205,30 @@ describe('dist/omnikit.js', () => {
     expect(dbs).to.include('omnikit:pk_first');
     expect(dbs).not.to.include('omnikit:pk_second');
     expect(win.document.querySelector('omni-cart-button')?.shadowRoot).to.not.equal(null);
+    await win.omnikit?.close();
+  });
+
+  it('fetches omnikit-qr.js from beside the script when a handoff opens, not before', async () => {
+    const { endpoint, key } = await testServer();
+    const win = await page(
+      `<script src="${bundle}" data-endpoint="${endpoint}" data-key="${key}" async></script>`,
+    );
+    const fetched = () =>
+      win.performance
+        .getEntriesByType('resource')
+        .map((e) => new URL(e.name).pathname)
+        .filter((path) => path.endsWith('/omnikit-qr.js'));
+    await win.omnikit?.start();
+    expect(fetched()).to.deep.equal([]);
+    // The shopper opens "continue on another device".
+    const handoff = win.document.createElement('omni-handoff');
+    win.document.body.append(handoff);
+    await waitUntil(
+      () => handoff.shadowRoot?.querySelector('[role=img] svg path'),
+      'the QR code was not drawn',
+      { timeout: 8000 },
+    );
+    expect(fetched()).to.deep.equal(['/packages/embed/dist/omnikit-qr.js']);
     await win.omnikit?.close();
   });
 
