@@ -62,6 +62,11 @@ const p95 = (xs: number[]) => {
 
 async function soak(dbSpec: string, label: string): Promise<void> {
   const server = await startChild(dbSpec, { CHILD_COMMERCE: '1', CHILD_TRUST_PROXY: '1' });
+  // A server that dies mid-soak fails the soak with what it said, not with a failed RSS sample.
+  let died: string | undefined;
+  server.proc.once('exit', (code, signal) => {
+    died = `the server exited (${code ?? signal}) mid-soak: ${server.stderr().slice(-2000)}`;
+  });
   const open = new Map<unknown, SseReader>();
   try {
     const base = server.url;
@@ -215,7 +220,12 @@ async function soak(dbSpec: string, label: string): Promise<void> {
     const started = performance.now();
     const until = started + SECONDS * 1000;
     const sampler = setInterval(() => {
-      void rssKiB(server.proc.pid!).then((kib) => rss.push(kib));
+      if (died === undefined) {
+        void rssKiB(server.proc.pid!).then(
+          (kib) => rss.push(kib),
+          (err: Error) => fail(`rss ${err.message}`),
+        );
+      }
       windows.push(window);
       window = [];
     }, SAMPLE_MS);
@@ -224,7 +234,7 @@ async function soak(dbSpec: string, label: string): Promise<void> {
       shoppers.map(async (s, i) => {
         // Spread over the period: a steady rate, not waves.
         await new Promise((r) => setTimeout(r, (i * EVERY_MS) / shoppers.length));
-        while (performance.now() < until) {
+        while (performance.now() < until && died === undefined) {
           const t = performance.now();
           roll = (roll * 48271) % 2147483647;
           await act(s, roll);
@@ -233,6 +243,7 @@ async function soak(dbSpec: string, label: string): Promise<void> {
       }),
     );
     clearInterval(sampler);
+    assert.equal(died, undefined);
 
     const warm = Math.max(1, Math.floor(rss.length / 5));
     const base_ = rss[warm - 1]!;
