@@ -164,6 +164,9 @@ async function soak(dbSpec: string, label: string): Promise<void> {
 
     const windows: number[][] = [];
     let window: number[] = [];
+    /** Per kind of request, the same windows (SERVER_SOAK_TRACE=1 prints them). */
+    const kinds = new Map<string, number[][]>();
+    const trace = process.env.SERVER_SOAK_TRACE === '1';
     const rss: number[] = [];
     const timed = async (what: string, go: () => Promise<Response>, ok = 200) => {
       const t = performance.now();
@@ -175,7 +178,12 @@ async function soak(dbSpec: string, label: string): Promise<void> {
       } catch (err) {
         fail(`${what} ${(err as Error).message}`);
       }
-      window.push(performance.now() - t);
+      const ms = performance.now() - t;
+      window.push(ms);
+      const perKind = kinds.get(what) ?? [[]];
+      kinds.set(what, perKind);
+      while (perKind.length < windows.length + 1) perKind.push([]);
+      perKind[windows.length]!.push(ms);
     };
     const act = async (s: Shopper, roll: number) => {
       const sku = skus[roll % skus.length]!;
@@ -227,6 +235,14 @@ async function soak(dbSpec: string, label: string): Promise<void> {
         );
       }
       windows.push(window);
+      if (trace) {
+        const i = windows.length - 1;
+        const parts = [...kinds].map(([k, w]) => `${k}=${p95(w[i] ?? []).toFixed(0)}`);
+        // eslint-disable-next-line no-console
+        console.log(
+          `soak window ${i}: n=${window.length} p95=${p95(window).toFixed(0)} ${parts.join(' ')} rss_mb=${((rss.at(-1) ?? 0) / 1024).toFixed(0)}`,
+        );
+      }
       window = [];
     }, SAMPLE_MS);
     let roll = 1;
