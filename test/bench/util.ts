@@ -113,8 +113,8 @@ export async function childServer(
     ],
     // With `log`, the url line comes on fd 3.
     {
-      stdio:
-        logFd === undefined ? ['ignore', 'pipe', 'inherit'] : ['ignore', logFd, 'inherit', 'pipe'],
+      // With `log`, both log streams (requests on stdout, warnings on stderr) go to the file.
+      stdio: logFd === undefined ? ['ignore', 'pipe', 'inherit'] : ['ignore', logFd, logFd, 'pipe'],
     },
   );
   if (logFd !== undefined) closeSync(logFd);
