@@ -139,23 +139,29 @@ async function soak(dbSpec: string, label: string): Promise<void> {
       errors++;
       if (failures.length < 5) failures.push(what);
     };
+    /** Opens a device's poke stream; a failure (an HTTP error or none at all) counts as an error. */
     const openStream = async (s: Shopper): Promise<SseReader | undefined> => {
-      requests++;
-      const t = await fetch(`${base}/v1/sync/stream-ticket`, {
-        method: 'POST',
-        headers: s.headers,
-      });
-      if (t.status !== 201) {
-        fail(`ticket ${t.status}`);
+      try {
+        requests++;
+        const t = await fetch(`${base}/v1/sync/stream-ticket`, {
+          method: 'POST',
+          headers: s.headers,
+        });
+        if (t.status !== 201) {
+          fail(`ticket ${t.status}`);
+          return undefined;
+        }
+        const { ticket } = (await t.json()) as { ticket: string };
+        requests++;
+        const stream = await SseReader.open(`${base}/v1/sync/stream?ticket=${ticket}`, {
+          'x-forwarded-for': s.headers['x-forwarded-for']!,
+        });
+        if (stream.status !== 200) fail(`stream ${stream.status}`);
+        return stream;
+      } catch (err) {
+        fail(`stream ${(err as Error).message}`);
         return undefined;
       }
-      const { ticket } = (await t.json()) as { ticket: string };
-      requests++;
-      const stream = await SseReader.open(`${base}/v1/sync/stream?ticket=${ticket}`, {
-        'x-forwarded-for': s.headers['x-forwarded-for']!,
-      });
-      if (stream.status !== 200) fail(`stream ${stream.status}`);
-      return stream;
     };
     await inBatches(DEVICES, async (i) => {
       const stream = await openStream(shoppers[i]!);
