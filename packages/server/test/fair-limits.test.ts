@@ -6,6 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request, type ClientRequest } from 'node:http';
 import type { LogFields, Logger } from '@omnikit/server';
+import { OmniError } from '@omnikit/protocol';
+import { Turns } from '../src/http/limits.js';
 import { Api, errorCode, origin, SseReader, startTestServer } from './helpers.js';
 
 /**
@@ -216,4 +218,23 @@ test('refused requests are logged as counts, not one line each', async (t) => {
   assert.equal(refused[0]!.level, 'warn');
   assert.equal(refused[0]!.fields.count, 47);
   assert.equal(refused[0]!.fields.paths, 'GET /v1/health 47');
+});
+
+test('a request whose client left while it waited its turn does not run', async () => {
+  const turns = new Turns(4);
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  const first = turns.run('device', 'pushes', undefined, () => held);
+  const left = new AbortController();
+  let ran = false;
+  const second = turns.run('device', 'pushes', left.signal, async () => {
+    ran = true;
+  });
+  left.abort(); // the client went away while the first push held the turn
+  release();
+  await first;
+  await assert.rejects(second, (e: unknown) => e instanceof OmniError && e.code === 'unavailable');
+  assert.equal(ran, false);
+  // The line moves on for the next one.
+  assert.equal(await turns.run('device', 'pushes', undefined, async () => 'third'), 'third');
 });

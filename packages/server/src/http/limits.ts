@@ -96,8 +96,17 @@ export class Turns {
   private readonly lines = new Map<string, { count: number; tail: Promise<void> }>();
   constructor(private readonly maxWaiting: number) {}
 
-  /** Runs `fn` once the key's earlier calls are done; throws `rate_limited` when the line is full. */
-  async run<T>(key: string, what: string, fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` once the key's earlier calls are done; throws `rate_limited` when the line is full.
+   * A request whose client left while it waited (`signal` aborted) does not run: nobody reads
+   * its answer, and a server closing meanwhile may have closed the database under it.
+   */
+  async run<T>(
+    key: string,
+    what: string,
+    signal: AbortSignal | undefined,
+    fn: () => Promise<T>,
+  ): Promise<T> {
     const line = this.lines.get(key) ?? { count: 0, tail: Promise.resolve() };
     if (line.count > this.maxWaiting) {
       throw new OmniError('rate_limited', `Too many ${what} at once`, {
@@ -111,6 +120,7 @@ export class Turns {
     line.tail = new Promise<void>((resolve) => (done = resolve));
     await before;
     try {
+      if (signal?.aborted) throw new OmniError('unavailable', 'The client left before its turn');
       return await fn();
     } finally {
       done();

@@ -21,7 +21,8 @@ export function deviceRoutes(
     s.limiters.register.check(c.var.ip, 'device registrations from this address');
     // One address's registrations one at a time: a burst from one address holds one database
     // connection, not the pool, and past a short line it is refused at once.
-    const result = await s.limiters.registerIp.run(c.var.ip, 'registrations', async () => {
+    const { signal } = c.req.raw; // the client left: its turn is skipped
+    const result = await s.limiters.registerIp.run(c.var.ip, 'registrations', signal, async () => {
       const body = parseRegisterDeviceRequest(await readJson(c, { maxBytes: maxRegisterBytes }));
       return s.db.transaction(async (tx) => {
         const state = body.state && rebuiltState(body.state, s.now());

@@ -22,7 +22,8 @@ export function pushRoutes(
   app.post('/v1/sync/push', s.auth.requireDevice, async (c) => {
     const { device } = c.var;
     // One push per device at a time, waiting outside the database (see `Turns`).
-    return s.limiters.pushDevice.run(device.id, 'pushes from this device', async () => {
+    const { signal } = c.req.raw; // the client left: its turn is skipped
+    return s.limiters.pushDevice.run(device.id, 'pushes from this device', signal, async () => {
       const raw = await readJson(c);
       const batch = (raw as { mutations?: unknown } | null)?.mutations;
       if (Array.isArray(batch) && batch.length > LIMITS.maxBatch) {
