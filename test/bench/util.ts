@@ -3,9 +3,19 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { closeSync, openSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import pg from 'pg';
 import { SignJWT } from 'jose';
-import { silentLogger, startServer, type RunningServer, type SiteConfig } from '@omnikit/server';
+import {
+  jsonLogger,
+  silentLogger,
+  startServer,
+  type RunningServer,
+  type SiteConfig,
+} from '@omnikit/server';
 
 export const secret = 'bench-secret-that-is-long-enough-for-hs256';
 export const sites: SiteConfig[] = [
@@ -45,6 +55,8 @@ export interface BenchServerOptions {
   realLimits?: boolean;
   /** Take client addresses from X-Forwarded-For (to play many shoppers from loopback). */
   trustProxy?: boolean;
+  /** Log every request as JSON lines on stdout, as a production server does (child only). */
+  log?: boolean;
 }
 
 /** A server on in-memory PGlite, or on PostgreSQL in a throwaway schema. */
@@ -55,7 +67,7 @@ export async function benchServer(
   const schema = `bench_${randomBytes(4).toString('hex')}`;
   const server = await startServer({
     sites,
-    logger: silentLogger,
+    logger: options.log ? jsonLogger : silentLogger,
     trustProxy: options.trustProxy === true,
     gc: false,
     rateLimits: options.realLimits ? {} : { device: unlimited, ip: unlimited, register: unlimited },
@@ -75,11 +87,18 @@ export async function benchServer(
   };
 }
 
-/** The same server in a child process: `{ url, close }`. */
+/**
+ * The same server in a child process: `{ url, close }`. With `log`, its request log (stdout) goes
+ * to a file, as a production server's would go to its log shipper, and never through this process.
+ */
 export async function childServer(
   kind: 'pglite' | 'postgres',
   options: BenchServerOptions = {},
 ): Promise<{ url: string; label: string; pid: number; close(): Promise<void> }> {
+  const logFile = options.log
+    ? join(tmpdir(), `omnikit-bench-${randomBytes(4).toString('hex')}.log`)
+    : undefined;
+  const logFd = logFile === undefined ? undefined : openSync(logFile, 'w');
   const child = spawn(
     process.execPath,
     [
@@ -90,13 +109,20 @@ export async function childServer(
       kind,
       ...(options.realLimits ? ['--real-limits'] : []),
       ...(options.trustProxy ? ['--trust-proxy'] : []),
+      ...(options.log ? ['--log'] : []),
     ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    // With `log`, the url line comes on fd 3.
+    {
+      // With `log`, both log streams (requests on stdout, warnings on stderr) go to the file.
+      stdio: logFd === undefined ? ['ignore', 'pipe', 'inherit'] : ['ignore', logFd, logFd, 'pipe'],
+    },
   );
-  child.stdout.setEncoding('utf8');
+  if (logFd !== undefined) closeSync(logFd);
+  const urlOut = (logFd === undefined ? child.stdout : child.stdio[3]) as Readable;
+  urlOut.setEncoding('utf8');
   let out = '';
   const url = await new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (chunk: string) => {
+    urlOut.on('data', (chunk: string) => {
       out += chunk;
       const line = out.split('\n').find((l) => l.startsWith('{'));
       if (line) resolve((JSON.parse(line) as { url: string }).url);
@@ -109,7 +135,8 @@ export async function childServer(
     pid: child.pid!,
     close: async () => {
       child.kill('SIGTERM');
-      if (child.exitCode === null) await once(child, 'exit');
+      if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
+      if (logFile !== undefined) rmSync(logFile, { force: true });
     },
   };
 }

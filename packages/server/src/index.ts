@@ -11,6 +11,7 @@ export type {
   SiteEnv,
 } from './http/env.js';
 export type { Auth } from './http/auth.js';
+export { RefusalLog } from './http/middleware.js';
 export { EventStreams, type EventStream, type StreamSlot } from './http/event-stream.js';
 export type {
   EventsRecorder,

@@ -7,6 +7,7 @@ import type { Hono } from 'hono';
 import { resolveSites, type SiteConfig } from './config/sites.js';
 import { coreMigrations, migrate, openDb, type DatabaseOptions, type Db } from './db/index.js';
 import { createApp, type AppOptions } from './http/app.js';
+import { RefusalLog } from './http/middleware.js';
 import type { AppEnv } from './http/env.js';
 import { EventStreams } from './http/event-stream.js';
 import { createLimiters, type RateLimitOptions } from './http/limits.js';
@@ -76,8 +77,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
   const streams = new EventStreams(options.heartbeatMs ?? 15_000);
   let closingNow = false;
+  const refusals = new RefusalLog(logger);
   const app = createApp(
-    { db, sites, logger, now, bus, pokes, streams, limiters, closing: () => closingNow },
+    { db, sites, logger, now, bus, pokes, streams, limiters, refusals, closing: () => closingNow },
     options,
   );
   const gcOptions = options.gc === false ? undefined : (options.gc ?? {});
@@ -123,6 +125,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
               pokes.stop();
               await bus.stop();
               await db.close();
+              refusals.flush();
             })()),
         });
       },

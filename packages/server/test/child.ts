@@ -8,6 +8,8 @@ export interface ChildServer {
   proc: ChildProcess;
   /** Every JSON line the child printed after `{"url"}`, as it comes. */
   onLine(handler: (line: Record<string, unknown>) => void): void;
+  /** The last 8 KB the child wrote on stderr (what it said before dying). */
+  stderr(): string;
   /** SIGTERM and wait (in-flight requests finish), or SIGKILL and wait. */
   stop(how: 'graceful' | 'kill'): Promise<void>;
 }
@@ -24,7 +26,7 @@ export async function startChild(
   });
   const handlers: ((line: Record<string, unknown>) => void)[] = [];
   let err = '';
-  proc.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
+  proc.stderr!.setEncoding('utf8').on('data', (c: string) => (err = (err + c).slice(-8192)));
   let buffer = '';
   const url = await new Promise<string>((resolve, reject) => {
     proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
@@ -48,6 +50,7 @@ export async function startChild(
     url,
     proc,
     onLine: (h) => handlers.push(h),
+    stderr: () => err,
     async stop(how) {
       exited ??=
         proc.exitCode !== null || proc.signalCode !== null ? Promise.resolve() : once(proc, 'exit');

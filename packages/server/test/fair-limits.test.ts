@@ -1,8 +1,64 @@
-// Limits that are fair (issue 17): a preflight costs its address a request like any other, and
-// a stream refused for want of a slot keeps its ticket for when a slot frees up.
+// Limits that are fair (issue 17): a preflight costs its address a request like any other, a
+// stream refused for want of a slot keeps its ticket for when a slot frees up, a device's pushes
+// and an address's registrations wait their turn outside the database (one connection each, not
+// the pool), and refusals are logged in aggregate.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { request, type ClientRequest } from 'node:http';
+import type { LogFields, Logger } from '@omnikit/server';
+import { OmniError } from '@omnikit/protocol';
+import { Turns } from '../src/http/limits.js';
 import { Api, errorCode, origin, SseReader, startTestServer } from './helpers.js';
+
+/**
+ * A POST whose body arrives only when `finish()` is called: its handler waits in `readJson`
+ * meanwhile, holding whatever it holds.
+ */
+function heldPost(url: string, headers: Record<string, string>, body: string) {
+  const bytes = Buffer.from(body);
+  let req!: ClientRequest;
+  const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+    req = request(url, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json', 'content-length': bytes.length },
+    });
+    req.on('response', (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, body: text }));
+    });
+    req.on('error', reject);
+  });
+  answer.catch(() => {}); // abandoned ones reject; the others are awaited
+  req.flushHeaders();
+  req.write(bytes.subarray(0, 1));
+  return {
+    answer,
+    finish: () => req.end(bytes.subarray(1)),
+    /** Drops the request (a failed test must not leave the server waiting for its body). */
+    abandon: () => req.destroy(),
+  };
+}
+
+/**
+ * A fault hook that fails nothing and resolves `arrived(n)` once `n` requests to `path` have
+ * arrived. Everything a request does before its handler's first I/O (the middleware, a cached
+ * device, the turn it takes or is refused) happens within the tick it arrives in.
+ */
+function arrivals(path: string) {
+  let count = 0;
+  const waiters: { n: number; resolve: () => void }[] = [];
+  return {
+    faults: (req: { method: string; path: string }) => {
+      if (req.path === path) count++;
+      for (const w of waiters.filter((w) => w.n <= count)) w.resolve();
+      return undefined;
+    },
+    arrived: (n: number) =>
+      new Promise<void>((resolve) => (n <= count ? resolve() : waiters.push({ n, resolve }))),
+  };
+}
 
 test('preflights count against the per-address rate limit', async (t) => {
   const server = await startTestServer({
@@ -65,4 +121,120 @@ test('a stream refused with 429 does not spend its ticket', async (t) => {
   const reused = await api.call('GET', `/v1/sync/stream?ticket=${ticket}`);
   assert.equal(reused.status, 401);
   assert.equal(errorCode(reused), 'unauthorized');
+});
+
+test("a device's pushes take turns outside the database; a full line is refused before its body is read", async (t) => {
+  const seen = arrivals('/v1/sync/push');
+  const server = await startTestServer({ faults: seen.faults });
+  const held: ReturnType<typeof heldPost>[] = [];
+  t.after(() => {
+    for (const h of held) h.abandon();
+    return server.close();
+  });
+  const api = new Api(server.url);
+  const device = await api.register();
+  await api.pull(device); // the device's token and last use are cached: no I/O before its turn
+  const body = JSON.stringify({
+    deviceId: device.deviceId,
+    mutations: [{ seq: 1, name: 'cart.add', args: { sku: 'a', qty: 1 }, at: 1_700_000_000_000 }],
+  });
+  // One push in its turn waiting for its body, four in line behind it.
+  for (let i = 0; i < 5; i++) held.push(heldPost(`${server.url}/v1/sync/push`, device.auth, body));
+  await seen.arrived(5);
+  // The sixth is refused at once: its body (not even JSON) is never read.
+  const refused = await fetch(`${server.url}/v1/sync/push`, {
+    method: 'POST',
+    headers: { ...device.auth, 'content-type': 'application/json' },
+    body: 'not json',
+  });
+  assert.equal(refused.status, 429);
+  assert.equal(refused.headers.get('retry-after'), '1');
+  assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'rate_limited');
+  // Other devices are not held up meanwhile.
+  const other = await api.register();
+  assert.equal((await api.push(other, [])).status, 200);
+  // The line moves on, in order, and frees up once done.
+  for (const h of held) h.finish();
+  const answers = await Promise.all(held.map((h) => h.answer));
+  assert.deepEqual(
+    answers.map((a) => a.status),
+    [200, 200, 200, 200, 200],
+  );
+  assert.equal((await api.push(device, [])).status, 200);
+});
+
+test("an address's registrations take turns; a full line is refused before its body is read", async (t) => {
+  const seen = arrivals('/v1/devices');
+  const server = await startTestServer({ faults: seen.faults });
+  const held: ReturnType<typeof heldPost>[] = [];
+  t.after(() => {
+    for (const h of held) h.abandon();
+    return server.close();
+  });
+  const headers = { 'x-omni-key': 'pk_shop' };
+  for (let i = 0; i < 17; i++) held.push(heldPost(`${server.url}/v1/devices`, headers, '{}'));
+  await seen.arrived(17);
+  const refused = await fetch(`${server.url}/v1/devices`, {
+    method: 'POST',
+    headers: { ...headers, 'content-type': 'application/json' },
+    body: 'not json',
+  });
+  assert.equal(refused.status, 429);
+  assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'rate_limited');
+  for (const h of held) h.finish();
+  const answers = await Promise.all(held.map((h) => h.answer));
+  assert.ok(answers.every((a) => a.status === 201));
+});
+
+test('refused requests are logged as counts, not one line each', async (t) => {
+  const lines: { level: string; msg: string; fields: LogFields }[] = [];
+  const capture =
+    (level: string) =>
+    (msg: string, fields: LogFields = {}) =>
+      void lines.push({ level, msg, fields });
+  const logger: Logger = { info: capture('info'), warn: capture('warn'), error: capture('error') };
+  const server = await startTestServer({
+    logger,
+    rateLimits: { ip: { capacity: 3, refillPerSecond: 0.001 } },
+  });
+  let closed = false;
+  t.after(() => (closed ? undefined : server.close()));
+  const statuses: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    const res = await fetch(`${server.url}/v1/health`);
+    await res.arrayBuffer();
+    statuses.push(res.status);
+  }
+  assert.equal(statuses.filter((s) => s === 429).length, 47);
+  const perRequest = lines.filter((l) => l.msg === 'request');
+  assert.deepEqual(
+    perRequest.map((l) => l.fields.status),
+    [200, 200, 200],
+  );
+  await server.close();
+  closed = true;
+  const refused = lines.filter((l) => l.msg === 'requests refused');
+  assert.equal(refused.length, 1);
+  assert.equal(refused[0]!.level, 'warn');
+  assert.equal(refused[0]!.fields.count, 47);
+  assert.equal(refused[0]!.fields.paths, 'GET /v1/health 47');
+});
+
+test('a request whose client left while it waited its turn does not run', async () => {
+  const turns = new Turns(4);
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  const first = turns.run('device', 'pushes', undefined, () => held);
+  const left = new AbortController();
+  let ran = false;
+  const second = turns.run('device', 'pushes', left.signal, async () => {
+    ran = true;
+  });
+  left.abort(); // the client went away while the first push held the turn
+  release();
+  await first;
+  await assert.rejects(second, (e: unknown) => e instanceof OmniError && e.code === 'unavailable');
+  assert.equal(ran, false);
+  // The line moves on for the next one.
+  assert.equal(await turns.run('device', 'pushes', undefined, async () => 'third'), 'third');
 });

@@ -62,6 +62,11 @@ const p95 = (xs: number[]) => {
 
 async function soak(dbSpec: string, label: string): Promise<void> {
   const server = await startChild(dbSpec, { CHILD_COMMERCE: '1', CHILD_TRUST_PROXY: '1' });
+  // A server that dies mid-soak fails the soak with what it said, not with a failed RSS sample.
+  let died: string | undefined;
+  server.proc.once('exit', (code, signal) => {
+    died = `the server exited (${code ?? signal}) mid-soak: ${server.stderr().slice(-2000)}`;
+  });
   const open = new Map<unknown, SseReader>();
   try {
     const base = server.url;
@@ -134,23 +139,29 @@ async function soak(dbSpec: string, label: string): Promise<void> {
       errors++;
       if (failures.length < 5) failures.push(what);
     };
+    /** Opens a device's poke stream; a failure (an HTTP error or none at all) counts as an error. */
     const openStream = async (s: Shopper): Promise<SseReader | undefined> => {
-      requests++;
-      const t = await fetch(`${base}/v1/sync/stream-ticket`, {
-        method: 'POST',
-        headers: s.headers,
-      });
-      if (t.status !== 201) {
-        fail(`ticket ${t.status}`);
+      try {
+        requests++;
+        const t = await fetch(`${base}/v1/sync/stream-ticket`, {
+          method: 'POST',
+          headers: s.headers,
+        });
+        if (t.status !== 201) {
+          fail(`ticket ${t.status}`);
+          return undefined;
+        }
+        const { ticket } = (await t.json()) as { ticket: string };
+        requests++;
+        const stream = await SseReader.open(`${base}/v1/sync/stream?ticket=${ticket}`, {
+          'x-forwarded-for': s.headers['x-forwarded-for']!,
+        });
+        if (stream.status !== 200) fail(`stream ${stream.status}`);
+        return stream;
+      } catch (err) {
+        fail(`stream ${(err as Error).message}`);
         return undefined;
       }
-      const { ticket } = (await t.json()) as { ticket: string };
-      requests++;
-      const stream = await SseReader.open(`${base}/v1/sync/stream?ticket=${ticket}`, {
-        'x-forwarded-for': s.headers['x-forwarded-for']!,
-      });
-      if (stream.status !== 200) fail(`stream ${stream.status}`);
-      return stream;
     };
     await inBatches(DEVICES, async (i) => {
       const stream = await openStream(shoppers[i]!);
@@ -159,6 +170,9 @@ async function soak(dbSpec: string, label: string): Promise<void> {
 
     const windows: number[][] = [];
     let window: number[] = [];
+    /** Per kind of request, the same windows (SERVER_SOAK_TRACE=1 prints them). */
+    const kinds = new Map<string, number[][]>();
+    const trace = process.env.SERVER_SOAK_TRACE === '1';
     const rss: number[] = [];
     const timed = async (what: string, go: () => Promise<Response>, ok = 200) => {
       const t = performance.now();
@@ -170,7 +184,12 @@ async function soak(dbSpec: string, label: string): Promise<void> {
       } catch (err) {
         fail(`${what} ${(err as Error).message}`);
       }
-      window.push(performance.now() - t);
+      const ms = performance.now() - t;
+      window.push(ms);
+      const perKind = kinds.get(what) ?? [[]];
+      kinds.set(what, perKind);
+      while (perKind.length < windows.length + 1) perKind.push([]);
+      perKind[windows.length]!.push(ms);
     };
     const act = async (s: Shopper, roll: number) => {
       const sku = skus[roll % skus.length]!;
@@ -215,8 +234,21 @@ async function soak(dbSpec: string, label: string): Promise<void> {
     const started = performance.now();
     const until = started + SECONDS * 1000;
     const sampler = setInterval(() => {
-      void rssKiB(server.proc.pid!).then((kib) => rss.push(kib));
+      if (died === undefined) {
+        void rssKiB(server.proc.pid!).then(
+          (kib) => rss.push(kib),
+          (err: Error) => fail(`rss ${err.message}`),
+        );
+      }
       windows.push(window);
+      if (trace) {
+        const i = windows.length - 1;
+        const parts = [...kinds].map(([k, w]) => `${k}=${p95(w[i] ?? []).toFixed(0)}`);
+        // eslint-disable-next-line no-console
+        console.log(
+          `soak window ${i}: n=${window.length} p95=${p95(window).toFixed(0)} ${parts.join(' ')} rss_mb=${((rss.at(-1) ?? 0) / 1024).toFixed(0)}`,
+        );
+      }
       window = [];
     }, SAMPLE_MS);
     let roll = 1;
@@ -224,7 +256,7 @@ async function soak(dbSpec: string, label: string): Promise<void> {
       shoppers.map(async (s, i) => {
         // Spread over the period: a steady rate, not waves.
         await new Promise((r) => setTimeout(r, (i * EVERY_MS) / shoppers.length));
-        while (performance.now() < until) {
+        while (performance.now() < until && died === undefined) {
           const t = performance.now();
           roll = (roll * 48271) % 2147483647;
           await act(s, roll);
@@ -233,6 +265,7 @@ async function soak(dbSpec: string, label: string): Promise<void> {
       }),
     );
     clearInterval(sampler);
+    assert.equal(died, undefined);
 
     const warm = Math.max(1, Math.floor(rss.length / 5));
     const base_ = rss[warm - 1]!;

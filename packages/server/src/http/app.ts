@@ -17,7 +17,7 @@ import type { AppEnv, FaultHook } from './env.js';
 import { handleError, notFound } from './errors.js';
 import type { EventStreams } from './event-stream.js';
 import type { Limiters } from './limits.js';
-import { accessLog, cors, limitByAddress } from './middleware.js';
+import { accessLog, cors, limitByAddress, RefusalLog } from './middleware.js';
 
 export interface AppOptions {
   /** Reported by `GET /v1/health`. */
@@ -44,6 +44,8 @@ export interface AppServices {
   limiters: Limiters;
   /** True once the server is closing: answers then ask clients to drop keep-alive. */
   closing: () => boolean;
+  /** Where refused requests are counted and logged in aggregate (one of its own by default). */
+  refusals?: RefusalLog;
 }
 
 /** Builds the HTTP application (a Web-standard `fetch` handler) on already-open services. */
@@ -55,6 +57,7 @@ export function createApp(services: AppServices, options: AppOptions = {}): Hono
     '*',
     accessLog({
       logger,
+      refusals: services.refusals ?? new RefusalLog(logger),
       trustProxy: options.trustProxy === true,
       faults: options.faults,
       closing: services.closing,

@@ -85,6 +85,50 @@ export class ConcurrencyLimiter {
   }
 }
 
+/**
+ * One at a time per key, with a short line behind it. A device's pushes lock its profile's row,
+ * so a second push of the same device can only wait for the first, and in the database it would
+ * wait holding a pooled connection: a device pushing on many connections at once would hold the
+ * whole pool while other shoppers wait for one. Waiting here holds nothing, and past
+ * `maxWaiting` a request is refused (429) at once, before its body is read.
+ */
+export class Turns {
+  private readonly lines = new Map<string, { count: number; tail: Promise<void> }>();
+  constructor(private readonly maxWaiting: number) {}
+
+  /**
+   * Runs `fn` once the key's earlier calls are done; throws `rate_limited` when the line is full.
+   * A request whose client left while it waited (`signal` aborted) does not run: nobody reads
+   * its answer, and a server closing meanwhile may have closed the database under it.
+   */
+  async run<T>(
+    key: string,
+    what: string,
+    signal: AbortSignal | undefined,
+    fn: () => Promise<T>,
+  ): Promise<T> {
+    const line = this.lines.get(key) ?? { count: 0, tail: Promise.resolve() };
+    if (line.count > this.maxWaiting) {
+      throw new OmniError('rate_limited', `Too many ${what} at once`, {
+        details: { retryAfter: 1, maxWaiting: this.maxWaiting },
+      });
+    }
+    line.count++;
+    this.lines.set(key, line);
+    const before = line.tail;
+    let done!: () => void;
+    line.tail = new Promise<void>((resolve) => (done = resolve));
+    await before;
+    try {
+      if (signal?.aborted) throw new OmniError('unavailable', 'The client left before its turn');
+      return await fn();
+    } finally {
+      done();
+      if (--line.count === 0) this.lines.delete(key);
+    }
+  }
+}
+
 /** Configurable limits; defaults are generous for normal traffic and strict for handoff claims. */
 export interface RateLimitOptions {
   /** Every call made with a device token. */
@@ -133,6 +177,10 @@ export interface Limiters {
   streamDevice: ConcurrencyLimiter;
   /** Open event streams per client address. */
   streamIp: ConcurrencyLimiter;
+  /** A device's pushes, one at a time (see `Turns`). */
+  pushDevice: Turns;
+  /** An address's device registrations, one at a time. */
+  registerIp: Turns;
 }
 
 export function createLimiters(options: RateLimitOptions | undefined, now: () => number): Limiters {
@@ -145,5 +193,9 @@ export function createLimiters(options: RateLimitOptions | undefined, now: () =>
     register: new RateLimiter(limits.register, now),
     streamDevice: new ConcurrencyLimiter(4),
     streamIp: new ConcurrencyLimiter(64),
+    // The SDK pushes one batch at a time; a retry may overlap a push the server still runs.
+    pushDevice: new Turns(4),
+    // Many shoppers behind one address (a shop's Wi-Fi) rarely register in the same instant.
+    registerIp: new Turns(16),
   };
 }

@@ -26,9 +26,51 @@ function clientIp(c: AppContext, trustProxy: boolean): string {
   }
 }
 
-/** One structured log line per request. Paths only: tickets ride in query strings. */
+/**
+ * Refused requests (429) are logged as one line per interval with their counts, not one line
+ * each: a flood must cost neither a log write per refusal nor the log's disk.
+ */
+export class RefusalLog {
+  private readonly counts = new Map<string, number>();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly everyMs = 10_000,
+  ) {}
+
+  add(method: string, path: string): void {
+    // Paths are the client's: past 20 distinct ones, the rest are counted together.
+    const key = `${method} ${path}`;
+    const at = this.counts.has(key) || this.counts.size < 20 ? key : 'other';
+    this.counts.set(at, (this.counts.get(at) ?? 0) + 1);
+    this.timer ??= setTimeout(() => this.flush(), this.everyMs);
+    this.timer.unref?.();
+  }
+
+  /** Logs the counts so far (if any) and starts a new interval. */
+  flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.counts.size === 0) return;
+    const byCount = [...this.counts].sort((a, b) => b[1] - a[1]);
+    this.counts.clear();
+    this.logger.warn('requests refused', {
+      status: 429,
+      count: byCount.reduce((n, [, k]) => n + k, 0),
+      seconds: this.everyMs / 1000,
+      paths: byCount.map(([key, k]) => `${key} ${k}`).join(', '),
+    });
+  }
+}
+
+/**
+ * One structured log line per request, but refusals (429) in aggregate (see `RefusalLog`).
+ * Paths only: tickets ride in query strings.
+ */
 export function accessLog(options: {
   logger: Logger;
+  refusals: RefusalLog;
   trustProxy: boolean;
   faults: FaultHook | undefined;
   /** True once the server is closing. */
@@ -47,6 +89,10 @@ export function accessLog(options: {
     // An in-flight request finishing during shutdown must not leave an idle keep-alive socket
     // behind: server.close() only closes the sockets that were idle when it was called.
     if (options.closing()) c.res.headers.set('Connection', 'close');
+    if (c.res.status === 429) {
+      options.refusals.add(c.req.method, c.req.path);
+      return;
+    }
     options.logger.info('request', {
       method: c.req.method,
       path: c.req.path,

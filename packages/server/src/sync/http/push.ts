@@ -17,69 +17,73 @@ import type { SyncServices } from './services.js';
 
 export function pushRoutes(
   app: Hono<AppEnv>,
-  s: Pick<SyncServices, 'auth' | 'db' | 'bus' | 'pokes' | 'now' | 'onPushCommitted'>,
+  s: Pick<SyncServices, 'auth' | 'db' | 'bus' | 'pokes' | 'now' | 'onPushCommitted' | 'limiters'>,
 ): void {
   app.post('/v1/sync/push', s.auth.requireDevice, async (c) => {
     const { device } = c.var;
-    const raw = await readJson(c);
-    const batch = (raw as { mutations?: unknown } | null)?.mutations;
-    if (Array.isArray(batch) && batch.length > LIMITS.maxBatch) {
-      throw new OmniError(
-        'payload_too_large',
-        `A push carries at most ${LIMITS.maxBatch} mutations; split the batch`,
-        { details: { maxBatch: LIMITS.maxBatch } },
-      );
-    }
-    const req = parsePushRequest(raw);
-    if (req.deviceId !== device.id) {
-      throw new OmniError('forbidden', 'This token does not own the device it pushes for');
-    }
-    const { answer, profileId } = await s.bus.transaction(async (tx, publish) => {
-      const { profile, lastSeq } = await lockDevice(tx, device.id, device.siteId);
-      const out = applyBatch(profile.state, lastSeq, req.mutations);
-      // Reducers return the same object when nothing changed: then there is no new version.
-      const changed = out.state !== profile.state;
-      // The profile row is locked, so the next version is known before the UPDATE.
-      const next: PokeEvent = {
-        siteId: device.siteId,
-        profileId: profile.id,
-        version: profile.version + 1,
-        snapshot: {
-          profileId: profile.id,
-          customerId: profile.customerId,
-          version: profile.version + 1,
-          state: out.state,
-        },
-      };
-      const written = await writePush(tx, {
-        profileId: profile.id,
-        state: changed ? out.state : null,
-        deviceId: device.id,
-        siteId: device.siteId,
-        channel: device.channel,
-        lastSeq: out.lastSeq,
-        events: eventsOf(req.mutations, out.results, s.now()),
-        // Folded into the statement: one round trip less on the hottest path.
-        notification: s.bus.notifications(pokeTopic, next)[0],
-        streaming: s.pokes.streamingDevices(profile.id),
-      });
-      const version = changed ? (written.version ?? NaN) : profile.version;
-      if (changed) {
-        if (version !== next.version) throw new Error('profile version moved under a row lock');
-        next.lastSeqs = { ...written.seqs, [device.id]: out.lastSeq };
-        publish(pokeTopic, next, { notified: true });
+    // One push per device at a time, waiting outside the database (see `Turns`).
+    const { signal } = c.req.raw; // the client left: its turn is skipped
+    return s.limiters.pushDevice.run(device.id, 'pushes from this device', signal, async () => {
+      const raw = await readJson(c);
+      const batch = (raw as { mutations?: unknown } | null)?.mutations;
+      if (Array.isArray(batch) && batch.length > LIMITS.maxBatch) {
+        throw new OmniError(
+          'payload_too_large',
+          `A push carries at most ${LIMITS.maxBatch} mutations; split the batch`,
+          { details: { maxBatch: LIMITS.maxBatch } },
+        );
       }
-      const answer: PushResponse = { version, lastSeq: out.lastSeq, results: out.results };
-      return { answer, profileId: profile.id };
+      const req = parsePushRequest(raw);
+      if (req.deviceId !== device.id) {
+        throw new OmniError('forbidden', 'This token does not own the device it pushes for');
+      }
+      const { answer, profileId } = await s.bus.transaction(async (tx, publish) => {
+        const { profile, lastSeq } = await lockDevice(tx, device.id, device.siteId);
+        const out = applyBatch(profile.state, lastSeq, req.mutations);
+        // Reducers return the same object when nothing changed: then there is no new version.
+        const changed = out.state !== profile.state;
+        // The profile row is locked, so the next version is known before the UPDATE.
+        const next: PokeEvent = {
+          siteId: device.siteId,
+          profileId: profile.id,
+          version: profile.version + 1,
+          snapshot: {
+            profileId: profile.id,
+            customerId: profile.customerId,
+            version: profile.version + 1,
+            state: out.state,
+          },
+        };
+        const written = await writePush(tx, {
+          profileId: profile.id,
+          state: changed ? out.state : null,
+          deviceId: device.id,
+          siteId: device.siteId,
+          channel: device.channel,
+          lastSeq: out.lastSeq,
+          events: eventsOf(req.mutations, out.results, s.now()),
+          // Folded into the statement: one round trip less on the hottest path.
+          notification: s.bus.notifications(pokeTopic, next)[0],
+          streaming: s.pokes.streamingDevices(profile.id),
+        });
+        const version = changed ? (written.version ?? NaN) : profile.version;
+        if (changed) {
+          if (version !== next.version) throw new Error('profile version moved under a row lock');
+          next.lastSeqs = { ...written.seqs, [device.id]: out.lastSeq };
+          publish(pokeTopic, next, { notified: true });
+        }
+        const answer: PushResponse = { version, lastSeq: out.lastSeq, results: out.results };
+        return { answer, profileId: profile.id };
+      });
+      s.onPushCommitted?.({
+        siteId: device.siteId,
+        deviceId: device.id,
+        profileId,
+        version: answer.version,
+        consumed: req.mutations.filter((_, i) => answer.results[i]?.status !== 'skipped'),
+      });
+      return c.json(answer);
     });
-    s.onPushCommitted?.({
-      siteId: device.siteId,
-      deviceId: device.id,
-      profileId,
-      version: answer.version,
-      consumed: req.mutations.filter((_, i) => answer.results[i]?.status !== 'skipped'),
-    });
-    return c.json(answer);
   });
 
   app.get('/v1/sync/pull', s.auth.requireDevice, async (c) => {
