@@ -178,7 +178,8 @@ type Step =
   | { k: 'view'; tab: number; sku: string }
   | { k: 'offline' | 'online' | 'drop' | 'dup' | 'release'; dev: number }
   | { k: 'hold'; tab: number; what: 'push' | 'pull'; sku: string }
-  | { k: 'heal'; tab: number; sku: string }
+  /** `steps`: how many of the steps after it run while the new device's registration waits. */
+  | { k: 'heal'; tab: number; sku: string; steps: number }
   | { k: 'reload'; tab: number };
 
 const tab = fc.integer({ min: 0, max: 2 });
@@ -207,7 +208,15 @@ export const step: fc.Arbitrary<Step> = fc.oneof(
 /** Adds plus the ordered operations (set, remove), and heals. */
 export const mixedStep: fc.Arbitrary<Step> = fc.oneof(
   { weight: 5, arbitrary: step },
-  { weight: 1, arbitrary: fc.record({ k: fc.constant('heal' as const), tab, sku }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      k: fc.constant('heal' as const),
+      tab,
+      sku,
+      steps: fc.integer({ min: 0, max: 4 }),
+    }),
+  },
   {
     weight: 1,
     arbitrary: fc.record({
@@ -291,15 +300,25 @@ async function scenario(cfg: TestConfig, steps: Step[], mixed: boolean): Promise
     const { code } = await at('createHandoff', tabs[0]!.identity.createHandoff());
     await at('claimHandoff', tabs[2]!.identity.claimHandoff(code));
 
-    for (const s of steps) {
+    /** When (the step index) a heal's held registration is released. */
+    const healEnds = new Map<FaultyNetwork, number>();
+    for (const [i, s] of steps.entries()) {
+      for (const [net, end] of healEnds) {
+        if (i < end) continue;
+        net.release();
+        healEnds.delete(net);
+      }
       if (s.k === 'add' || s.k === 'hold' || s.k === 'heal') {
         const k = key(s.tab, s.sku);
         const n = s.k === 'add' ? s.n : 1;
         const net = nets[devOf(s.tab)]!;
         if (s.k === 'hold') net.hold(s.what);
-        // Only the mixed scenarios can tell a healed device's skus apart (see the header).
-        if (s.k === 'heal') expect(mixed, 'a heal in a mixed scenario').to.equal(true);
-        if (s.k === 'heal') net.forget();
+        if (s.k === 'heal') {
+          // Only the mixed scenarios can tell a healed device's skus apart (see the header).
+          expect(mixed, 'a heal in a mixed scenario').to.equal(true);
+          net.forget();
+          healEnds.set(net, i + 1 + s.steps);
+        }
         change(s.tab, (c) => c.cart.add(k, n));
         expected[k] = (expected[k] ?? 0) + n;
         if (s.k !== 'add') {
