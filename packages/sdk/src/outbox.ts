@@ -160,6 +160,8 @@ export function outbox(c: Core): void {
           void c.settle();
         },
         (e) => {
+          // The store failed before this write did: fallback() handed these drafts to memory.
+          if (c.store !== failed) return;
           c.local.unshift(...batch);
           c.fallback(e);
           // Closing: the drafts stay in memory rather than retrying a dead store forever.

@@ -122,8 +122,7 @@ export function memoryStore(from?: Loaded): Store {
     kind: 'memory',
     load: async () => ({ ...meta, outbox: [...outbox], drafts: [...drafts] }),
     async save(d) {
-      // A draft handed over at the fallback may come again, when its write to the failed store fails.
-      drafts.push(...d.filter((x) => !drafts.some((y) => y.id === x.id)));
+      drafts.push(...d);
     },
     async sequence(list) {
       const ids = new Set(list.map((d) => d.id));
