@@ -172,10 +172,6 @@ export const engines = {
   firefox: {
     label: 'Firefox',
     install: 'apt-get install firefox-esr (or set FIREFOX_PATH)',
-    notYet: {
-      'packages/sdk/test/local.test.ts':
-        'after its database is deleted while open, a queued change sometimes vanishes from the memory fallback (1 of 3 CI runs; issue 16)',
-    },
     find: () => firstExisting(process.env.FIREFOX_PATH, '/usr/bin/firefox-esr', '/usr/bin/firefox'),
     launcher: (executablePath) =>
       chromeLauncher({

@@ -112,7 +112,7 @@ export function createClient(options: ClientOptions): OmniClient {
     ready = Promise.resolve().then(async () => {
       const onShow = (e: PageTransitionEvent) => {
         if (!e.persisted || c.store.kind === 'memory' || c.joined()) return;
-        c.store.load().then(c.adopt, c.fallback);
+        c.reload().catch(c.fallback);
         c.join();
       };
       const onHide = (e: PageTransitionEvent) => {

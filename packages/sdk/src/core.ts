@@ -81,6 +81,8 @@ export interface Core {
   sequencing: Promise<void> | undefined;
   mutate<N extends MutationName>(name: N, args: MutationArgs[N]): Promise<void>;
   adopt(l: Loaded): void;
+  /** Reads the store and adopts (or uses) it, unless the store changed meanwhile; tells whether. */
+  reload(use?: (l: Loaded) => void): Promise<boolean>;
   addPending(ms: readonly Entry[]): void;
   fallback(cause: unknown): void;
   report(cause: unknown): void;
@@ -148,6 +150,16 @@ export function field(body: unknown, key: string, ok: (v: unknown) => boolean): 
   const v = (body as Record<string, unknown>)[key];
   if (!ok(v)) throw new TypeError(`malformed ${key}`);
   return v;
+}
+
+/** Whether `snap` is no newer than the base (same profile, not a later version or seq). */
+export function behind(c: Core, snap: Core['base']) {
+  const { base } = c;
+  return (
+    !!snap &&
+    snap.profileId === base?.profileId &&
+    (snap.version < base.version || (snap.version === base.version && snap.lastSeq <= base.lastSeq))
+  );
 }
 
 export const retryAfter = (e: unknown) =>

@@ -3,7 +3,7 @@
 // in the outbox for the server. Other tabs hear of each draft, so one of them stores it should
 // this tab die first (the rescue below). A storage failure moves the tab to memory, keeping all.
 import { applyMutation, validateMutation } from '@omnikit/protocol';
-import { withTimeout, type Core } from './core.js';
+import { behind, withTimeout, type Core } from './core.js';
 import { idbStore, memoryStore, storageError, tabOf, type Draft, type Store } from './store.js';
 
 /** Fills in the outbox part of `c`. */
@@ -72,17 +72,32 @@ export function outbox(c: Core): void {
     c.drafts.forEach((d) => c.watchTab(tabOf(d)));
   };
 
+  /**
+   * Reads the store and hands what it holds to `use` (adopts it), unless the tab moved to
+   * another store meanwhile: a read of a store that went away (a database deleted while open)
+   * must not replace what memory holds now. Resolves whether it was used.
+   */
+  c.reload = async (use = c.adopt) => {
+    const s = c.store;
+    const l = await s.load();
+    if (c.store !== s) return false;
+    use(l);
+    return true;
+  };
+
   /** Moves to memory after a storage failure, keeping everything; says so once. */
   c.fallback = (cause) => {
     const old = c.store;
     // After close() the store is closed on purpose: nothing to report.
     if (old.kind === 'memory' || c.closing.signal.aborted) return;
     const seq = Math.max(c.base?.lastSeq ?? 0, ...c.pending.map((m) => m.seq));
-    // Other tabs' drafts are theirs to send; this tab keeps (and sends) its own unstored ones.
-    c.drafts = c.drafts.filter((d) => c.unsaved.has(d.id));
+    // Other tabs' drafts are theirs to send. This tab keeps (and sends) all of its own: those
+    // not stored yet, and those stored but not yet in the outbox, which the failed store holds
+    // no more (a deleted database) or gives to no one here. Memory sequences them anew.
+    c.drafts = c.drafts.filter((d) => tabOf(d) === c.tabId);
     const mine = c.drafts.filter((d) => !c.local.includes(d));
     c.store = memoryStore({ seq, device: c.device, base: c.base, outbox: c.pending, drafts: mine });
-    mine.forEach((d) => c.unsaved.delete(d.id));
+    mine.forEach((d) => (c.unsaved.delete(d.id), c.saved.add(d.id)));
     opened = true;
     try {
       old.close();
@@ -95,6 +110,7 @@ export function outbox(c: Core): void {
     c.leave();
     c.leader = true;
     c.report(cause);
+    void c.settle();
     c.kick();
   };
 
@@ -144,6 +160,8 @@ export function outbox(c: Core): void {
           void c.settle();
         },
         (e) => {
+          // The store failed before this write did: fallback() handed these drafts to memory.
+          if (c.store !== failed) return;
           c.local.unshift(...batch);
           c.fallback(e);
           // Closing: the drafts stay in memory rather than retrying a dead store forever.
@@ -163,7 +181,17 @@ export function outbox(c: Core): void {
         more = false;
         const list = c.drafts.filter((d) => c.saved.has(d.id));
         if (!list.length) continue;
-        const added = await withTimeout(c.store.sequence(list), storageMs);
+        const s = c.store;
+        const added = await withTimeout(s.sequence(list), storageMs).catch((e) => {
+          // Memory took over (now or meanwhile) with these drafts: sequenced there next round.
+          c.fallback(e);
+          return null;
+        });
+        // What a store that went away meanwhile sequenced went with it: memory has the drafts.
+        if (!added || c.store !== s) {
+          more ||= c.store !== s;
+          continue;
+        }
         // Those left out were sequenced by another tab, whose message brings them back.
         const done = new Set(list.map((d) => d.id));
         c.drafts = c.drafts.filter((d) => !done.has(d.id));
@@ -195,7 +223,7 @@ export function outbox(c: Core): void {
         );
         try {
           await withTimeout(c.store.save(left), storageMs);
-          c.adopt(await c.store.load());
+          await c.reload();
           await c.settle();
           // What it sequenced before it went may be in the outbox with no message about it
           // (it died before posting): sequencing nothing here, settle() kicks nobody.
@@ -230,7 +258,7 @@ export function outbox(c: Core): void {
         // is gone: the store says what it left, and adopting those drafts watches their tab,
         // whose free lock starts the rescue.
         if (tries < 50) setTimeout(() => watchNew(tab, tries + 1), 20);
-        else if (c.store.kind === 'indexeddb') c.store.load().then(c.adopt, c.fallback);
+        else if (c.store.kind === 'indexeddb') c.reload().catch(c.fallback);
       },
       () => {},
     );
@@ -257,8 +285,8 @@ export function outbox(c: Core): void {
     } else {
       c.setStatus({ storage: 'indexeddb' });
       try {
-        c.adopt(await withTimeout(s.load(), storageMs));
-        c.join();
+        // Unless the store failed meanwhile: then this tab works alone, in memory.
+        if (await withTimeout(c.reload(), storageMs)) c.join();
       } catch (e) {
         c.fallback(e);
       }
@@ -266,14 +294,4 @@ export function outbox(c: Core): void {
     opened = true;
     await c.flushLocal();
   };
-}
-
-/** Whether `snap` is no newer than the base (same profile, not a later version or seq). */
-export function behind(c: Core, snap: Core['base']) {
-  const { base } = c;
-  return (
-    !!snap &&
-    snap.profileId === base?.profileId &&
-    (snap.version < base.version || (snap.version === base.version && snap.lastSeq <= base.lastSeq))
-  );
 }

@@ -2,9 +2,8 @@
 // snapshot, one run at a time, retried with backoff; heals a device the server lost. The poke
 // stream that tells it when to pull is in stream.ts.
 import { LIMITS, OmniError, parseSnapshot, type PushResponse } from '@omnikit/protocol';
-import { field, gone, isString, retryAfter, withTimeout, type Core } from './core.js';
+import { behind, field, gone, isString, retryAfter, withTimeout, type Core } from './core.js';
 import { DEV_MODE } from './dev.js';
-import { behind } from './outbox.js';
 import type { Device } from './store.js';
 
 /** Fills in the sync part of `c`. */
@@ -200,7 +199,7 @@ export function sync(c: Core): void {
         // A snapshot write queued before now must not land after the reset.
         await c.persisting;
         await c.store.reset(keep);
-        c.adopt(await c.store.load());
+        await c.reload();
       } catch (e) {
         c.fallback(e);
       }

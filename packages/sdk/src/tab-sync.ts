@@ -53,14 +53,16 @@ export function tabSync(c: Core): void {
         if (c.leader) c.post({ type: 'status', state: c.status.state, at: c.status.lastSyncedAt });
         return;
       case 'device':
-        return void c.store.load().then(({ device }) => {
-          c.device = device;
-          c.commit();
-        }, c.fallback);
+        return void c
+          .reload(({ device }) => {
+            c.device = device;
+            c.commit();
+          })
+          .catch(c.fallback);
       case 'reset':
         // Another tab started over (forget, heal): adopt the new store.
         c.drop(msg.keep);
-        return void c.store.load().then(c.adopt, c.fallback);
+        return void c.reload().catch(c.fallback);
     }
   }
 
@@ -85,9 +87,10 @@ export function tabSync(c: Core): void {
     c.drafts.forEach((d) => c.watchTab(tabOf(d)));
     lead(`${c.ns}:leader`, role.signal, () => {
       if (role.signal.aborted) return;
-      c.store.load().then((l) => {
+      // A store that failed meanwhile made this tab lead itself already.
+      c.reload().then((ok) => {
+        if (!ok) return;
         c.leader = true;
-        c.adopt(l);
         c.needPull = true;
         c.kick();
       }, c.fallback);

@@ -3,7 +3,7 @@
 // status and sync() say honestly where changes are. Real IndexedDB, real pages (iframes of the
 // test origin), the real server of the runner.
 import { expect } from '@open-wc/testing';
-import { openDB } from 'idb';
+import { deleteDB, openDB } from 'idb';
 import {
   browserNetwork,
   createClient,
@@ -235,6 +235,90 @@ describe('durable changes: another tab stores what a dying tab announced', () =>
     const server = await serverSnapshot(ns);
     expect(server.state.cart.lines.map((l) => [l.key, l.qty])).to.deep.equal([['ONCE', 5]]);
     expect(cartOf(here.state)).to.deep.equal({ ONCE: 5 });
+  });
+});
+
+/**
+ * Holds a readwrite transaction on the main database of `ns` (made with the SDK's schema if it
+ * is not there yet) until the returned function is called, which also closes this connection:
+ * the client's transactions on that database wait behind it, so the test decides what is still
+ * in flight when the database goes away.
+ */
+function holdStore(ns: string): Promise<() => void> {
+  return new Promise((resolve, reject) => {
+    const open = indexedDB.open(ns, 1);
+    open.onupgradeneeded = () => {
+      open.result.createObjectStore('meta');
+      open.result.createObjectStore('outbox', { keyPath: 'seq' });
+    };
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const db = open.result;
+      let held = true;
+      const meta = db.transaction(['meta', 'outbox'], 'readwrite').objectStore('meta');
+      // A transaction stays active while it has a request in flight.
+      const spin = () => void (held && (meta.get('meta').onsuccess = spin));
+      spin();
+      resolve(() => {
+        held = false;
+        db.close();
+      });
+    };
+  });
+}
+
+describe('durable changes: the database deleted while open (issue 16)', () => {
+  it('a change stored but not yet in the outbox when the database goes is kept and sent', async () => {
+    const network = testNetwork(false);
+    const ns = uniqueNs('deleted');
+    const c = device({ namespace: ns, network });
+    await c.start();
+    // The change's write (to the drafts) commits; its move to the outbox waits behind this.
+    const release = await holdStore(ns);
+    await c.cart.add('A', 1);
+    const deleting = deleteDB(ns);
+    await until(c, (s) => s.status.storage === 'memory', 'the memory fallback');
+    // The outbox transaction now runs on a connection that is closing; the drafts' is refused.
+    release();
+    await deleting;
+    await c.cart.add('B', 2);
+    expect(cartOf(c.state)).to.deep.equal({ A: 1, B: 2 });
+    expect(c.status.pending).to.equal(2);
+    network.setOnline(true);
+    await c.sync();
+    // Sent, each once: with nothing pending, the view is the server's snapshot.
+    expect(c.status.pending).to.equal(0);
+    expect(cartOf(c.state)).to.deep.equal({ A: 1, B: 2 });
+  });
+
+  it('a read of the database that ends after it went does not replace what memory holds', async () => {
+    const network = testNetwork(false);
+    const ns = uniqueNs('deleted');
+    // The store exists and is busy: the client's first read of it waits behind this.
+    const release = await holdStore(ns);
+    const c = device({ namespace: ns, network });
+    const first = c.cart.add('A', 1);
+    await until(c, (s) => s.status.storage === 'indexeddb', 'the store open');
+    const deleting = deleteDB(ns);
+    await until(c, (s) => s.status.storage === 'memory', 'the memory fallback');
+    await c.cart.add('B', 2);
+    await first;
+    const seen: string[] = [];
+    c.on('cart-change', ({ cart }) => seen.push(cart.lines.map((l) => l.key).join()));
+    // The read, started before the database went, now ends with what it held then: nothing.
+    release();
+    await deleting;
+    await c.start();
+    expect(seen, 'the view never drops them').to.deep.equal([]);
+    expect(cartOf(c.state)).to.deep.equal({ A: 1, B: 2 });
+    expect(c.status.pending).to.equal(2);
+    // It works alone now: it does not join the other tabs of the origin again.
+    const { held = [], pending = [] } = await navigator.locks.query();
+    expect([...held, ...pending].filter((l) => l.name?.startsWith(`${ns}:`))).to.deep.equal([]);
+    network.setOnline(true);
+    await c.sync();
+    expect(c.status.pending).to.equal(0);
+    expect(cartOf(c.state)).to.deep.equal({ A: 1, B: 2 });
   });
 });
 

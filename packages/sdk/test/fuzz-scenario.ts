@@ -5,10 +5,15 @@
 // pull held in flight (the server has answered, the answer waits) while more changes are made,
 // pokes from the other device landing meanwhile, a device offline and back, a tab closed and
 // reopened on the same storage, a push whose answer is lost after the server applied it, a
-// push delivered twice. The oracle is the intended cart, computed from the changes alone: adds
+// push delivered twice, and (mixed scenarios) a heal: the server no longer knows a device, so
+// it registers a new one from its last snapshot and pushes its outbox there, while changes
+// keep coming and the new device's registration waits. The oracle is the intended cart, computed from the changes alone: adds
 // commute, and in the "mixed" scenarios (set, remove too) each tab changes skus of its own, so
 // the server's interleaving of tabs cannot change the result. Once quiet, the server AND every
 // tab must hold exactly the oracle: nothing lost, nothing applied twice, no replica diverging.
+// A healed device is on a profile of its own, started from its last snapshot: there, each
+// device's profile must hold exactly the oracle on the skus of its own tabs, and its tabs that
+// profile.
 import { expect } from '@open-wc/testing';
 import fc from 'fast-check';
 import { browserNetwork, createClient, type Network, type OmniClient } from '@omnikit/sdk';
@@ -29,9 +34,20 @@ interface Fired {
   hold: number;
   offline: number;
   reload: number;
+  /** Devices that met a 401 for a forgotten token and registered anew. */
+  heal: number;
   pokes: number;
 }
-const noFaults = (): Fired => ({ drop: 0, dup: 0, hold: 0, offline: 0, reload: 0, pokes: 0 });
+const noFaults = (): Fired => ({
+  drop: 0,
+  dup: 0,
+  hold: 0,
+  offline: 0,
+  reload: 0,
+  heal: 0,
+  pokes: 0,
+});
+type Held = 'push' | 'pull' | 'register';
 
 /** A device's network with switchable faults, counting those that fire. */
 class FaultyNetwork implements Network {
@@ -39,7 +55,12 @@ class FaultyNetwork implements Network {
   dropNextPush = false;
   duplicateNextPush = false;
   /** The next request of this kind reaches the server; its answer waits for release(). */
-  holdNext: 'push' | 'pull' | null = null;
+  holdNext: Held | null = null;
+  /** The server forgets the token of the next request that carries one (see forget()). */
+  private forgetNext = false;
+  private forgotten = new Set<string>();
+  /** A forgotten token met its 401: the next registration is the heal. */
+  private told = false;
   captured: Promise<void> | null = null;
   private capture: (() => void) | null = null;
   private held: (() => void)[] = [];
@@ -53,9 +74,19 @@ class FaultyNetwork implements Network {
     return this.held.length > 0;
   }
 
-  hold(kind: 'push' | 'pull') {
+  hold(kind: Held) {
     this.holdNext = kind;
     this.captured = new Promise((resolve) => (this.capture = resolve));
+  }
+
+  /**
+   * From the next request that carries a device token on, the server answers that token as one
+   * it no longer knows (a 401 `unknown_device`, as after a restore from a backup); the new
+   * device's registration is held until release().
+   */
+  forget() {
+    this.forgetNext = true;
+    this.hold('register');
   }
 
   release() {
@@ -68,17 +99,39 @@ class FaultyNetwork implements Network {
       this.fired.offline++;
       throw new TypeError('Failed to fetch');
     }
-    const kind = input.endsWith('/v1/sync/push')
+    const auth = (init.headers as Record<string, string> | undefined)?.authorization;
+    if (auth && this.forgetNext) {
+      this.forgetNext = false;
+      this.forgotten.add(auth);
+    }
+    if (auth && this.forgotten.has(auth)) {
+      this.told = true;
+      const error = { code: 'unauthorized', message: 'Unknown device token' };
+      return new Response(
+        JSON.stringify({ error: { ...error, details: { reason: 'unknown_device' } } }),
+        {
+          status: 401,
+          headers: { 'content-type': 'application/json' },
+        },
+      );
+    }
+    const kind: Held | null = input.endsWith('/v1/sync/push')
       ? 'push'
       : input.endsWith('/v1/sync/pull')
         ? 'pull'
-        : null;
+        : input.endsWith('/v1/devices')
+          ? 'register'
+          : null;
     if (kind === 'push' && this.duplicateNextPush) {
       this.duplicateNextPush = false;
       this.fired.dup++;
       await fetch(input, init);
     }
     const res = await fetch(input, init);
+    if (kind === 'register' && this.told && res.ok) {
+      this.told = false;
+      this.fired.heal++;
+    }
     if (kind === 'push' && this.dropNextPush) {
       this.dropNextPush = false;
       this.fired.drop++;
@@ -125,6 +178,8 @@ type Step =
   | { k: 'view'; tab: number; sku: string }
   | { k: 'offline' | 'online' | 'drop' | 'dup' | 'release'; dev: number }
   | { k: 'hold'; tab: number; what: 'push' | 'pull'; sku: string }
+  /** `steps`: how many of the steps after it run while the new device's registration waits. */
+  | { k: 'heal'; tab: number; sku: string; steps: number }
   | { k: 'reload'; tab: number };
 
 const tab = fc.integer({ min: 0, max: 2 });
@@ -150,9 +205,18 @@ export const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ k: fc.constant('view' as const), tab, sku }) },
   ...faultSteps.map((arbitrary) => ({ weight: 1, arbitrary })),
 );
-/** Adds plus the ordered operations (set, remove). */
+/** Adds plus the ordered operations (set, remove), and heals. */
 export const mixedStep: fc.Arbitrary<Step> = fc.oneof(
   { weight: 5, arbitrary: step },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      k: fc.constant('heal' as const),
+      tab,
+      sku,
+      steps: fc.integer({ min: 0, max: 4 }),
+    }),
+  },
   {
     weight: 1,
     arbitrary: fc.record({
@@ -236,17 +300,31 @@ async function scenario(cfg: TestConfig, steps: Step[], mixed: boolean): Promise
     const { code } = await at('createHandoff', tabs[0]!.identity.createHandoff());
     await at('claimHandoff', tabs[2]!.identity.claimHandoff(code));
 
-    for (const s of steps) {
-      if (s.k === 'add' || s.k === 'hold') {
+    /** When (the step index) a heal's held registration is released. */
+    const healEnds = new Map<FaultyNetwork, number>();
+    for (const [i, s] of steps.entries()) {
+      for (const [net, end] of healEnds) {
+        if (i < end) continue;
+        net.release();
+        healEnds.delete(net);
+      }
+      if (s.k === 'add' || s.k === 'hold' || s.k === 'heal') {
         const k = key(s.tab, s.sku);
         const n = s.k === 'add' ? s.n : 1;
-        if (s.k === 'hold') nets[devOf(s.tab)]!.hold(s.what);
+        const net = nets[devOf(s.tab)]!;
+        if (s.k === 'hold') net.hold(s.what);
+        if (s.k === 'heal') {
+          // Only the mixed scenarios can tell a healed device's skus apart (see the header).
+          expect(mixed, 'a heal in a mixed scenario').to.equal(true);
+          net.forget();
+          healEnds.set(net, i + 1 + s.steps);
+        }
         change(s.tab, (c) => c.cart.add(k, n));
         expected[k] = (expected[k] ?? 0) + n;
-        if (s.k === 'hold') {
-          // The change above sends a push (and then a pull); the steps after it run while that
-          // request's answer waits, unless the device is offline (then nothing is held).
-          const net = nets[devOf(s.tab)]!;
+        if (s.k !== 'add') {
+          // The change above sends a push (and then a pull), or meets the 401 and registers a
+          // new device; the steps after it run while that request's answer waits, unless the
+          // device is offline (then nothing is held).
           // Bounded: a hold that never meets its request is simply not counted.
           if (net.up) await Promise.race([net.captured, new Promise((r) => setTimeout(r, 3000))]);
         }
@@ -277,14 +355,26 @@ async function scenario(cfg: TestConfig, steps: Step[], mixed: boolean): Promise
     nets.forEach((n) => (n.release(), n.setOnline(true)));
     // Bounded, so a scenario that never quiesces fails rather than hangs.
     await Promise.all(tabs.map((c, i) => at(`tab ${i} sync`, c.sync({ timeoutMs: 15_000 }))));
-    const server = await at('server snapshot', serverSnapshot(nss[0]!));
-    const serverCart = Object.fromEntries(server.state.cart.lines.map((l) => [l.key, l.qty]));
-    const same = (s: Parameters<typeof cartOf>[0]) =>
-      JSON.stringify(cartOf(s)) === JSON.stringify(serverCart);
-    // Every tab settles on the server's cart (a tab that never does counts as diverged).
+    // One profile for both devices, unless a heal moved a device to one of its own: then each
+    // device's profile, checked on its own tabs' skus (a key ends with its tab, see key()).
+    const healed = fired.heal > 0;
+    const carts = await at(
+      'server snapshot',
+      Promise.all(
+        (healed ? nss : [nss[0]!]).map(async (ns) =>
+          Object.fromEntries(
+            (await serverSnapshot(ns)).state.cart.lines.map((l) => [l.key, l.qty]),
+          ),
+        ),
+      ),
+    );
+    const cartOfDev = (d: number) => carts[healed ? d : 0]!;
+    const same = (d: number) => (s: Parameters<typeof cartOf>[0]) =>
+      JSON.stringify(cartOf(s)) === JSON.stringify(cartOfDev(d));
+    // Every tab settles on its device's server cart (a tab that never does counts as diverged).
     const settled = await Promise.all(
       tabs.map((c, i) =>
-        until(c, same, `tab ${i} converges`, 5000).then(
+        until(c, same(devOf(i)), `tab ${i} converges`, 5000).then(
           () => true,
           () => false,
         ),
@@ -292,12 +382,15 @@ async function scenario(cfg: TestConfig, steps: Step[], mixed: boolean): Promise
     );
     let lost = 0;
     let duplicated = 0;
-    for (const k of new Set([...Object.keys(expected), ...Object.keys(serverCart)])) {
-      const want = expected[k] ?? 0;
-      const got = serverCart[k] ?? 0;
-      if (got < want) lost += want - got;
-      if (got > want) duplicated += got - want;
-    }
+    carts.forEach((serverCart, d) => {
+      for (const k of new Set([...Object.keys(expected), ...Object.keys(serverCart)])) {
+        if (healed && devOf(Number(k.at(-1))) !== d) continue;
+        const want = expected[k] ?? 0;
+        const got = serverCart[k] ?? 0;
+        if (got < want) lost += want - got;
+        if (got > want) duplicated += got - want;
+      }
+    });
     return {
       changes,
       inFlight,
@@ -367,7 +460,8 @@ export async function fuzz(
     console.log(
       `${name}: engine=${engine} scenarios=${sum.scenarios} steps=${sum.steps} changes=${sum.changes} ` +
         `changes_in_flight=${sum.inFlight} faults=${faults} (held=${fired.hold} dropped=${fired.drop} ` +
-        `duplicated_push=${fired.dup} offline_requests=${fired.offline} reloads=${fired.reload}) ` +
+        `duplicated_push=${fired.dup} offline_requests=${fired.offline} reloads=${fired.reload} ` +
+        `heals=${fired.heal}) ` +
         `pokes=${fired.pokes} lost=${sum.lost} duplicated=${sum.duplicated} diverged=${sum.diverged} ` +
         `memory_fallbacks=${sum.memory} seed=${seed}`,
     );
