@@ -9,5 +9,12 @@ import { script } from './script.js';
 
 export const QR_FILE = 'omnikit-qr.js';
 
+/** The file's URL: beside the script, with the script's query (a `?v=` cache buster) kept. */
+export function qrUrl(src = script?.src): string {
+  const url = new URL(QR_FILE, src);
+  if (src) url.search = new URL(src).search;
+  return url.href;
+}
+
 export const loadQrEncoder = async (): Promise<QrEncoder> =>
-  ((await import(new URL(QR_FILE, script?.src).href)) as { qrPath: QrEncoder }).qrPath;
+  ((await import(qrUrl())) as { qrPath: QrEncoder }).qrPath;

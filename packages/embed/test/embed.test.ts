@@ -8,6 +8,7 @@ import {
   takeHandoffCode,
   type HandoffOutcome,
 } from '@omnikit/embed';
+import { qrUrl } from '../src/qr-load.js';
 
 const bundle = '/packages/embed/dist/omnikit.min.js';
 
@@ -110,6 +111,17 @@ describe('readScriptConfig', () => {
       locale: 'ko-KR',
       currency: 'KRW',
     });
+  });
+});
+
+describe('the QR encoder file', () => {
+  it('is beside the script, with the script query kept (a cache buster must reach it too)', () => {
+    expect(qrUrl('https://cdn.example/omnikit/1.4/omnikit.min.js?v=7')).to.equal(
+      'https://cdn.example/omnikit/1.4/omnikit-qr.js?v=7',
+    );
+    expect(qrUrl('https://shop.example/js/omnikit.js')).to.equal(
+      'https://shop.example/js/omnikit-qr.js',
+    );
   });
 });
 
