@@ -80,9 +80,10 @@ export interface Core {
   persisting: Promise<void>;
   sequencing: Promise<void> | undefined;
   mutate<N extends MutationName>(name: N, args: MutationArgs[N]): Promise<void>;
-  adopt(l: Loaded): void;
+  /** Takes what the store holds; `before`: the drafts known stored when its read started. */
+  adopt(l: Loaded, before: ReadonlySet<string>): void;
   /** Reads the store and adopts (or uses) it, unless the store changed meanwhile; tells whether. */
-  reload(use?: (l: Loaded) => void): Promise<boolean>;
+  reload(use?: (l: Loaded, before: ReadonlySet<string>) => void): Promise<boolean>;
   addPending(ms: readonly Entry[]): void;
   fallback(cause: unknown): void;
   report(cause: unknown): void;

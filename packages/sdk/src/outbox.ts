@@ -49,7 +49,7 @@ export function outbox(c: Core): void {
     );
   };
 
-  c.adopt = (l) => {
+  c.adopt = (l, before) => {
     c.device = l.device;
     // The stored base may be older than the one a tab message brought (the leader persists
     // its snapshot after posting it): the older one would keep acknowledged entries pending.
@@ -57,14 +57,15 @@ export function outbox(c: Core): void {
     c.pending = [];
     const known = new Set([...l.outbox, ...l.drafts].map((x) => x.id));
     l.drafts.forEach((d) => c.saved.add(d.id));
-    // What the store lacks: this tab's drafts still being written, and other tabs' that may
-    // still need rescuing. A draft of this tab that is stored nowhere was acknowledged already.
+    // What the store lacks: this tab's drafts not stored when the read started (still being
+    // written, or stored after the read of the drafts: the read of the outbox may wait behind a
+    // `sequence`), and other tabs' that may still need rescuing. A draft of this tab stored
+    // before the read and found nowhere was sequenced and acknowledged already.
     c.drafts = [
       ...l.drafts,
       ...c.drafts.filter(
         (d) =>
-          !known.has(d.id) &&
-          (tabOf(d) === c.tabId ? c.unsaved.has(d.id) : !c.settled.has(tabOf(d))),
+          !known.has(d.id) && (tabOf(d) === c.tabId ? !before.has(d.id) : !c.settled.has(tabOf(d))),
       ),
     ];
     c.addPending(l.outbox);
@@ -79,9 +80,10 @@ export function outbox(c: Core): void {
    */
   c.reload = async (use = c.adopt) => {
     const s = c.store;
+    const before = new Set(c.saved);
     const l = await s.load();
     if (c.store !== s) return false;
-    use(l);
+    use(l, before);
     return true;
   };
 

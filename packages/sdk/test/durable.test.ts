@@ -322,6 +322,44 @@ describe('durable changes: the database deleted while open (issue 16)', () => {
   });
 });
 
+describe('a change stored while the store is read (issue 16)', () => {
+  it('a change stored after a read started, which the read lacks, is kept and sent', async () => {
+    const network = testNetwork(false);
+    const ns = uniqueNs('read');
+    // Another tab leads: this one becomes the leader (and reads the store) when it lets go.
+    let leading!: Promise<unknown>;
+    const letGo = await new Promise<() => void>((granted) => {
+      leading = navigator.locks.request(`${ns}:leader`, () => new Promise<void>(granted));
+    });
+    const c = device({ namespace: ns, network });
+    await c.start();
+    // A's move to the outbox waits behind this, and the leader's read of the main database
+    // behind A's; its read of the drafts does not wait.
+    const release = await holdStore(ns);
+    await c.cart.add('A', 1);
+    letGo();
+    await leading;
+    const held = async () =>
+      ((await navigator.locks.query()).held ?? []).some((l) => l.name === `${ns}:leader`);
+    // Once the lock manager lists it, its callback (a task queued before the query's answer)
+    // has run, and so has the read's start.
+    while (!(await held())) await new Promise(requestAnimationFrame);
+    // The read has started: B is stored in the drafts after it, so the read has it nowhere.
+    await c.cart.add('B', 2);
+    expect(cartOf(c.state)).to.deep.equal({ A: 1, B: 2 });
+    release();
+    network.setOnline(true);
+    await c.sync();
+    expect(c.status.pending).to.equal(0);
+    expect(cartOf(c.state)).to.deep.equal({ A: 1, B: 2 });
+    const server = await serverSnapshot(ns);
+    expect(server.state.cart.lines.map((l) => [l.key, l.qty])).to.deep.equal([
+      ['A', 1],
+      ['B', 2],
+    ]);
+  });
+});
+
 describe('a tab that opens while the leader syncs', () => {
   it('learns the snapshot it missed: the entries it read as pending are acknowledged', async () => {
     const ns = uniqueNs('late-tab');
