@@ -185,8 +185,6 @@ export const engines = {
     notYet: {
       'packages/mock/test/mock.test.ts':
         'msw answers a mocked EventSource only once its body ends where a ReadableStream cannot be transferred to the worker (WebKitGTK 2.50: DataCloneError), so its two stream tests never get an event',
-      'packages/elements/test/cart.test.ts':
-        "a pickup store set just after start is dropped now and then: an SDK race (adopt() of the leader's load) 6 of 60 tries in Chromium and in WebKit, 0 of 60 in Firefox (issue 18)",
       'packages/sdk/test/fuzz.test.ts':
         'passes alone (12 scenarios, lost=0) but not within 120 s after the other files in one WebKit window (CI)',
       'packages/sdk/test/fuzz-mixed.test.ts':
