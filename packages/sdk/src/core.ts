@@ -85,7 +85,8 @@ export interface Core {
   /** Reads the store and adopts (or uses) it, unless the store changed meanwhile; tells whether. */
   reload(use?: (l: Loaded, before: ReadonlySet<string>) => void): Promise<boolean>;
   addPending(ms: readonly Entry[]): void;
-  fallback(cause: unknown): void;
+  /** Moves to memory; `deleted`: the database went with what it held. */
+  fallback(cause: unknown, deleted?: boolean): void;
   report(cause: unknown): void;
   flushLocal(): Promise<void>;
   settle(): Promise<void>;

@@ -88,15 +88,15 @@ export function outbox(c: Core): void {
   };
 
   /** Moves to memory after a storage failure, keeping everything; says so once. */
-  c.fallback = (cause) => {
+  c.fallback = (cause, deleted) => {
     const old = c.store;
     // After close() the store is closed on purpose: nothing to report.
     if (old.kind === 'memory' || c.closing.signal.aborted) return;
     const seq = Math.max(c.base?.lastSeq ?? 0, ...c.pending.map((m) => m.seq));
-    // Other tabs' drafts are theirs to send. This tab keeps (and sends) all of its own: those
-    // not stored yet, and those stored but not yet in the outbox, which the failed store holds
-    // no more (a deleted database) or gives to no one here. Memory sequences them anew.
-    c.drafts = c.drafts.filter((d) => tabOf(d) === c.tabId);
+    // Other tabs' drafts are theirs to send. This tab keeps its own not stored yet, and when
+    // the database was deleted those stored but not yet in the outbox, gone with it; a store
+    // that is still there keeps them for the tab that reads it next (twice sent otherwise).
+    c.drafts = c.drafts.filter((d) => tabOf(d) === c.tabId && (deleted || c.unsaved.has(d.id)));
     const mine = c.drafts.filter((d) => !c.local.includes(d));
     c.store = memoryStore({ seq, device: c.device, base: c.base, outbox: c.pending, drafts: mine });
     mine.forEach((d) => (c.unsaved.delete(d.id), c.saved.add(d.id)));
@@ -275,7 +275,7 @@ export function outbox(c: Core): void {
     let s: Store = memoryStore();
     if (c.o.storage !== 'memory') {
       try {
-        s = await idbStore(c.ns, () => c.fallback(new Error('the database was closed')), storageMs);
+        s = await idbStore(c.ns, (gone) => c.fallback(Error('database closed'), gone), storageMs);
       } catch (e) {
         c.report(e);
       }

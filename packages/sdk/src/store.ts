@@ -148,17 +148,20 @@ export function memoryStore(from?: Loaded): Store {
   };
 }
 
+type Lost = (deleted: boolean) => void;
 /**
  * Opens the IndexedDB store. `lost` is called once when the connection goes away for good:
- * a newer version wants to upgrade (`blocking`), the database was deleted while open, or the
- * browser killed the connection (`terminated`). Rejects with a `storage` error when IndexedDB
- * is missing or the open does not settle within `timeoutMs` (an upgrade blocked by an old tab).
+ * a newer version wants to upgrade (`blocking`: the data stays), the database was deleted while
+ * open (`blocking` to no version), or the browser killed it (`terminated`: storage cleared,
+ * maybe); `deleted` unless the data stays. Rejects with a `storage` error when IndexedDB is
+ * missing or the open does not settle within `timeoutMs` (an upgrade blocked by an old tab).
  */
-export async function idbStore(name: string, lost: () => void, timeoutMs: number): Promise<Store> {
+export async function idbStore(name: string, lost: Lost, timeoutMs: number): Promise<Store> {
   const conns: { close(): void }[] = [];
-  const gone = () => {
-    conns.forEach((c) => c.close());
-    lost();
+  const gone = (deleted: boolean) => (conns.forEach((c) => c.close()), lost(deleted));
+  const on = {
+    blocking: (_: number, next: number | null) => gone(next === null),
+    terminated: () => gone(true),
   };
   const opening = Promise.all([
     openDB<OmniDB>(name, VERSION, {
@@ -169,13 +172,11 @@ export async function idbStore(name: string, lost: () => void, timeoutMs: number
           up.createObjectStore('outbox', { keyPath: 'seq' });
         }
       },
-      blocking: gone,
-      terminated: gone,
+      ...on,
     }),
     openDB<DraftsDB>(`${name}:drafts`, 1, {
       upgrade: (up) => void up.createObjectStore('drafts'),
-      blocking: gone,
-      terminated: gone,
+      ...on,
     }),
   ]);
   let timer: ReturnType<typeof setTimeout> | undefined;
