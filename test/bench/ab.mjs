@@ -75,14 +75,14 @@ const median = (xs) => {
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 };
 
-const series = new Map(); // name -> { higher, a: [], b: [] }
+const series = new Map(); // name -> { higher, a: [], b: [] }, indexed by round
 for (let round = 0; round < rounds; round++) {
   const order = round % 2 === 0 ? ['a', 'b'] : ['b', 'a'];
   for (const bench of benches) {
     for (const side of order) {
       for (const [name, value, higher] of run(side === 'a' ? dirA : dirB, bench)) {
         const s = series.get(name) ?? { higher, a: [], b: [] };
-        s[side].push(value);
+        s[side][round] = value; // by round: a figure missing from one run shifts no other
         series.set(name, s);
       }
     }
@@ -94,12 +94,12 @@ console.log(`\nA = ${dirA}\nB = ${dirB}\n${rounds} interleaved rounds\n`);
 console.log('| figure | A median | B median | B/A (median of rounds) | B is |');
 console.log('|---|---:|---:|---:|---|');
 for (const [name, { higher, a, b }] of series) {
-  const n = Math.min(a.length, b.length);
-  const ratio = median(Array.from({ length: n }, (_, i) => b[i] / a[i]));
+  const ratios = a.flatMap((x, i) => (x !== undefined && b[i] !== undefined ? [b[i] / x] : []));
+  const ratio = median(ratios);
   const better = higher ? ratio >= 1 : ratio <= 1;
   const change = Math.abs(ratio - 1) * 100;
   console.log(
-    `| ${name} | ${median(a).toFixed(2)} | ${median(b).toFixed(2)} | ${ratio.toFixed(3)} | ` +
+    `| ${name} | ${median(a.filter(Boolean)).toFixed(2)} | ${median(b.filter(Boolean)).toFixed(2)} | ${ratio.toFixed(3)} | ` +
       `${change < 5 ? 'same (<5%)' : `${change.toFixed(0)}% ${better ? 'better' : 'worse'}`} |`,
   );
 }

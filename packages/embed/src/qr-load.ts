@@ -5,14 +5,19 @@
 // may load the script from a CDN. import() is no Trusted Types sink; from another origin it needs
 // CORS (Access-Control-Allow-Origin on the file).
 import type { QrEncoder } from '@omnikit/elements';
-import { script } from './script.js';
+import { scriptSrc } from './script.js';
 
 export const QR_FILE = 'omnikit-qr.js';
 
-/** The file's URL: beside the script, with the script's query (a `?v=` cache buster) kept. */
-export function qrUrl(src = script?.src): string {
+/**
+ * The file's URL: beside the script, with the script's query (a `?v=` cache buster) kept.
+ * Without the script's own URL (the bundle ran outside its tag) there is none: the handoff then
+ * shows its code as text, unless the site sets `OmniHandoff.loadQrEncoder` itself.
+ */
+export function qrUrl(src = scriptSrc): string {
+  if (!src) throw new Error('omnikit-qr.js is loaded only from beside the omnikit script tag');
   const url = new URL(QR_FILE, src);
-  if (src) url.search = new URL(src).search;
+  url.search = new URL(src).search;
   return url.href;
 }
 

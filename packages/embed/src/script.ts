@@ -12,3 +12,11 @@ function ownScript(): HTMLScriptElement | null {
 }
 
 export const script = ownScript();
+
+/**
+ * The bundle's own URL, where the files that ship beside it are; only from
+ * `document.currentScript`, never from the fallback search above: a tag injected into the page
+ * (`<script data-key src=".../omnikit.js">`) may steer configuration, but never where code loads from.
+ */
+export const scriptSrc =
+  document.currentScript instanceof HTMLScriptElement ? document.currentScript.src : undefined;

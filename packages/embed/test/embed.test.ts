@@ -123,6 +123,12 @@ describe('the QR encoder file', () => {
       'https://shop.example/js/omnikit-qr.js',
     );
   });
+
+  it('has no URL when the bundle did not run from its own tag', () => {
+    // This module ran as a module (document.currentScript null): no URL is guessed from tags in
+    // the page, which an injected <script data-key src=".../omnikit.js"> could steer.
+    expect(() => qrUrl()).to.throw(/beside the omnikit script tag/);
+  });
 });
 
 describe('the ?omni_handoff= claim', () => {

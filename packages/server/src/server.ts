@@ -122,10 +122,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
               (server as Server).closeIdleConnections();
               await stopped;
               await gcStopped;
+              refusals.flush(); // first: a failing close below must not lose the counts
               pokes.stop();
               await bus.stop();
               await db.close();
-              refusals.flush();
             })()),
         });
       },

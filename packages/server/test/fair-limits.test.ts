@@ -1,7 +1,7 @@
 // Limits that are fair (issue 17): a preflight costs its address a request like any other, a
 // stream refused for want of a slot keeps its ticket for when a slot frees up, a device's pushes
-// and an address's registrations wait their turn outside the database (one connection each, not
-// the pool), and refusals are logged in aggregate.
+// wait their turn outside the database (one connection each, not the pool), one shopper's stalled
+// registration holds up no other, and refusals are logged in aggregate.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request, type ClientRequest } from 'node:http';
@@ -163,27 +163,28 @@ test("a device's pushes take turns outside the database; a full line is refused 
   assert.equal((await api.push(device, [])).status, 200);
 });
 
-test("an address's registrations take turns; a full line is refused before its body is read", async (t) => {
+test("a registration whose body stalls does not hold up the address's other registrations", async (t) => {
+  // Shoppers behind one address (a shop's Wi-Fi, a carrier's NAT) each register on their own: a
+  // phone that loses signal mid-request must not stall the others (it did while an address's
+  // registrations took turns, the body read inside the turn).
   const seen = arrivals('/v1/devices');
   const server = await startTestServer({ faults: seen.faults });
-  const held: ReturnType<typeof heldPost>[] = [];
+  const headers = { 'x-omni-key': 'pk_shop' };
+  const held = heldPost(`${server.url}/v1/devices`, headers, '{}');
   t.after(() => {
-    for (const h of held) h.abandon();
+    held.abandon();
     return server.close();
   });
-  const headers = { 'x-omni-key': 'pk_shop' };
-  for (let i = 0; i < 17; i++) held.push(heldPost(`${server.url}/v1/devices`, headers, '{}'));
-  await seen.arrived(17);
-  const refused = await fetch(`${server.url}/v1/devices`, {
+  await seen.arrived(1);
+  const other = await fetch(`${server.url}/v1/devices`, {
     method: 'POST',
     headers: { ...headers, 'content-type': 'application/json' },
-    body: 'not json',
+    body: '{}',
+    signal: AbortSignal.timeout(5_000), // only bounds a failure; the answer comes at once
   });
-  assert.equal(refused.status, 429);
-  assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'rate_limited');
-  for (const h of held) h.finish();
-  const answers = await Promise.all(held.map((h) => h.answer));
-  assert.ok(answers.every((a) => a.status === 201));
+  assert.equal(other.status, 201);
+  held.finish();
+  assert.equal((await held.answer).status, 201);
 });
 
 test('refused requests are logged as counts, not one line each', async (t) => {

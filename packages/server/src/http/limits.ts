@@ -179,8 +179,6 @@ export interface Limiters {
   streamIp: ConcurrencyLimiter;
   /** A device's pushes, one at a time (see `Turns`). */
   pushDevice: Turns;
-  /** An address's device registrations, one at a time. */
-  registerIp: Turns;
 }
 
 export function createLimiters(options: RateLimitOptions | undefined, now: () => number): Limiters {
@@ -195,7 +193,5 @@ export function createLimiters(options: RateLimitOptions | undefined, now: () =>
     streamIp: new ConcurrencyLimiter(64),
     // The SDK pushes one batch at a time; a retry may overlap a push the server still runs.
     pushDevice: new Turns(4),
-    // Many shoppers behind one address (a shop's Wi-Fi) rarely register in the same instant.
-    registerIp: new Turns(16),
   };
 }
