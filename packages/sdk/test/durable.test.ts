@@ -322,6 +322,46 @@ describe('durable changes: the database deleted while open (issue 16)', () => {
   });
 });
 
+describe('a storage failure that leaves the database (a timeout): each change sent once', () => {
+  it('a change stored but not yet in the outbox is left to the other tab, not sent from memory too', async () => {
+    const ns = uniqueNs('timeout');
+    // Tab A leads (it starts first) and gives up on a transaction after 1 s.
+    const a = device({ namespace: ns, storageTimeoutMs: 1000 });
+    // A change sent registers the device, which both tabs then share.
+    await a.cart.add('FIRST', 1);
+    await a.sync();
+    const b = device({ namespace: ns });
+    await b.start();
+    await tabsHolding(ns, 2);
+    // Both changes are stored in the drafts; their moves to the outbox wait behind this, B's
+    // first: the store gives B's the first seq, A's the second.
+    const release = await holdStore(ns);
+    await b.cart.add('OTHER', 1);
+    await a.cart.add('ONCE', 1);
+    // A's move times out: A goes on alone, in memory, and B leads (its read waits too). Memory
+    // would give ONCE the first seq, and send it at once: the server would take it there, then
+    // skip OTHER (a seq it has) and take ONCE again from B.
+    await until(a, (s) => s.status.storage === 'memory', 'the memory fallback', 5000);
+    // What A sends from memory reaches the server first: nothing, or ONCE at the first seq.
+    await until(a, (s) => s.status.pending === 0 && s.status.state === 'online', 'A idle');
+    expect(b.status.storage).to.equal('indexeddb');
+    // The database is still there, with both changes in it, for B: A's own move of ONCE, on
+    // the connection it closed, still runs and commits; B reads the outbox and sends both.
+    release();
+    await until(b, (s) => s.status.pending === 0 && s.status.state === 'online', 'B sends');
+    await b.sync();
+    await a.sync();
+    expect(a.status.pending).to.equal(0);
+    const server = await serverSnapshot(ns);
+    expect(server.state.cart.lines.map((l) => [l.key, l.qty]).sort()).to.deep.equal([
+      ['FIRST', 1],
+      ['ONCE', 1],
+      ['OTHER', 1],
+    ]);
+    expect(cartOf(b.state)).to.deep.equal({ FIRST: 1, OTHER: 1, ONCE: 1 });
+  });
+});
+
 describe('a change stored while the store is read (issue 16)', () => {
   it('a change stored after a read started, which the read lacks, is kept and sent', async () => {
     const network = testNetwork(false);
