@@ -109,8 +109,11 @@ export function sync(c: Core): void {
   /** Runs a sync now (push, then pull when needed); one at a time, retried with backoff. */
   c.kick = () => {
     if (!c.leader || c.consent !== 'granted' || c.closing.signal.aborted || c.again()) return;
-    // New changes wait for the backoff too: a 429's Retry-After holds for every request.
-    if (performance.now() + 1 < c.holdUntil) return;
+    // New changes wait for the backoff too: a 429's Retry-After holds for every request. The
+    // retry timer may fire before performance.now() says it is due (Firefox rounds and jitters
+    // it): the rest is waited out, or nothing would ever retry.
+    const held = c.holdUntil - performance.now();
+    if (held > 0) return void (clearTimeout(retryTimer), (retryTimer = setTimeout(c.kick, held)));
     if (!c.net.online()) return c.setStatus({ state: 'offline' });
     // A failure is in the status already, and its retry scheduled.
     c.cycle().catch(() => {});

@@ -143,6 +143,32 @@ describe('faults: pushes', () => {
     expect(c.status.error).to.equal(null);
   });
 
+  it('a retry timer that fires before performance.now() says it is due still retries', async () => {
+    // Firefox rounds and jitters performance.now(): a timer can look early by a millisecond or
+    // more. Here the clock lags 50 ms behind from just after the failure set its backoff.
+    const ns = uniqueNs();
+    const c = await ready(ns);
+    const now = performance.now.bind(performance);
+    let lag = 0;
+    performance.now = () => now() - lag;
+    try {
+      c.on('status-change', (d) => {
+        if (d.error) queueMicrotask(() => (lag = 50));
+      });
+      worker.use(
+        http.post(
+          push(),
+          () =>
+            HttpResponse.json({ error: { code: 'internal', message: 'boom' } }, { status: 500 }),
+          { once: true },
+        ),
+      );
+      await changesSurvive(c, ns);
+    } finally {
+      performance.now = now;
+    }
+  });
+
   it('a response dropped after the server applied the push: no duplicate', async () => {
     const ns = uniqueNs();
     const c = await ready(ns);
