@@ -69,6 +69,9 @@ function seconds(text) {
   return Number(m) * 60 + Number(s);
 }
 
+/** The rounds that printed the figure (a run that did not leaves a hole; 0 is a figure). */
+const present = (xs) => xs.filter((x) => x !== undefined);
+
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;
@@ -99,7 +102,7 @@ for (const [name, { higher, a, b }] of series) {
   const better = higher ? ratio >= 1 : ratio <= 1;
   const change = Math.abs(ratio - 1) * 100;
   console.log(
-    `| ${name} | ${median(a.filter(Boolean)).toFixed(2)} | ${median(b.filter(Boolean)).toFixed(2)} | ${ratio.toFixed(3)} | ` +
+    `| ${name} | ${median(present(a)).toFixed(2)} | ${median(present(b)).toFixed(2)} | ${ratio.toFixed(3)} | ` +
       `${change < 5 ? 'same (<5%)' : `${change.toFixed(0)}% ${better ? 'better' : 'worse'}`} |`,
   );
 }
