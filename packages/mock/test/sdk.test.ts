@@ -39,7 +39,7 @@ describe('@omnikit/sdk on @omnikit/mock', () => {
     await Promise.all(clients.map((c) => c.close()));
     mock.reset();
     worker.stop();
-    // As mock.test.ts: msw's worker must not stay in control of the next files' pages.
+    // As browser-mock.ts: msw's worker must not stay in control of the next files' pages.
     const registrations = await navigator.serviceWorker.getRegistrations();
     await Promise.all(registrations.map((r) => r.unregister()));
   });
