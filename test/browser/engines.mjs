@@ -185,10 +185,6 @@ export const engines = {
     notYet: {
       'packages/mock/test/mock-stream.test.ts':
         'msw answers a mocked EventSource only once its body ends where a ReadableStream cannot be transferred to the worker (WebKitGTK 2.50: DataCloneError), so its two stream tests never get an event',
-      'packages/sdk/test/fuzz.test.ts':
-        'passes alone (12 scenarios, lost=0) but not within 120 s after the other files in one WebKit window (CI)',
-      'packages/sdk/test/fuzz-mixed.test.ts':
-        'a mixed scenario times out now and then (TimeoutError in 2 of 3 runs under load; issue 18)',
     },
     find: () => {
       const browser = miniBrowser();
