@@ -98,6 +98,7 @@ export function createClient(options: ClientOptions): OmniClient {
     epoch: 0,
     needPull: true,
     holdUntil: 0,
+    mem: '',
   } as Partial<Core> as Core;
   const { subscribe, on, register } = view(c);
   outbox(c);

@@ -106,11 +106,18 @@ export function outbox(c: Core): void {
     } catch {
       // Already gone.
     }
-    // The tab now works alone: its state is no longer shared, so it leads itself, and the
-    // other tabs must not store its drafts when it goes.
+    // Its state is no longer shared through the store: the other tabs must not store its drafts
+    // when it goes.
     c.post({ type: 'alone', tab: c.tabId });
     c.leave();
-    c.leader = true;
+    if (deleted) {
+      // Gone for every tab: those open now hold the same device and counter in memory. Each
+      // leading itself would give two changes the same seq (the server keeps the first), so
+      // they form a group of their own in which one leader sequences every tab's changes.
+      c.mem = ':mem';
+      c.settled.clear();
+      c.join();
+    } else c.leader = true;
     c.report(cause);
     void c.settle();
     c.kick();
@@ -181,7 +188,8 @@ export function outbox(c: Core): void {
     return (c.sequencing ??= (async () => {
       while (more) {
         more = false;
-        const list = c.drafts.filter((d) => c.saved.has(d.id));
+        // In a memory group only the leader sequences, every tab's drafts (see tab-sync.ts).
+        const list = c.mem && !c.leader ? [] : c.drafts.filter((d) => c.saved.has(d.id));
         if (!list.length) continue;
         const s = c.store;
         const added = await withTimeout(s.sequence(list), storageMs).catch((e) => {
@@ -216,7 +224,7 @@ export function outbox(c: Core): void {
     if (tab === c.tabId || !locks || watched.has(tab) || c.settled.has(tab)) return;
     watched.add(tab);
     locks
-      .request(`${c.ns}:tab:${tab}`, { signal: c.session?.signal }, async () => {
+      .request(`${c.ns}${c.mem}:tab:${tab}`, { signal: c.session?.signal }, async () => {
         c.settled.add(tab);
         // What it announced and may not have stored (an hour old, it was stored or dropped
         // long ago), then what it stored and did not sequence: sequenced here, once.
@@ -250,7 +258,7 @@ export function outbox(c: Core): void {
     const locks = navigator.locks;
     const signal = c.session?.signal;
     if (!locks || watched.has(tab) || c.settled.has(tab) || signal?.aborted) return;
-    const name = `${c.ns}:tab:${tab}`;
+    const name = `${c.ns}${c.mem}:tab:${tab}`;
     locks.query().then(
       ({ held: h = [], pending: p = [] }) => {
         if ([...h, ...p].some((l) => l.name === name)) return c.watchTab(tab);

@@ -88,6 +88,8 @@ export interface Store {
    */
   reset(keep?: boolean): Promise<void>;
   close(): void;
+  /** Memory only: takes entries another tab sequenced (their drafts are no longer drafts). */
+  add?(entries: readonly Entry[]): void;
 }
 
 const VERSION = 1;
@@ -145,6 +147,13 @@ export function memoryStore(from?: Loaded): Store {
       if (!keep) outbox = drafts = [];
     },
     close() {},
+    add(es) {
+      const ids = new Set(es.map((e) => e.id));
+      const seqs = new Set(outbox.map((m) => m.seq));
+      drafts = drafts.filter((d) => !ids.has(d.id));
+      outbox = [...outbox, ...es.filter((e) => !seqs.has(e.seq))].sort((a, b) => a.seq - b.seq);
+      meta.seq = Math.max(meta.seq, ...es.map((e) => e.seq));
+    },
   };
 }
 
@@ -256,7 +265,13 @@ export async function idbStore(name: string, lost: Lost, timeoutMs: number): Pro
         tx.done,
       ]);
       // Sequenced: the drafts can go (one left behind now is skipped by its mark next time).
-      await write((s) => list.forEach((d) => s.delete(draftKey(d))));
+      // The entries are committed (a leader may be sending them): returned even when this fails
+      // (the database deleted meanwhile), or memory would sequence their drafts a second time.
+      try {
+        await write((s) => list.forEach((d) => s.delete(draftKey(d))));
+      } catch {
+        // Skipped by the marks, or gone with the database.
+      }
       return added;
     },
     async setBase(base) {
