@@ -4,7 +4,8 @@
 // this tab die first (the rescue below). A storage failure moves the tab to memory, keeping all.
 import { applyMutation, validateMutation } from '@omnikit/protocol';
 import { behind, withTimeout, type Core } from './core.js';
-import { idbStore, memoryStore, storageError, tabOf, type Draft, type Store } from './store.js';
+import { memoryStore } from './memory.js';
+import { idbStore, storageError, tabOf, type Draft, type Store } from './store.js';
 
 /** Fills in the outbox part of `c`. */
 export function outbox(c: Core): void {
@@ -106,14 +107,12 @@ export function outbox(c: Core): void {
     } catch {
       // Already gone.
     }
-    // Its state is no longer shared through the store: the other tabs must not store its drafts
-    // when it goes.
+    // Its drafts are no longer the other tabs' to store when it goes.
     c.post({ type: 'alone', tab: c.tabId });
     c.leave();
     if (deleted) {
-      // Gone for every tab: those open now hold the same device and counter in memory. Each
-      // leading itself would give two changes the same seq (the server keeps the first), so
-      // they form a group of their own in which one leader sequences every tab's changes.
+      // Gone for every tab: those open now share the device and counter, in memory, so they
+      // form a group in which one leader sequences every tab's changes (see tab-sync.ts).
       c.mem = ':mem';
       c.settled.clear();
       c.join();

@@ -94,7 +94,7 @@ export interface Store {
 
 const VERSION = 1;
 const META = 'meta';
-const empty = (): Meta => ({ seq: 0, device: null, base: null });
+export const empty = (): Meta => ({ seq: 0, device: null, base: null });
 /** In the order made (a tab's own in its order), as the outbox will hold them. */
 const ordered = (drafts: readonly Draft[]) =>
   [...drafts].sort((a, b) => a.at - b.at || byTab(a, b));
@@ -104,7 +104,7 @@ const byTab = (a: Draft, b: Draft) => {
   const [y, j] = draftKey(b);
   return x < y ? -1 : x > y ? 1 : i - j;
 };
-const withSeq = (meta: Meta, drafts: readonly Draft[]) =>
+export const withSeq = (meta: Meta, drafts: readonly Draft[]) =>
   ordered(drafts).map((d) => ({ ...d, seq: ++meta.seq }) as Entry);
 const draftKey = (d: Draft): [string, number] => [d.id.slice(0, TAB_ID), +d.id.slice(TAB_ID)];
 /**
@@ -114,48 +114,6 @@ const draftKey = (d: Draft): [string, number] => [d.id.slice(0, TAB_ID), +d.id.s
 const MARK_TTL = 30 * 864e5;
 /** Every mark key sorts in this range: arrays sort after strings. */
 const marks = () => IDBKeyRange.bound(['t'], ['t', []]);
-
-/** A store that lives as long as the page. */
-export function memoryStore(from?: Loaded): Store {
-  let meta: Meta = from ? { seq: from.seq, device: from.device, base: from.base } : empty();
-  let outbox: Entry[] = from ? [...from.outbox] : [];
-  let drafts: Draft[] = from ? [...from.drafts] : [];
-  return {
-    kind: 'memory',
-    load: async () => ({ ...meta, outbox: [...outbox], drafts: [...drafts] }),
-    async save(d) {
-      drafts.push(...d);
-    },
-    async sequence(list) {
-      const ids = new Set(list.map((d) => d.id));
-      const added = withSeq(
-        meta,
-        drafts.filter((d) => ids.has(d.id)),
-      );
-      drafts = drafts.filter((d) => !ids.has(d.id));
-      outbox.push(...added);
-      return added;
-    },
-    async setBase(base) {
-      meta.base = base;
-      meta.seq = Math.max(meta.seq, base.lastSeq);
-      outbox = outbox.filter((m) => m.seq > base.lastSeq);
-    },
-    setDevice: async (device) => (meta.device ??= device),
-    async reset(keep) {
-      meta = keep ? { ...meta, device: null } : empty();
-      if (!keep) outbox = drafts = [];
-    },
-    close() {},
-    add(es) {
-      const ids = new Set(es.map((e) => e.id));
-      const seqs = new Set(outbox.map((m) => m.seq));
-      drafts = drafts.filter((d) => !ids.has(d.id));
-      outbox = [...outbox, ...es.filter((e) => !seqs.has(e.seq))].sort((a, b) => a.seq - b.seq);
-      meta.seq = Math.max(meta.seq, ...es.map((e) => e.seq));
-    },
-  };
-}
 
 type Lost = (deleted: boolean) => void;
 /**
