@@ -8,7 +8,8 @@ import { DEV_MODE } from './dev.js';
 import { browserNetwork, request } from './http.js';
 import { identity } from './identity.js';
 import { outbox } from './outbox.js';
-import { memoryStore, TAB_ID } from './store.js';
+import { memoryStore } from './memory.js';
+import { TAB_ID } from './store.js';
 import { stream } from './stream.js';
 import { sync } from './sync.js';
 import { tabSync } from './tab-sync.js';
@@ -98,6 +99,7 @@ export function createClient(options: ClientOptions): OmniClient {
     epoch: 0,
     needPull: true,
     holdUntil: 0,
+    mem: '',
   } as Partial<Core> as Core;
   const { subscribe, on, register } = view(c);
   outbox(c);

@@ -28,6 +28,11 @@ export interface Core {
   /** The endpoint without a trailing slash. */
   readonly endpoint: string;
   readonly ns: string;
+  /**
+   * `':mem'` once the database was deleted while open, else `''`: the tabs open then share
+   * memory, not a store, in a group whose channel and locks are `<ns>:mem…` (see tab-sync.ts).
+   */
+  mem: string;
   readonly currency: string;
   readonly net: Network;
   /** Aborted by close(). */

@@ -4,7 +4,8 @@
 // this tab die first (the rescue below). A storage failure moves the tab to memory, keeping all.
 import { applyMutation, validateMutation } from '@omnikit/protocol';
 import { behind, withTimeout, type Core } from './core.js';
-import { idbStore, memoryStore, storageError, tabOf, type Draft, type Store } from './store.js';
+import { memoryStore } from './memory.js';
+import { idbStore, storageError, tabOf, type Draft, type Store } from './store.js';
 
 /** Fills in the outbox part of `c`. */
 export function outbox(c: Core): void {
@@ -106,11 +107,16 @@ export function outbox(c: Core): void {
     } catch {
       // Already gone.
     }
-    // The tab now works alone: its state is no longer shared, so it leads itself, and the
-    // other tabs must not store its drafts when it goes.
+    // Its drafts are no longer the other tabs' to store when it goes.
     c.post({ type: 'alone', tab: c.tabId });
     c.leave();
-    c.leader = true;
+    if (deleted) {
+      // Gone for every tab: those open now share the device and counter, in memory, so they
+      // form a group in which one leader sequences every tab's changes (see tab-sync.ts).
+      c.mem = ':mem';
+      c.settled.clear();
+      c.join();
+    } else c.leader = true;
     c.report(cause);
     void c.settle();
     c.kick();
@@ -181,7 +187,8 @@ export function outbox(c: Core): void {
     return (c.sequencing ??= (async () => {
       while (more) {
         more = false;
-        const list = c.drafts.filter((d) => c.saved.has(d.id));
+        // In a memory group only the leader sequences, every tab's drafts (see tab-sync.ts).
+        const list = c.mem && !c.leader ? [] : c.drafts.filter((d) => c.saved.has(d.id));
         if (!list.length) continue;
         const s = c.store;
         const added = await withTimeout(s.sequence(list), storageMs).catch((e) => {
@@ -216,7 +223,7 @@ export function outbox(c: Core): void {
     if (tab === c.tabId || !locks || watched.has(tab) || c.settled.has(tab)) return;
     watched.add(tab);
     locks
-      .request(`${c.ns}:tab:${tab}`, { signal: c.session?.signal }, async () => {
+      .request(`${c.ns}${c.mem}:tab:${tab}`, { signal: c.session?.signal }, async () => {
         c.settled.add(tab);
         // What it announced and may not have stored (an hour old, it was stored or dropped
         // long ago), then what it stored and did not sequence: sequenced here, once.
@@ -250,7 +257,7 @@ export function outbox(c: Core): void {
     const locks = navigator.locks;
     const signal = c.session?.signal;
     if (!locks || watched.has(tab) || c.settled.has(tab) || signal?.aborted) return;
-    const name = `${c.ns}:tab:${tab}`;
+    const name = `${c.ns}${c.mem}:tab:${tab}`;
     locks.query().then(
       ({ held: h = [], pending: p = [] }) => {
         if ([...h, ...p].some((l) => l.name === name)) return c.watchTab(tab);

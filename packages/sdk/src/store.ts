@@ -88,11 +88,13 @@ export interface Store {
    */
   reset(keep?: boolean): Promise<void>;
   close(): void;
+  /** Memory only: takes entries another tab sequenced (their drafts are no longer drafts). */
+  add?(entries: readonly Entry[]): void;
 }
 
 const VERSION = 1;
 const META = 'meta';
-const empty = (): Meta => ({ seq: 0, device: null, base: null });
+export const empty = (): Meta => ({ seq: 0, device: null, base: null });
 /** In the order made (a tab's own in its order), as the outbox will hold them. */
 const ordered = (drafts: readonly Draft[]) =>
   [...drafts].sort((a, b) => a.at - b.at || byTab(a, b));
@@ -102,7 +104,7 @@ const byTab = (a: Draft, b: Draft) => {
   const [y, j] = draftKey(b);
   return x < y ? -1 : x > y ? 1 : i - j;
 };
-const withSeq = (meta: Meta, drafts: readonly Draft[]) =>
+export const withSeq = (meta: Meta, drafts: readonly Draft[]) =>
   ordered(drafts).map((d) => ({ ...d, seq: ++meta.seq }) as Entry);
 const draftKey = (d: Draft): [string, number] => [d.id.slice(0, TAB_ID), +d.id.slice(TAB_ID)];
 /**
@@ -112,41 +114,6 @@ const draftKey = (d: Draft): [string, number] => [d.id.slice(0, TAB_ID), +d.id.s
 const MARK_TTL = 30 * 864e5;
 /** Every mark key sorts in this range: arrays sort after strings. */
 const marks = () => IDBKeyRange.bound(['t'], ['t', []]);
-
-/** A store that lives as long as the page. */
-export function memoryStore(from?: Loaded): Store {
-  let meta: Meta = from ? { seq: from.seq, device: from.device, base: from.base } : empty();
-  let outbox: Entry[] = from ? [...from.outbox] : [];
-  let drafts: Draft[] = from ? [...from.drafts] : [];
-  return {
-    kind: 'memory',
-    load: async () => ({ ...meta, outbox: [...outbox], drafts: [...drafts] }),
-    async save(d) {
-      drafts.push(...d);
-    },
-    async sequence(list) {
-      const ids = new Set(list.map((d) => d.id));
-      const added = withSeq(
-        meta,
-        drafts.filter((d) => ids.has(d.id)),
-      );
-      drafts = drafts.filter((d) => !ids.has(d.id));
-      outbox.push(...added);
-      return added;
-    },
-    async setBase(base) {
-      meta.base = base;
-      meta.seq = Math.max(meta.seq, base.lastSeq);
-      outbox = outbox.filter((m) => m.seq > base.lastSeq);
-    },
-    setDevice: async (device) => (meta.device ??= device),
-    async reset(keep) {
-      meta = keep ? { ...meta, device: null } : empty();
-      if (!keep) outbox = drafts = [];
-    },
-    close() {},
-  };
-}
 
 type Lost = (deleted: boolean) => void;
 /**
@@ -256,7 +223,13 @@ export async function idbStore(name: string, lost: Lost, timeoutMs: number): Pro
         tx.done,
       ]);
       // Sequenced: the drafts can go (one left behind now is skipped by its mark next time).
-      await write((s) => list.forEach((d) => s.delete(draftKey(d))));
+      // The entries are committed (a leader may be sending them): returned even when this fails
+      // (the database deleted meanwhile), or memory would sequence their drafts a second time.
+      try {
+        await write((s) => list.forEach((d) => s.delete(draftKey(d))));
+      } catch {
+        // Skipped by the marks, or gone with the database.
+      }
       return added;
     },
     async setBase(base) {

@@ -52,7 +52,7 @@ export function sync(c: Core): void {
         : register()
     ).finally(() => (registering = null));
     const d = (c.device = await registering);
-    c.post({ type: 'device' });
+    c.post({ type: 'device', device: c.mem ? d : undefined });
     c.commit();
     // A device made by a read or a handoff (no change to push) must hear pokes too.
     c.openStream();
@@ -68,6 +68,13 @@ export function sync(c: Core): void {
   /** Pushes the durable outbox in order until the server has all of it. */
   c.push = async () => {
     c.flushLocal();
+    // A memory group's new leader may not have heard every seq the last one sent: the
+    // server's lastSeq lifts its counter before it sequences (setBase).
+    if (c.mem && c.needPull && c.device) {
+      c.needPull = false;
+      await pull();
+      await c.persisting;
+    }
     // Stored drafts (this tab's, or those a tab left behind) get their seqs first.
     await c.stored;
     await c.settle();
@@ -231,12 +238,13 @@ export function sync(c: Core): void {
     if (identity) c.epoch++;
     c.base = snap;
     c.pending = c.pending.filter((m) => m.seq > snap.lastSeq);
-    if (!fromTab) {
+    // A tab's memory store is its own (a memory group's copy too): it takes every snapshot.
+    if (!fromTab || c.store.kind === 'memory') {
       c.persisting = c.persisting
         .then(() => withTimeout(c.store.setBase(snap), storageMs))
         .catch(c.fallback);
-      c.post({ type: 'base', snapshot: snap, identity });
     }
+    if (!fromTab) c.post({ type: 'base', snapshot: snap, identity });
     c.recompute();
     if (identity && c.leader) c.reopen();
   };

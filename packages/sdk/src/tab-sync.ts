@@ -1,8 +1,17 @@
 // Tab sync: the tabs of one browser share one store and one view. Each tab announces what it
 // changes (tabs.ts has the messages), watches the others to rescue what they leave behind
 // (outbox.ts), and one of them, the leader, talks to the server (sync.ts).
+//
+// When the database is deleted while open (site data cleared), the tabs open then still share
+// one device and one seq counter, in memory: they form a memory group (`c.mem`, its own
+// channel and locks; tabs opened later make a new database, and a new device). Nothing is
+// written back to disk, as whoever cleared it meant. Each tab of the group keeps a copy of
+// the group's outbox and drafts in its memory store (every tab's drafts and entries are
+// announced), only the leader sequences them, and it pulls before it first does, so its
+// counter starts past whatever the server took. A follower's change stays pending there until
+// a snapshot acknowledges it, so a leader that goes leaves it to the next.
 import type { Core } from './core.js';
-import { tabOf } from './store.js';
+import { tabOf, type Draft } from './store.js';
 import { broadcastTabs, decode, encode, lead, type TabMessage, type TabTransport } from './tabs.js';
 
 /** Fills in the tabs part of `c`. */
@@ -14,12 +23,20 @@ export function tabSync(c: Core): void {
 
   function onTab(raw: unknown) {
     const msg = decode(raw) as TabMessage;
+    const { mem } = c;
     switch (msg.type) {
       case 'drafts': {
         // Unless sequenced (or rescued) here already, or known (a tab announces what it made
         // before it held its lock again once it does).
         const known = new Set([...c.pending, ...c.drafts].map((m) => m.id));
-        c.drafts.push(...msg.drafts.filter((d) => !known.has(d.id) && !c.settled.has(tabOf(d))));
+        const fresh = msg.drafts.filter((d) => !known.has(d.id) && !c.settled.has(tabOf(d)));
+        c.drafts.push(...fresh);
+        if (mem) {
+          // Kept here too, for the leader to sequence (this tab, should it take over).
+          void c.store.save(fresh);
+          fresh.forEach((d) => c.saved.add(d.id));
+          void c.settle();
+        }
         return c.recompute();
       }
       case 'tab':
@@ -30,6 +47,7 @@ export function tabSync(c: Core): void {
         return c.recompute();
       case 'entries':
         c.addPending(msg.entries);
+        c.store.add?.(msg.entries);
         c.recompute();
         return c.kick();
       case 'base':
@@ -51,8 +69,15 @@ export function tabSync(c: Core): void {
         // new tab keeps only the newest.
         if (c.base) c.post({ type: 'base', snapshot: c.base });
         if (c.leader) c.post({ type: 'status', state: c.status.state, at: c.status.lastSyncedAt });
+        // In a memory group no store holds the rest: the new tab gets this tab's copy.
+        if (mem) share(c.drafts);
         return;
       case 'device':
+        if (msg.device) {
+          c.device = msg.device;
+          void c.store.setDevice(msg.device);
+          return c.commit();
+        }
         return void c
           .reload(({ device }) => {
             c.device = device;
@@ -62,30 +87,39 @@ export function tabSync(c: Core): void {
       case 'reset':
         // Another tab started over (forget, heal): adopt the new store.
         c.drop(msg.keep);
-        return void c.reload().catch(c.fallback);
+        // A memory group's copies are emptied each by its own tab.
+        return void (mem ? c.store.reset(msg.keep) : Promise.resolve())
+          .then(() => c.reload())
+          .catch(c.fallback);
     }
+  }
+
+  /** Announces `drafts` and, in a memory group, the outbox entries this tab knows. */
+  function share(drafts: Draft[]) {
+    if (drafts.length) c.post({ type: 'drafts', drafts });
+    if (c.mem && c.pending.length) c.post({ type: 'entries', entries: c.pending });
   }
 
   c.join = () => {
     const role = (c.session = new AbortController());
-    tabs = (c.o.tabs ?? broadcastTabs)(c.ns);
+    const g = c.ns + c.mem;
+    tabs = (c.o.tabs ?? broadcastTabs)(g);
     tabs.listen(onTab);
     const locks = navigator.locks;
     // Held for the tab's life: its release tells the other tabs this one is gone. Requested
     // before this tab says hello, so the others can wait for the request (see watchNew()).
     if (locks) {
-      lead(`${c.ns}:tab:${c.tabId}`, role.signal, () => {
+      lead(`${g}:tab:${c.tabId}`, role.signal, () => {
         c.held = true;
         c.post({ type: 'tab', tab: c.tabId });
         // What it made before it held the lock was not announced: it is now.
-        const mine = c.drafts.filter((d) => tabOf(d) === c.tabId);
-        if (mine.length) c.post({ type: 'drafts', drafts: mine });
+        share(c.drafts.filter((d) => tabOf(d) === c.tabId));
       });
     }
     c.post({ type: 'hello', tab: locks ? c.tabId : undefined });
     c.unwatch();
     c.drafts.forEach((d) => c.watchTab(tabOf(d)));
-    lead(`${c.ns}:leader`, role.signal, () => {
+    lead(`${g}:leader`, role.signal, () => {
       if (role.signal.aborted) return;
       // A store that failed meanwhile made this tab lead itself already.
       c.reload().then((ok) => {

@@ -2,7 +2,7 @@
 // simulate other tabs), the messages the tabs of one namespace exchange and how they are written
 // on the channel, and leader election (Web Locks), so exactly one tab talks to the server.
 import { OmniError, type Mutation, type Snapshot } from '@omnikit/protocol';
-import type { Draft, Entry } from './store.js';
+import type { Device, Draft, Entry } from './store.js';
 import type { SyncState } from './types.js';
 
 /**
@@ -25,8 +25,8 @@ export type TabMessage =
   | { type: 'status'; state: SyncState; at: number | null }
   /** A sync error the leader met (`mutation`: the change the server refused, if one). */
   | { type: 'error'; error: OmniError; mutation: Mutation | null }
-  /** A device was registered: read it from the store. */
-  | { type: 'device' }
+  /** A device was registered: read it from the store (a memory group's has none: `device`). */
+  | { type: 'device'; device?: Device }
   /** The store was emptied (forget) or, with `keep`, only its device dropped (heal). */
   | { type: 'reset'; keep?: boolean }
   /** This tab's storage failed: it goes on alone, in memory; its drafts are its own. */

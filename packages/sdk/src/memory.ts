@@ -1,0 +1,53 @@
+// The memory store: what a tab keeps when IndexedDB is missing, fails or was deleted, or
+// without consent; in a memory group (tab-sync.ts), each tab's copy of the group's changes.
+import {
+  empty,
+  withSeq,
+  type Draft,
+  type Entry,
+  type Loaded,
+  type Meta,
+  type Store,
+} from './store.js';
+
+/** A store that lives as long as the page. */
+export function memoryStore(from?: Loaded): Store {
+  let meta: Meta = from ? { seq: from.seq, device: from.device, base: from.base } : empty();
+  let outbox: Entry[] = from ? [...from.outbox] : [];
+  let drafts: Draft[] = from ? [...from.drafts] : [];
+  return {
+    kind: 'memory',
+    load: async () => ({ ...meta, outbox: [...outbox], drafts: [...drafts] }),
+    async save(d) {
+      drafts.push(...d);
+    },
+    async sequence(list) {
+      const ids = new Set(list.map((d) => d.id));
+      const added = withSeq(
+        meta,
+        drafts.filter((d) => ids.has(d.id)),
+      );
+      drafts = drafts.filter((d) => !ids.has(d.id));
+      outbox.push(...added);
+      return added;
+    },
+    async setBase(base) {
+      meta.base = base;
+      meta.seq = Math.max(meta.seq, base.lastSeq);
+      outbox = outbox.filter((m) => m.seq > base.lastSeq);
+    },
+    setDevice: async (device) => (meta.device ??= device),
+    async reset(keep) {
+      meta = keep ? { ...meta, device: null } : empty();
+      if (!keep) outbox = drafts = [];
+    },
+    close() {},
+    add(es) {
+      const ids = new Set(es.map((e) => e.id));
+      const seqs = new Set(outbox.map((m) => m.seq));
+      drafts = drafts.filter((d) => !ids.has(d.id));
+      outbox = [...outbox, ...es.filter((e) => !seqs.has(e.seq))].sort((a, b) => a.seq - b.seq);
+      meta.seq = Math.max(meta.seq, ...es.map((e) => e.seq));
+    },
+  };
+}
