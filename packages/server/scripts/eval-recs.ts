@@ -601,33 +601,41 @@ then co-views, then trending.
 
 The test period is never read while tuning. Validation: train before ${day(valCutoff)}, validate on
 ${day(valCutoff)} .. ${day(cutoff - 1)} (the test window's length, ending at the cut-off), ${val.cases.length} cases. Every
-grid is ranked by validation NDCG@${K} and its best setting was frozen for the test run.
+grid (the baseline's λ too) is ranked by √(HitRate@${K}·NDCG@${K}) on validation, the geometric mean of
+the two metrics this report compares on, so that a relative change in either counts the same; its
+best setting was frozen for the test run.
 
 Chosen for the server (\`DEFAULT_REC_OPTIONS\`): ${describeKnn(chosen)} denseLambda=${chosen.denseLambda}
 denseKnnWeight=${chosen.denseKnnWeight} trendWeight=${chosen.trendWeight}. ${defaultsNote}
 
 EASE^R baseline, λ (chosen: ${baselineLambda}):
 
-| λ | val HitRate@${K} | val NDCG@${K} |
-|---:|---:|---:|
-${baselineTuning.map((t) => `| ${t.lambda} | ${pct(t.scores.hitRate)} | ${pct(t.scores.ndcg)} |`).join('\n')}
+| λ | val HitRate@${K} | val NDCG@${K} | √(HR·NDCG) |
+|---:|---:|---:|---:|
+${baselineTuning.map((t) => `| ${t.lambda} | ${pct(t.scores.hitRate)} | ${pct(t.scores.ndcg)} | ${pct(criterion(t.scores))} |`).join('\n')}
 
 Item kNN similarity (EASE^R off), top 8 of ${grid.length} (chosen: ${describeKnn(knnChosen)}):
 
-| setting | val HitRate@${K} | val NDCG@${K} |
-|---|---:|---:|
+| setting | val HitRate@${K} | val NDCG@${K} | √(HR·NDCG) |
+|---|---:|---:|---:|
 ${tuning
   .slice(0, 8)
-  .map((t) => `| ${describeKnn(t.options)} | ${pct(t.scores.hitRate)} | ${pct(t.scores.ndcg)} |`)
+  .map(
+    (t) =>
+      `| ${describeKnn(t.options)} | ${pct(t.scores.hitRate)} | ${pct(t.scores.ndcg)} | ${pct(criterion(t.scores))} |`,
+  )
   .join('\n')}
 
 Shipped blend with those kNN settings, top 8 of ${blendGrid.length}:
 
-| setting | val HitRate@${K} | val NDCG@${K} |
-|---|---:|---:|
+| setting | val HitRate@${K} | val NDCG@${K} | √(HR·NDCG) |
+|---|---:|---:|---:|
 ${blendTuning
   .slice(0, 8)
-  .map((t) => `| ${describeBlend(t.options)} | ${pct(t.scores.hitRate)} | ${pct(t.scores.ndcg)} |`)
+  .map(
+    (t) =>
+      `| ${describeBlend(t.options)} | ${pct(t.scores.hitRate)} | ${pct(t.scores.ndcg)} | ${pct(criterion(t.scores))} |`,
+  )
   .join('\n')}
 
 Run time ${seconds.toFixed(0)} s on this machine (2 shared cores), of which ${(solveMs / 1000).toFixed(0)} s solving
