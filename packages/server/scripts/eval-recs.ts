@@ -42,8 +42,14 @@ const { values } = parseArgs({
     data: { type: 'string', default: DEFAULT_DATA },
     cutoff: { type: 'string', default: '2011-08-01' },
     out: { type: 'string', default: join(here, '../docs/recs-eval.md') },
+    // `--only validation`: the tuning grids alone (full tables on stdout), never reading the
+    // test period and writing no report; for exploring the grids without a test-split run.
+    only: { type: 'string' },
   },
 });
+if (values.only !== undefined && values.only !== 'validation') {
+  throw new Error(`--only takes "validation", not "${values.only}"`);
+}
 const dataPath = resolve(repoRoot, values.data!);
 const cutoff = parseLocalTime(`${values.cutoff!}T00:00`);
 const command = `npm run eval:recs -- --data ${values.data} --cutoff ${values.cutoff}`;
@@ -121,6 +127,22 @@ interface Scores {
   mrr: number;
   coverage: number;
 }
+
+/**
+ * How every grid ranks its settings on validation: the geometric mean of HitRate@K and NDCG@K,
+ * the issue's two metrics, so a relative change in either counts the same (NDCG alone let a
+ * setting that misses more customers win on a better order for the ones it hits).
+ */
+const criterion = (s: Scores): number => Math.sqrt(s.hitRate * s.ndcg);
+const byCriterion = (a: { scores: Scores }, b: { scores: Scores }): number =>
+  criterion(b.scores) - criterion(a.scores);
+
+const pct = (x: number): string => x.toFixed(4);
+const day = (t: number): string => new Date(t).toISOString().slice(0, 10);
+const describeKnn = (o: Partial<RecModelOptions>): string =>
+  `alpha=${o.alpha} shrink=${o.shrink} neighbours=${o.neighbours} profileHalfLife=${(o.profileHalfLifeMs ?? 0) / DAY}d minSupport=${o.minSupport}`;
+const describeBlend = (o: Partial<RecModelOptions>): string =>
+  `λ=${o.denseLambda} knnWeight=${o.denseKnnWeight} trendWeight=${o.trendWeight} profileHalfLife=${(o.profileHalfLifeMs ?? 0) / DAY}d`;
 
 function evaluate(cases: readonly Case[], items: number, rank: (c: Case) => string[]): Scores {
   let hits = 0;
@@ -380,7 +402,7 @@ for (const options of grid) {
     scores: evaluate(val.cases, val.items, personalized(valModel, valCutoff)),
   });
 }
-tuning.sort((a, b) => b.scores.ndcg - a.scores.ndcg);
+tuning.sort(byCriterion);
 progress('item kNN grid done');
 const knnChosen = tuning[0]!.options;
 
@@ -389,7 +411,7 @@ const baselineTuning = LAMBDAS.map((lambda) => ({
   lambda,
   scores: evaluate(val.cases, val.items, easeBaseline(val.train, lambda, valCutoff)),
 }));
-baselineTuning.sort((a, b) => b.scores.ndcg - a.scores.ndcg);
+baselineTuning.sort(byCriterion);
 progress('EASE^R baseline λ tuned');
 const baselineLambda = baselineTuning[0]!.lambda;
 
@@ -419,7 +441,7 @@ for (const options of blendGrid) {
     scores: evaluate(val.cases, val.items, personalized(blendModel, valCutoff)),
   });
 }
-blendTuning.sort((a, b) => b.scores.ndcg - a.scores.ndcg);
+blendTuning.sort(byCriterion);
 progress('blend grid done');
 const chosen = { ...knnChosen, ...blendTuning[0]!.options };
 /** Whether the server ships what was chosen: the figures above are the server's only if so. */
@@ -430,6 +452,25 @@ const defaultsNote = differing.length
   ? `**The server's defaults differ** in ${differing.map((k) => `${k}=${String(DEFAULT_REC_OPTIONS[k])}`).join(', ')}: set them to these and run this again.`
   : "The server's `DEFAULT_REC_OPTIONS` are exactly these settings.";
 if (differing.length) process.stderr.write(`eval:recs: ${defaultsNote}\n`);
+if (values.only === 'validation') {
+  const line = (setting: string, s: Scores) =>
+    `| ${setting} | ${pct(s.hitRate)} | ${pct(s.ndcg)} | ${pct(criterion(s))} |`;
+  console.log(
+    [
+      `validation ${day(valCutoff)} .. ${day(cutoff - 1)}, ${val.cases.length} cases; ranked by √(HitRate@${K}·NDCG@${K})`,
+      '\nEASE^R baseline:',
+      ...baselineTuning.map((t) => line(`λ=${t.lambda}`, t.scores)),
+      '\nitem kNN:',
+      ...tuning.map((t) => line(describeKnn(t.options), t.scores)),
+      '\nblend:',
+      ...blendTuning.map((t) => line(describeBlend(t.options), t.scores)),
+      `\nchosen: ${describeKnn(chosen)} ${describeBlend(chosen)}; EASE^R baseline λ=${baselineLambda}`,
+      defaultsNote,
+      `${((performance.now() - began) / 1000).toFixed(0)} s, ${solves} solves (${(solveMs / 1000).toFixed(0)} s)`,
+    ].join('\n'),
+  );
+  process.exit(0);
+}
 // The validation solutions are never needed again: free their memory before the test split.
 solved.clear();
 const valSolves = solves;
@@ -476,7 +517,6 @@ const pairRows: [string, PairScores][] = [
 ];
 const seconds = (performance.now() - started) / 1000;
 
-const pct = (x: number): string => x.toFixed(4);
 const table = [
   `| model | HitRate@${K} | NDCG@${K} | MRR@${K} | coverage |`,
   '|---|---:|---:|---:|---:|',
@@ -498,11 +538,6 @@ const pers = rows[4]![1];
 const lift = (pers.ndcg / pop.ndcg - 1) * 100;
 const easeLift = (pers.ndcg / ease.ndcg - 1) * 100;
 const signed = (x: number): string => `${x >= 0 ? '+' : ''}${x.toFixed(1)}%`;
-const describeKnn = (o: Partial<RecModelOptions>): string =>
-  `alpha=${o.alpha} shrink=${o.shrink} neighbours=${o.neighbours} profileHalfLife=${(o.profileHalfLifeMs ?? 0) / DAY}d minSupport=${o.minSupport}`;
-const describeBlend = (o: Partial<RecModelOptions>): string =>
-  `λ=${o.denseLambda} knnWeight=${o.denseKnnWeight} trendWeight=${o.trendWeight} profileHalfLife=${(o.profileHalfLifeMs ?? 0) / DAY}d`;
-const day = (t: number): string => new Date(t).toISOString().slice(0, 10);
 const denseItems = model.denseStats().items;
 
 const report = `# Recommendation quality on real orders
@@ -566,33 +601,41 @@ then co-views, then trending.
 
 The test period is never read while tuning. Validation: train before ${day(valCutoff)}, validate on
 ${day(valCutoff)} .. ${day(cutoff - 1)} (the test window's length, ending at the cut-off), ${val.cases.length} cases. Every
-grid is ranked by validation NDCG@${K} and its best setting was frozen for the test run.
+grid (the baseline's λ too) is ranked by √(HitRate@${K}·NDCG@${K}) on validation, the geometric mean of
+the two metrics this report compares on, so that a relative change in either counts the same; its
+best setting was frozen for the test run.
 
 Chosen for the server (\`DEFAULT_REC_OPTIONS\`): ${describeKnn(chosen)} denseLambda=${chosen.denseLambda}
 denseKnnWeight=${chosen.denseKnnWeight} trendWeight=${chosen.trendWeight}. ${defaultsNote}
 
 EASE^R baseline, λ (chosen: ${baselineLambda}):
 
-| λ | val HitRate@${K} | val NDCG@${K} |
-|---:|---:|---:|
-${baselineTuning.map((t) => `| ${t.lambda} | ${pct(t.scores.hitRate)} | ${pct(t.scores.ndcg)} |`).join('\n')}
+| λ | val HitRate@${K} | val NDCG@${K} | √(HR·NDCG) |
+|---:|---:|---:|---:|
+${baselineTuning.map((t) => `| ${t.lambda} | ${pct(t.scores.hitRate)} | ${pct(t.scores.ndcg)} | ${pct(criterion(t.scores))} |`).join('\n')}
 
 Item kNN similarity (EASE^R off), top 8 of ${grid.length} (chosen: ${describeKnn(knnChosen)}):
 
-| setting | val HitRate@${K} | val NDCG@${K} |
-|---|---:|---:|
+| setting | val HitRate@${K} | val NDCG@${K} | √(HR·NDCG) |
+|---|---:|---:|---:|
 ${tuning
   .slice(0, 8)
-  .map((t) => `| ${describeKnn(t.options)} | ${pct(t.scores.hitRate)} | ${pct(t.scores.ndcg)} |`)
+  .map(
+    (t) =>
+      `| ${describeKnn(t.options)} | ${pct(t.scores.hitRate)} | ${pct(t.scores.ndcg)} | ${pct(criterion(t.scores))} |`,
+  )
   .join('\n')}
 
 Shipped blend with those kNN settings, top 8 of ${blendGrid.length}:
 
-| setting | val HitRate@${K} | val NDCG@${K} |
-|---|---:|---:|
+| setting | val HitRate@${K} | val NDCG@${K} | √(HR·NDCG) |
+|---|---:|---:|---:|
 ${blendTuning
   .slice(0, 8)
-  .map((t) => `| ${describeBlend(t.options)} | ${pct(t.scores.hitRate)} | ${pct(t.scores.ndcg)} |`)
+  .map(
+    (t) =>
+      `| ${describeBlend(t.options)} | ${pct(t.scores.hitRate)} | ${pct(t.scores.ndcg)} | ${pct(criterion(t.scores))} |`,
+  )
   .join('\n')}
 
 Run time ${seconds.toFixed(0)} s on this machine (2 shared cores), of which ${(solveMs / 1000).toFixed(0)} s solving

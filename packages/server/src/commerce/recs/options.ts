@@ -120,7 +120,7 @@ export const DEFAULT_REC_OPTIONS: Readonly<RecModelOptions> = {
   maxSessionItems: 50,
   maxSessions: 100_000,
   denseMaxItems: 4_000,
-  denseLambda: 200,
+  denseLambda: 50,
   denseKnnWeight: 0.25,
   trendWeight: 0.2,
   denseRebuildBaskets: 1_000,
