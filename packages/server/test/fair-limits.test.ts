@@ -331,3 +331,23 @@ test("an address's registrations take turns once their bodies are in", async (t)
     `the other shopper's pull was answered after the address's second registration (order ${run.answered.join(',')})`,
   );
 });
+
+test('a request refused by a full line never asks for its signal (building it costs a whole Request)', async () => {
+  const turns = new Turns(1);
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  let asked = 0;
+  const signal = () => {
+    asked++;
+    return new AbortController().signal;
+  };
+  const first = turns.run('device', 'pushes', signal, () => held);
+  const second = turns.run('device', 'pushes', signal, async () => {});
+  await assert.rejects(
+    turns.run('device', 'pushes', signal, async () => {}),
+    (e: unknown) => e instanceof OmniError && e.code === 'rate_limited',
+  );
+  assert.equal(asked, 2, 'only the two requests with a place in line asked for their signal');
+  release();
+  await Promise.all([first, second]);
+});

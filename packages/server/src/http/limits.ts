@@ -106,12 +106,15 @@ export class Turns {
   /**
    * Runs `fn` once the key's earlier calls are done; throws `rate_limited` when the line is full.
    * A request whose client left while it waited (`signal` aborted) does not run: nobody reads
-   * its answer, and a server closing meanwhile may have closed the database under it.
+   * its answer, and a server closing meanwhile may have closed the database under it. Given as
+   * a function, the signal is only asked for once the request has its place in line: on
+   * @hono/node-server, `c.req.raw.signal` builds the whole Web `Request` (body stream
+   * included), work a request refused here must not cost.
    */
   async run<T>(
     key: string,
     what: string,
-    signal: AbortSignal | undefined,
+    signal: AbortSignal | (() => AbortSignal) | undefined,
     fn: () => Promise<T>,
   ): Promise<T> {
     const line = this.lines.get(key) ?? { count: 0, tail: Promise.resolve() };
@@ -122,13 +125,14 @@ export class Turns {
     }
     line.count++;
     this.lines.set(key, line);
+    const left = typeof signal === 'function' ? signal() : signal;
     const before = line.tail;
     let done!: () => void;
     line.tail = new Promise<void>((resolve) => (done = resolve));
     await before;
     await new Promise<void>((resolve) => setImmediate(resolve));
     try {
-      if (signal?.aborted) throw new OmniError('unavailable', 'The client left before its turn');
+      if (left?.aborted) throw new OmniError('unavailable', 'The client left before its turn');
       return await fn();
     } finally {
       done();

@@ -23,7 +23,7 @@ export function deviceRoutes(
     // carrier's NAT) must not wait for one another's uploads, only for the database work, which
     // an address then gets one at a time (see `Turns`), not a burst that delays everyone else.
     const body = parseRegisterDeviceRequest(await readJson(c, { maxBytes: maxRegisterBytes }));
-    const { signal } = c.req.raw;
+    const signal = () => c.req.raw.signal;
     const what = 'device registrations from this address';
     const result = await s.limiters.registerIp.run(c.var.ip, what, signal, () =>
       s.db.transaction(async (tx) => {
