@@ -65,15 +65,16 @@ setTimeout(
   job.seconds * 1000 + 5000,
 ).unref();
 
-// Requests still out 2 s after the flood's end are abandoned.
-const stop = new AbortController();
-setTimeout(() => stop.abort(), job.seconds * 1000 + 2000).unref();
+// Requests still out 2 s after the flood's end are abandoned. Each request has a deadline of its
+// own: one shared AbortSignal would collect an abort listener per fetch (thousands of
+// MaxListenersExceededWarning lines, and listeners piling up on it).
+const abandonAt = until + 2000;
 let firstError: string | undefined;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function loop(): Promise<void> {
-  while (sent < job.maxRequests && !stop.signal.aborted) {
+  while (sent < job.maxRequests && performance.now() < abandonAt) {
     // Request i goes out no earlier than start + i / rps: the rate is bounded, not just hoped for.
     const i = sent++;
     const due = start + (i * 1000) / job.rps;
@@ -88,7 +89,7 @@ async function loop(): Promise<void> {
         method: job.method,
         headers,
         ...(job.body !== undefined ? { body: job.body } : {}),
-        signal: stop.signal,
+        signal: AbortSignal.timeout(Math.max(1, Math.ceil(abandonAt - performance.now()))),
       });
       await res.arrayBuffer();
       statuses[res.status] = (statuses[res.status] ?? 0) + 1;

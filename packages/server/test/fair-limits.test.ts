@@ -239,3 +239,115 @@ test('a request whose client left while it waited its turn does not run', async 
   // The line moves on for the next one.
   assert.equal(await turns.run('device', 'pushes', undefined, async () => 'third'), 'third');
 });
+
+test("a key's next turn starts in a later turn of the event loop, after work that arrived meanwhile", async () => {
+  const turns = new Turns(4);
+  const order: string[] = [];
+  await Promise.all([
+    turns.run('device', 'pushes', undefined, async () => {
+      order.push('first');
+      // What the server does next in the event loop: read the next socket.
+      setImmediate(() => order.push('next socket'));
+    }),
+    turns.run('device', 'pushes', undefined, async () => void order.push('second')),
+  ]);
+  assert.deepEqual(order, ['first', 'next socket', 'second']);
+});
+
+/**
+ * Starts each request in an event-loop callback of its own, as requests read from sockets
+ * arrive, and records the order their answers come in.
+ */
+function arriveApart(fetch: (req: Request) => Response | Promise<Response>, reqs: Request[]) {
+  const answered: number[] = [];
+  return {
+    answered,
+    statuses: Promise.all(
+      reqs.map(
+        (req, i) =>
+          new Promise<number>((resolve, reject) =>
+            setImmediate(() => {
+              Promise.resolve(fetch(req)).then(async (res) => {
+                await res.arrayBuffer();
+                answered.push(i);
+                resolve(res.status);
+              }, reject);
+            }),
+          ),
+      ),
+    ),
+  };
+}
+
+test("a device's pushes arriving apart still form a line, and another shopper's request gets in between", async (t) => {
+  // On PGlite the database answers without I/O: without a yield between turns, each push ran to
+  // its end in the callback it arrived in, so the line never formed (nothing refused) and a
+  // request arriving behind a burst waited for the whole burst.
+  const server = await startTestServer();
+  t.after(() => server.close());
+  const api = new Api(server.url);
+  const flooder = await api.register();
+  const other = await api.register();
+  await api.pull(flooder); // tokens and last use cached: nothing before the turn does I/O
+  await api.pull(other);
+  const push = () =>
+    new Request(`${server.url}/v1/sync/push`, {
+      method: 'POST',
+      headers: { ...flooder.auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ deviceId: flooder.deviceId, mutations: [] }),
+    });
+  const pull = new Request(`${server.url}/v1/sync/pull`, { headers: other.auth });
+  const run = arriveApart(server.app.fetch, [...Array.from({ length: 8 }, push), pull]);
+  const statuses = await run.statuses;
+  // One in its turn, four in line, the rest refused at once.
+  assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429, 429, 429, 200]);
+  const [firstPush, secondPush] = run.answered.filter((i) => i < 5);
+  assert.ok(
+    run.answered.indexOf(8) < run.answered.indexOf(secondPush!),
+    `the other shopper's pull was answered after the flooder's second push (order ${run.answered.join(',')}; first push ${firstPush})`,
+  );
+});
+
+test("an address's registrations take turns once their bodies are in", async (t) => {
+  const server = await startTestServer();
+  t.after(() => server.close());
+  const api = new Api(server.url);
+  const other = await api.register();
+  await api.pull(other);
+  const register = () =>
+    new Request(`${server.url}/v1/devices`, {
+      method: 'POST',
+      headers: { 'x-omni-key': 'pk_shop', 'content-type': 'application/json' },
+      body: '{}',
+    });
+  const pull = new Request(`${server.url}/v1/sync/pull`, { headers: other.auth });
+  const run = arriveApart(server.app.fetch, [...Array.from({ length: 20 }, register), pull]);
+  const statuses = await run.statuses;
+  // One in its turn, 16 in line, the rest refused.
+  assert.deepEqual(statuses, [...Array(17).fill(201), 429, 429, 429, 200]);
+  const registered = run.answered.filter((i) => i < 17);
+  assert.ok(
+    run.answered.indexOf(20) < run.answered.indexOf(registered[1]!),
+    `the other shopper's pull was answered after the address's second registration (order ${run.answered.join(',')})`,
+  );
+});
+
+test('a request refused by a full line never asks for its signal (building it costs a whole Request)', async () => {
+  const turns = new Turns(1);
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  let asked = 0;
+  const signal = () => {
+    asked++;
+    return new AbortController().signal;
+  };
+  const first = turns.run('device', 'pushes', signal, () => held);
+  const second = turns.run('device', 'pushes', signal, async () => {});
+  await assert.rejects(
+    turns.run('device', 'pushes', signal, async () => {}),
+    (e: unknown) => e instanceof OmniError && e.code === 'rate_limited',
+  );
+  assert.equal(asked, 2, 'only the two requests with a place in line asked for their signal');
+  release();
+  await Promise.all([first, second]);
+});

@@ -90,7 +90,14 @@ export class ConcurrencyLimiter {
  * so a second push of the same device can only wait for the first, and in the database it would
  * wait holding a pooled connection: a device pushing on many connections at once would hold the
  * whole pool while other shoppers wait for one. Waiting here holds nothing, and past
- * `maxWaiting` a request is refused (429) at once, before its body is read.
+ * `maxWaiting` a request is refused (429) at once.
+ *
+ * A turn starts in a later turn of the event loop, never straight after the key's previous one:
+ * PGlite answers without I/O, so a request runs to its end within the callback it arrived in,
+ * and without this yield a key's requests would run one after another, each before the server
+ * has even read the next socket (its line never forming, nothing refused, every other shopper
+ * waiting behind all of them). With it, every request already received gets its turn, its
+ * place in line or its 429 between two turns of the same key.
  */
 export class Turns {
   private readonly lines = new Map<string, { count: number; tail: Promise<void> }>();
@@ -99,12 +106,15 @@ export class Turns {
   /**
    * Runs `fn` once the key's earlier calls are done; throws `rate_limited` when the line is full.
    * A request whose client left while it waited (`signal` aborted) does not run: nobody reads
-   * its answer, and a server closing meanwhile may have closed the database under it.
+   * its answer, and a server closing meanwhile may have closed the database under it. Given as
+   * a function, the signal is only asked for once the request has its place in line: on
+   * @hono/node-server, `c.req.raw.signal` builds the whole Web `Request` (body stream
+   * included), work a request refused here must not cost.
    */
   async run<T>(
     key: string,
     what: string,
-    signal: AbortSignal | undefined,
+    signal: AbortSignal | (() => AbortSignal) | undefined,
     fn: () => Promise<T>,
   ): Promise<T> {
     const line = this.lines.get(key) ?? { count: 0, tail: Promise.resolve() };
@@ -115,12 +125,14 @@ export class Turns {
     }
     line.count++;
     this.lines.set(key, line);
+    const left = typeof signal === 'function' ? signal() : signal;
     const before = line.tail;
     let done!: () => void;
     line.tail = new Promise<void>((resolve) => (done = resolve));
     await before;
+    await new Promise<void>((resolve) => setImmediate(resolve));
     try {
-      if (signal?.aborted) throw new OmniError('unavailable', 'The client left before its turn');
+      if (left?.aborted) throw new OmniError('unavailable', 'The client left before its turn');
       return await fn();
     } finally {
       done();
@@ -179,6 +191,8 @@ export interface Limiters {
   streamIp: ConcurrencyLimiter;
   /** A device's pushes, one at a time (see `Turns`). */
   pushDevice: Turns;
+  /** An address's registrations, one at a time once their bodies are in (see `Turns`). */
+  registerIp: Turns;
 }
 
 export function createLimiters(options: RateLimitOptions | undefined, now: () => number): Limiters {
@@ -193,5 +207,8 @@ export function createLimiters(options: RateLimitOptions | undefined, now: () =>
     streamIp: new ConcurrencyLimiter(64),
     // The SDK pushes one batch at a time; a retry may overlap a push the server still runs.
     pushDevice: new Turns(4),
+    // Shoppers behind one address (a shop's Wi-Fi, a carrier's NAT) may register together; the
+    // line only ever holds bodies already read, so nobody's slow upload holds it up.
+    registerIp: new Turns(16),
   };
 }

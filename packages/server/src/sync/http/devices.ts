@@ -19,16 +19,20 @@ export function deviceRoutes(
   app.post('/v1/devices', s.auth.requireSiteKey, async (c) => {
     const siteId = c.var.site.config.id;
     s.limiters.register.check(c.var.ip, 'device registrations from this address');
-    // No line per address here: shoppers behind one address (a shop's Wi-Fi, a carrier's NAT)
-    // register independently, and a registration locks no shared row; the bucket above bounds
-    // an address.
+    // The body is read before the line: shoppers behind one address (a shop's Wi-Fi, a
+    // carrier's NAT) must not wait for one another's uploads, only for the database work, which
+    // an address then gets one at a time (see `Turns`), not a burst that delays everyone else.
     const body = parseRegisterDeviceRequest(await readJson(c, { maxBytes: maxRegisterBytes }));
-    const result = await s.db.transaction(async (tx) => {
-      const state = body.state && rebuiltState(body.state, s.now());
-      const profile = await createProfile(tx, siteId, null, state);
-      const device = await insertDevice(tx, siteId, profile.id, body.channel ?? 'web', s.now());
-      return { ...device, profileId: profile.id } satisfies RegisterDeviceResponse;
-    });
+    const signal = () => c.req.raw.signal;
+    const what = 'device registrations from this address';
+    const result = await s.limiters.registerIp.run(c.var.ip, what, signal, () =>
+      s.db.transaction(async (tx) => {
+        const state = body.state && rebuiltState(body.state, s.now());
+        const profile = await createProfile(tx, siteId, null, state);
+        const device = await insertDevice(tx, siteId, profile.id, body.channel ?? 'web', s.now());
+        return { ...device, profileId: profile.id } satisfies RegisterDeviceResponse;
+      }),
+    );
     return c.json(result, 201);
   });
 }

@@ -22,7 +22,7 @@ export function pushRoutes(
   app.post('/v1/sync/push', s.auth.requireDevice, async (c) => {
     const { device } = c.var;
     // One push per device at a time, waiting outside the database (see `Turns`).
-    const { signal } = c.req.raw; // the client left: its turn is skipped
+    const signal = () => c.req.raw.signal; // the client left: its turn is skipped
     return s.limiters.pushDevice.run(device.id, 'pushes from this device', signal, async () => {
       const raw = await readJson(c);
       const batch = (raw as { mutations?: unknown } | null)?.mutations;
