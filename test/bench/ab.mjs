@@ -59,7 +59,10 @@ function run(dir, bench) {
   });
   if (r.status !== 0) {
     // One failed run (a reset connection on a loaded machine) leaves a hole, not a lost comparison.
-    const why = r.stderr.split('\n').find((l) => /Error/.test(l)) ?? `exit ${r.status}`;
+    const why =
+      (r.stderr ?? '').split('\n').find((l) => /Error/.test(l)) ??
+      r.error?.message ??
+      `exit ${r.status}`;
     failures.push(`${bench} in ${dir}: ${why.trim()}`);
     console.log(`ab: ${failures.at(-1)}`);
     return [];
@@ -94,11 +97,16 @@ function print(done) {
   console.log('|---|---:|---:|---:|---|');
   for (const [name, { higher, a, b }] of series) {
     const ratios = a.flatMap((x, i) => (x !== undefined && b[i] !== undefined ? [b[i] / x] : []));
+    const fig = (xs) => (xs.length ? median(xs).toFixed(2) : '-');
+    if (!ratios.length) {
+      console.log(`| ${name} | ${fig(present(a))} | ${fig(present(b))} | - | no round has both |`);
+      continue;
+    }
     const ratio = median(ratios);
     const better = higher ? ratio >= 1 : ratio <= 1;
     const change = Math.abs(ratio - 1) * 100;
     console.log(
-      `| ${name} | ${median(present(a)).toFixed(2)} | ${median(present(b)).toFixed(2)} | ${ratio.toFixed(3)} | ` +
+      `| ${name} | ${fig(present(a))} | ${fig(present(b))} | ${ratio.toFixed(3)} | ` +
         `${change < 5 ? 'same (<5%)' : `${change.toFixed(0)}% ${better ? 'better' : 'worse'}`} |`,
     );
   }
@@ -119,3 +127,5 @@ for (let round = 0; round < rounds; round++) {
   console.log(`ab: round ${round + 1} of ${rounds} done`);
   print(round + 1);
 }
+// A comparison with holes is still printed, but does not pass as a clean run.
+if (failures.length) process.exitCode = 1;
