@@ -17,6 +17,7 @@ import {
   percentile,
   postgresReachable,
   postgresUrl,
+  registerFrom,
   type BenchDevice,
 } from './util.js';
 
@@ -72,16 +73,8 @@ interface Shopper extends BenchDevice {
   seq: number;
 }
 
-async function registerFrom(base: string, address: string): Promise<Shopper> {
-  const res = await fetch(`${base}/v1/devices`, {
-    method: 'POST',
-    headers: {
-      'x-omni-key': 'pk_bench',
-      'content-type': 'application/json',
-      'x-forwarded-for': address,
-    },
-    body: '{}',
-  });
+async function shopperFrom(base: string, address: string): Promise<Shopper> {
+  const res = await registerFrom(base, address);
   if (res.status !== 201) throw new Error(`register: ${res.status} ${await res.text()}`);
   const body = (await res.json()) as Omit<BenchDevice, 'headers'>;
   return {
@@ -183,7 +176,7 @@ const allFloods: Flood[] = [
     // only the per-device limit stands in its way.
     name: 'device',
     job: async (base, round) => {
-      const flooder = await registerFrom(base, `127.77.${round}.1`);
+      const flooder = await shopperFrom(base, `127.77.${round}.1`);
       return {
         ...bounded,
         base,
@@ -261,9 +254,7 @@ for (const kind of kinds) {
   const base = server.url;
   const shoppers: Shopper[] = [];
   for (let i = 0; i < SHOPPERS; i++) {
-    shoppers.push(
-      await within(10, 'registering shoppers', registerFrom(base, `127.66.0.${i + 1}`)),
-    );
+    shoppers.push(await within(10, 'registering shoppers', shopperFrom(base, `127.66.0.${i + 1}`)));
   }
   const phase = SECONDS + 20;
   await within(phase, 'the warm-up', measure(base, shoppers, 3)); // JIT, connections, plans

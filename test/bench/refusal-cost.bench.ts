@@ -7,7 +7,15 @@
 // (server CPU per request; medians of REFUSAL_ROUNDS (3) rounds of REFUSAL_REQUESTS (400)).
 import { request } from 'node:http';
 import { readFileSync } from 'node:fs';
-import { batch, childServer, fmt, median, postgresReachable, postgresUrl } from './util.js';
+import {
+  batch,
+  childServer,
+  fmt,
+  median,
+  postgresReachable,
+  postgresUrl,
+  registerFrom,
+} from './util.js';
 
 const N = Number(process.env.REFUSAL_REQUESTS ?? 400);
 const ROUNDS = Number(process.env.REFUSAL_ROUNDS ?? 3);
@@ -73,15 +81,7 @@ function heldPush(base: string, headers: Record<string, string>) {
 }
 
 async function register(base: string, address: string) {
-  const res = await fetch(`${base}/v1/devices`, {
-    method: 'POST',
-    headers: {
-      'x-omni-key': 'pk_bench',
-      'content-type': 'application/json',
-      'x-forwarded-for': address,
-    },
-    body: '{}',
-  });
+  const res = await registerFrom(base, address);
   if (res.status === 429) return 429;
   if (res.status !== 201) throw new Error(`register: ${res.status}`);
   return (await res.json()) as { deviceId: string; token: string };

@@ -148,6 +148,18 @@ export interface BenchDevice {
   headers: Record<string, string>;
 }
 
+/** `POST /v1/devices` as a shopper behind `address` (the bench server trusts X-Forwarded-For). */
+export const registerFrom = (base: string, address: string): Promise<Response> =>
+  fetch(`${base}/v1/devices`, {
+    method: 'POST',
+    headers: {
+      'x-omni-key': 'pk_bench',
+      'content-type': 'application/json',
+      'x-forwarded-for': address,
+    },
+    body: '{}',
+  });
+
 export async function register(base: string): Promise<BenchDevice> {
   const res = await fetch(`${base}/v1/devices`, {
     method: 'POST',
