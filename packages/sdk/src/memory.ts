@@ -39,7 +39,7 @@ export function memoryStore(from?: Loaded): Store {
     setDevice: async (device) => (meta.device ??= device),
     async reset(keep) {
       meta = keep ? { ...meta, device: null } : empty();
-      if (!keep) outbox = drafts = [];
+      if (!keep) [outbox, drafts] = [[], []];
     },
     close() {},
     add(es) {

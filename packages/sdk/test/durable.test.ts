@@ -392,6 +392,39 @@ describe('durable changes: the database deleted while open (issue 16)', () => {
     expect(cartOf(b.state)).to.deep.equal(want);
     expect(b.status.pending).to.equal(0);
   });
+  it("after forget() in a memory group, a follower's change survives its taking over", async () => {
+    const ns = uniqueNs('deleted-forget');
+    const here = device({ namespace: ns });
+    await here.cart.add('FIRST', 1);
+    await here.sync();
+    const { frame, win } = await page(ns);
+    const other = await win.omniReady;
+    await tabsHolding(ns, 2);
+    await deleteDB(ns);
+    await until(here, (s) => s.status.storage === 'memory', 'this tab in memory');
+    await until(other, (s) => s.status.storage === 'memory', 'the other tab in memory');
+    // forget() empties every tab's copy (each its own memory store).
+    await here.identity.forget();
+    await until(other, (s) => !cartOf(s)['FIRST'], 'the other tab reset');
+    let mine = '';
+    await navigator.locks.request(`${ns}:probe`, async () => {
+      const { held = [] } = await navigator.locks.query();
+      mine = held.find((l) => l.name === `${ns}:probe`)?.clientId ?? '';
+    });
+    const { held = [] } = await navigator.locks.query();
+    const leaderHere = held.find((l) => l.name === `${ns}:mem:leader`)?.clientId === mine;
+    // The follower's change, then its leader goes before sequencing it: the follower takes
+    // over, reads its copy, and must still hold the change as a draft (its store once kept it
+    // in the outbox too, without a seq, and the read dropped it).
+    const [follower, leave] = leaderHere
+      ? [other, () => void here.close()]
+      : [here, () => frame.remove()];
+    await follower.cart.add('AFTER', 3);
+    leave();
+    await follower.sync();
+    expect(cartOf(follower.state)).to.deep.equal({ AFTER: 3 });
+    expect(follower.status.pending).to.equal(0);
+  });
   it('the memory leader killed mid-push: the other tab sends what it left, each change once', async () => {
     const ns = uniqueNs('deleted-kill');
     const network = testNetwork();
