@@ -33,6 +33,8 @@ export interface Core {
    * memory, not a store, in a group whose channel and locks are `<ns>:mem…` (see tab-sync.ts).
    */
   mem: string;
+  /** A memory group's leader may sequence: it pulled since it took over (or had no device). */
+  memReady?: boolean;
   readonly currency: string;
   readonly net: Network;
   /** Aborted by close(). */

@@ -187,8 +187,10 @@ export function outbox(c: Core): void {
     return (c.sequencing ??= (async () => {
       while (more) {
         more = false;
-        // In a memory group only the leader sequences, every tab's drafts (see tab-sync.ts).
-        const list = c.mem && !c.leader ? [] : c.drafts.filter((d) => c.saved.has(d.id));
+        // In a memory group only the leader sequences, every tab's drafts, once it pulled (see
+        // tab-sync.ts): its counter may be behind the seqs the last leader gave.
+        const list =
+          c.mem && !(c.leader && c.memReady) ? [] : c.drafts.filter((d) => c.saved.has(d.id));
         if (!list.length) continue;
         const s = c.store;
         const added = await withTimeout(s.sequence(list), storageMs).catch((e) => {

@@ -70,10 +70,11 @@ export function sync(c: Core): void {
     c.flushLocal();
     // A memory group's new leader may not have heard every seq the last one sent: the
     // server's lastSeq lifts its counter before it sequences (setBase).
-    if (c.mem && c.needPull && c.device) {
-      c.needPull = false;
+    if (c.mem && !c.memReady && c.device) {
       await pull();
       await c.persisting;
+      c.needPull = false;
+      c.memReady = true;
     }
     // Stored drafts (this tab's, or those a tab left behind) get their seqs first.
     await c.stored;

@@ -125,6 +125,7 @@ export function tabSync(c: Core): void {
       c.reload().then((ok) => {
         if (!ok) return;
         c.leader = true;
+        c.memReady = !c.device;
         c.needPull = true;
         c.kick();
       }, c.fallback);

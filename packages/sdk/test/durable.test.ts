@@ -425,6 +425,77 @@ describe('durable changes: the database deleted while open (issue 16)', () => {
     expect(cartOf(follower.state)).to.deep.equal({ AFTER: 3 });
     expect(follower.status.pending).to.equal(0);
   });
+  it('a new memory leader gives no seq before its first pull, even to a change made meanwhile', async () => {
+    const ns = uniqueNs('deleted-ready');
+    // Tabs whose messages can be dropped (a leader that dies before they go out), and networks
+    // whose pulls can be held (the new leader's first pull, still on its way).
+    const muted = new Set<string>();
+    const tabs = (who: string) => (name: string) => {
+      const ch = new BroadcastChannel(name);
+      return {
+        post: (m: unknown) => void (muted.has(who) || ch.postMessage(m)),
+        listen(cb: (m: unknown) => void) {
+          const h = (e: MessageEvent) => cb(e.data);
+          ch.addEventListener('message', h);
+          return () => ch.removeEventListener('message', h);
+        },
+        close: () => ch.close(),
+      };
+    };
+    let hold: Promise<void> | null = null;
+    let held!: () => void;
+    const pullHeld = new Promise<void>((r) => (held = r));
+    const networks = [testNetwork(), testNetwork()].map((n) => ({
+      ...n,
+      async fetch(input: string, init: RequestInit) {
+        if (hold && new URL(input).pathname === '/v1/sync/pull') {
+          held();
+          await hold;
+        }
+        return n.fetch(input, init);
+      },
+    }));
+    const a = device({ namespace: ns, network: networks[0], tabs: tabs('a') });
+    const b = device({ namespace: ns, network: networks[1], tabs: tabs('b') });
+    await a.cart.add('FIRST', 1);
+    await a.sync();
+    await b.start();
+    await tabsHolding(ns, 2);
+    const { token } = await storedDevice(ns);
+    await deleteDB(ns);
+    await until(a, (s) => s.status.storage === 'memory', 'A in memory');
+    await until(b, (s) => s.status.storage === 'memory', 'B in memory');
+    // Which tab leads the memory group: the one that pushes.
+    const before = networks.map((n) => n.requests.length);
+    await a.cart.add('X', 1);
+    await a.sync();
+    await until(b, (s) => cartOf(s)['X'] === 1 && s.status.pending === 0, 'B heard X');
+    const l = networks.findIndex((n, i) => n.requests.slice(before[i]).includes('/v1/sync/push'));
+    const [leader, follower] = l === 0 ? [a, b] : [b, a];
+    // The leader sends W, and dies before the follower hears of it: its counter is behind.
+    muted.add(l === 0 ? 'a' : 'b');
+    await leader.cart.add('W', 2);
+    await leader.sync();
+    let release!: () => void;
+    hold = new Promise((r) => (release = r));
+    await leader.close();
+    // The follower takes over and pulls first; a change it makes meanwhile waits for the pull.
+    await pullHeld;
+    await follower.cart.add('Y', 3);
+    hold = null;
+    release();
+    await follower.sync();
+    const res = await fetch(`${cfg.endpoint}/v1/sync/pull`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const server = (await res.json()) as Snapshot;
+    const want = { FIRST: 1, X: 1, W: 2, Y: 3 };
+    expect(Object.fromEntries(server.state.cart.lines.map((l) => [l.key, l.qty]))).to.deep.equal(
+      want,
+    );
+    expect(cartOf(follower.state)).to.deep.equal(want);
+    expect(follower.status.pending).to.equal(0);
+  });
   it('the memory leader killed mid-push: the other tab sends what it left, each change once', async () => {
     const ns = uniqueNs('deleted-kill');
     const network = testNetwork();
