@@ -138,6 +138,8 @@ export interface Core {
   drop(keep?: boolean): void;
   startOver(keep?: boolean): Promise<void>;
   openStream(): void;
+  /** Wakes the calls of a memory group's follower waiting for the leader's device. */
+  nudge(): void;
   closeStream(): void;
   reopen(): void;
   stopStream(): void;

@@ -496,6 +496,31 @@ describe('durable changes: the database deleted while open (issue 16)', () => {
     expect(cartOf(follower.state)).to.deep.equal(want);
     expect(follower.status.pending).to.equal(0);
   });
+  it('a memory group with no device yet registers one, whichever tab needs it', async () => {
+    const ns = uniqueNs('deleted-device');
+    const a = device({ namespace: ns });
+    const b = device({ namespace: ns });
+    await Promise.all([a.start(), b.start()]);
+    await tabsHolding(ns, 2);
+    // Deleted before anything was sent: there is no device yet.
+    await deleteDB(ns);
+    await until(a, (s) => s.status.storage === 'memory', 'A in memory');
+    await until(b, (s) => s.status.storage === 'memory', 'B in memory');
+    // Both tabs need it at once (a follower too): one device for the group, not one each.
+    await Promise.all([
+      a.recommendations.get({ strategy: 'trending' }),
+      b.recommendations.get({ strategy: 'trending' }),
+    ]);
+    await a.cart.add('A', 1);
+    await b.cart.add('B', 2);
+    await a.sync();
+    await b.sync();
+    expect(a.identity.deviceId).to.be.a('string');
+    expect(b.identity.deviceId).to.equal(a.identity.deviceId);
+    expect(cartOf(a.state)).to.deep.equal({ A: 1, B: 2 });
+    expect(cartOf(b.state)).to.deep.equal({ A: 1, B: 2 });
+    expect(a.status.pending + b.status.pending).to.equal(0);
+  });
   it('the memory leader killed mid-push: the other tab sends what it left, each change once', async () => {
     const ns = uniqueNs('deleted-kill');
     const network = testNetwork();
