@@ -198,14 +198,18 @@ export function outbox(c: Core): void {
           c.fallback(e);
           return null;
         });
-        // What a store that went away meanwhile sequenced went with it: memory has the drafts.
-        if (!added || c.store !== s) {
-          more ||= c.store !== s;
-          continue;
+        const moved = c.store !== s;
+        more ||= moved;
+        if (!added) continue;
+        // What a store that went away meanwhile committed (a deleted database closes, moving
+        // the tab to memory, before its drafts' delete fails) may be on its way to the server
+        // already: memory keeps these entries rather than sequencing their drafts again.
+        if (moved) c.store.add?.(added);
+        else {
+          // Those left out were sequenced by another tab, whose message brings them back.
+          const done = new Set(list.map((d) => d.id));
+          c.drafts = c.drafts.filter((d) => !done.has(d.id));
         }
-        // Those left out were sequenced by another tab, whose message brings them back.
-        const done = new Set(list.map((d) => d.id));
-        c.drafts = c.drafts.filter((d) => !done.has(d.id));
         c.addPending(added);
         if (added.length) c.post({ type: 'entries', entries: added });
         c.recompute();
