@@ -112,15 +112,18 @@ export function createClient(options: ClientOptions): OmniClient {
     if (typeof window === 'undefined') return Promise.resolve();
     // Deferred a microtask so `ready` is set before any of it runs.
     ready = Promise.resolve().then(async () => {
+      // A tab alone in memory has no tabs to leave; a memory group's does (a frozen leader
+      // would stall the group).
+      const alone = () => c.store.kind === 'memory' && !c.mem;
       const onShow = (e: PageTransitionEvent) => {
-        if (!e.persisted || c.store.kind === 'memory' || c.joined()) return;
+        if (!e.persisted || alone() || c.joined()) return;
         c.reload().catch(c.fallback);
         c.join();
       };
       const onHide = (e: PageTransitionEvent) => {
         // Changes are written as they are made once the store is open; before, they wait here.
         c.flushLocal();
-        if (e.persisted && c.store.kind !== 'memory') c.leave();
+        if (e.persisted && !alone()) c.leave();
       };
       const onHidden = () => document.visibilityState === 'hidden' && c.flushLocal();
       const unwatch = net.watch(c.connectivity);

@@ -33,6 +33,8 @@ export interface Core {
    * memory, not a store, in a group whose channel and locks are `<ns>:mem…` (see tab-sync.ts).
    */
   mem: string;
+  /** A memory group's leader may sequence: it pulled since it took over (or had no device). */
+  memReady?: boolean;
   readonly currency: string;
   readonly net: Network;
   /** Aborted by close(). */
@@ -136,6 +138,8 @@ export interface Core {
   drop(keep?: boolean): void;
   startOver(keep?: boolean): Promise<void>;
   openStream(): void;
+  /** Wakes the calls of a memory group's follower waiting for the leader's device. */
+  nudge(): void;
   closeStream(): void;
   reopen(): void;
   stopStream(): void;

@@ -36,10 +36,11 @@ export function memoryStore(from?: Loaded): Store {
       meta.seq = Math.max(meta.seq, base.lastSeq);
       outbox = outbox.filter((m) => m.seq > base.lastSeq);
     },
-    setDevice: async (device) => (meta.device ??= device),
+    // Only a memory group's leader registers: the device it announces is the group's.
+    setDevice: async (device) => (meta.device = device),
     async reset(keep) {
       meta = keep ? { ...meta, device: null } : empty();
-      if (!keep) outbox = drafts = [];
+      if (!keep) [outbox, drafts] = [[], []];
     },
     close() {},
     add(es) {

@@ -187,8 +187,10 @@ export function outbox(c: Core): void {
     return (c.sequencing ??= (async () => {
       while (more) {
         more = false;
-        // In a memory group only the leader sequences, every tab's drafts (see tab-sync.ts).
-        const list = c.mem && !c.leader ? [] : c.drafts.filter((d) => c.saved.has(d.id));
+        // In a memory group only the leader sequences, every tab's drafts, once it pulled (see
+        // tab-sync.ts): its counter may be behind the seqs the last leader gave.
+        const list =
+          c.mem && !(c.leader && c.memReady) ? [] : c.drafts.filter((d) => c.saved.has(d.id));
         if (!list.length) continue;
         const s = c.store;
         const added = await withTimeout(s.sequence(list), storageMs).catch((e) => {
@@ -196,14 +198,18 @@ export function outbox(c: Core): void {
           c.fallback(e);
           return null;
         });
-        // What a store that went away meanwhile sequenced went with it: memory has the drafts.
-        if (!added || c.store !== s) {
-          more ||= c.store !== s;
-          continue;
+        const moved = c.store !== s;
+        more ||= moved;
+        if (!added) continue;
+        // What a store that went away meanwhile committed (a deleted database closes, moving
+        // the tab to memory, before its drafts' delete fails) may be on its way to the server
+        // already: memory keeps these entries rather than sequencing their drafts again.
+        if (moved) c.store.add?.(added);
+        else {
+          // Those left out were sequenced by another tab, whose message brings them back.
+          const done = new Set(list.map((d) => d.id));
+          c.drafts = c.drafts.filter((d) => !done.has(d.id));
         }
-        // Those left out were sequenced by another tab, whose message brings them back.
-        const done = new Set(list.map((d) => d.id));
-        c.drafts = c.drafts.filter((d) => !done.has(d.id));
         c.addPending(added);
         if (added.length) c.post({ type: 'entries', entries: added });
         c.recompute();

@@ -12,6 +12,7 @@ export function sync(c: Core): void {
   const baseMs = c.o.retry?.baseMs ?? 1000;
   const maxMs = c.o.retry?.maxMs ?? 60_000;
   let registering: Promise<Device> | null = null;
+  const waiting: (() => void)[] = [];
   let again = false;
   let attempt = 0;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -20,6 +21,7 @@ export function sync(c: Core): void {
   c.token = async () => (await ensureDevice()).token;
   c.again = () => !!c.running && (again = true);
   c.stopTimers = () => clearTimeout(retryTimer);
+  c.nudge = () => waiting.splice(0).forEach((f) => f());
 
   c.syncError = (error, mutation, share) => {
     if (share) c.post({ type: 'error', error, mutation });
@@ -29,6 +31,14 @@ export function sync(c: Core): void {
   async function ensureDevice(): Promise<Device> {
     await c.healing;
     if (c.device) return c.device;
+    // In a memory group only the leader registers (two tabs would take two devices): a
+    // follower asks it, and waits for its `device` message (or to lead).
+    if (c.mem && !c.leader && c.joined()) {
+      const told = new Promise<void>((r) => waiting.push(r));
+      c.post({ type: 'device' });
+      await withTimeout(told, c.o.timeoutMs ?? 15_000);
+      return ensureDevice();
+    }
     const register = async (): Promise<Device> => {
       const l = await c.store.load();
       return (
@@ -70,10 +80,11 @@ export function sync(c: Core): void {
     c.flushLocal();
     // A memory group's new leader may not have heard every seq the last one sent: the
     // server's lastSeq lifts its counter before it sequences (setBase).
-    if (c.mem && c.needPull && c.device) {
-      c.needPull = false;
+    if (c.mem && !c.memReady && c.device) {
       await pull();
       await c.persisting;
+      c.needPull = false;
+      c.memReady = true;
     }
     // Stored drafts (this tab's, or those a tab left behind) get their seqs first.
     await c.stored;

@@ -76,8 +76,11 @@ export function tabSync(c: Core): void {
         if (msg.device) {
           c.device = msg.device;
           void c.store.setDevice(msg.device);
+          c.nudge();
           return c.commit();
         }
+        // In a memory group: a follower asks the leader to register.
+        if (mem) return void (c.leader && c.token().catch(() => {}));
         return void c
           .reload(({ device }) => {
             c.device = device;
@@ -125,7 +128,9 @@ export function tabSync(c: Core): void {
       c.reload().then((ok) => {
         if (!ok) return;
         c.leader = true;
+        c.memReady = !c.device;
         c.needPull = true;
+        c.nudge();
         c.kick();
       }, c.fallback);
     });

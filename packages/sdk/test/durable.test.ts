@@ -392,6 +392,135 @@ describe('durable changes: the database deleted while open (issue 16)', () => {
     expect(cartOf(b.state)).to.deep.equal(want);
     expect(b.status.pending).to.equal(0);
   });
+  it("after forget() in a memory group, a follower's change survives its taking over", async () => {
+    const ns = uniqueNs('deleted-forget');
+    const here = device({ namespace: ns });
+    await here.cart.add('FIRST', 1);
+    await here.sync();
+    const { frame, win } = await page(ns);
+    const other = await win.omniReady;
+    await tabsHolding(ns, 2);
+    await deleteDB(ns);
+    await until(here, (s) => s.status.storage === 'memory', 'this tab in memory');
+    await until(other, (s) => s.status.storage === 'memory', 'the other tab in memory');
+    // forget() empties every tab's copy (each its own memory store).
+    await here.identity.forget();
+    await until(other, (s) => !cartOf(s)['FIRST'], 'the other tab reset');
+    let mine = '';
+    await navigator.locks.request(`${ns}:probe`, async () => {
+      const { held = [] } = await navigator.locks.query();
+      mine = held.find((l) => l.name === `${ns}:probe`)?.clientId ?? '';
+    });
+    const { held = [] } = await navigator.locks.query();
+    const leaderHere = held.find((l) => l.name === `${ns}:mem:leader`)?.clientId === mine;
+    // The follower's change, then its leader goes before sequencing it: the follower takes
+    // over, reads its copy, and must still hold the change as a draft (its store once kept it
+    // in the outbox too, without a seq, and the read dropped it).
+    const [follower, leave] = leaderHere
+      ? [other, () => void here.close()]
+      : [here, () => frame.remove()];
+    await follower.cart.add('AFTER', 3);
+    leave();
+    await follower.sync();
+    expect(cartOf(follower.state)).to.deep.equal({ AFTER: 3 });
+    expect(follower.status.pending).to.equal(0);
+  });
+  it('a new memory leader gives no seq before its first pull, even to a change made meanwhile', async () => {
+    const ns = uniqueNs('deleted-ready');
+    // Tabs whose messages can be dropped (a leader that dies before they go out), and networks
+    // whose pulls can be held (the new leader's first pull, still on its way).
+    const muted = new Set<string>();
+    const tabs = (who: string) => (name: string) => {
+      const ch = new BroadcastChannel(name);
+      return {
+        post: (m: unknown) => void (muted.has(who) || ch.postMessage(m)),
+        listen(cb: (m: unknown) => void) {
+          const h = (e: MessageEvent) => cb(e.data);
+          ch.addEventListener('message', h);
+          return () => ch.removeEventListener('message', h);
+        },
+        close: () => ch.close(),
+      };
+    };
+    let hold: Promise<void> | null = null;
+    let held!: () => void;
+    const pullHeld = new Promise<void>((r) => (held = r));
+    const networks = [testNetwork(), testNetwork()].map((n) => ({
+      ...n,
+      async fetch(input: string, init: RequestInit) {
+        if (hold && new URL(input).pathname === '/v1/sync/pull') {
+          held();
+          await hold;
+        }
+        return n.fetch(input, init);
+      },
+    }));
+    const a = device({ namespace: ns, network: networks[0], tabs: tabs('a') });
+    const b = device({ namespace: ns, network: networks[1], tabs: tabs('b') });
+    await a.cart.add('FIRST', 1);
+    await a.sync();
+    await b.start();
+    await tabsHolding(ns, 2);
+    const { token } = await storedDevice(ns);
+    await deleteDB(ns);
+    await until(a, (s) => s.status.storage === 'memory', 'A in memory');
+    await until(b, (s) => s.status.storage === 'memory', 'B in memory');
+    // Which tab leads the memory group: the one that pushes.
+    const before = networks.map((n) => n.requests.length);
+    await a.cart.add('X', 1);
+    await a.sync();
+    await until(b, (s) => cartOf(s)['X'] === 1 && s.status.pending === 0, 'B heard X');
+    const l = networks.findIndex((n, i) => n.requests.slice(before[i]).includes('/v1/sync/push'));
+    const [leader, follower] = l === 0 ? [a, b] : [b, a];
+    // The leader sends W, and dies before the follower hears of it: its counter is behind.
+    muted.add(l === 0 ? 'a' : 'b');
+    await leader.cart.add('W', 2);
+    await leader.sync();
+    let release!: () => void;
+    hold = new Promise((r) => (release = r));
+    await leader.close();
+    // The follower takes over and pulls first; a change it makes meanwhile waits for the pull.
+    await pullHeld;
+    await follower.cart.add('Y', 3);
+    hold = null;
+    release();
+    await follower.sync();
+    const res = await fetch(`${cfg.endpoint}/v1/sync/pull`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const server = (await res.json()) as Snapshot;
+    const want = { FIRST: 1, X: 1, W: 2, Y: 3 };
+    expect(Object.fromEntries(server.state.cart.lines.map((l) => [l.key, l.qty]))).to.deep.equal(
+      want,
+    );
+    expect(cartOf(follower.state)).to.deep.equal(want);
+    expect(follower.status.pending).to.equal(0);
+  });
+  it('a memory group with no device yet registers one, whichever tab needs it', async () => {
+    const ns = uniqueNs('deleted-device');
+    const a = device({ namespace: ns });
+    const b = device({ namespace: ns });
+    await Promise.all([a.start(), b.start()]);
+    await tabsHolding(ns, 2);
+    // Deleted before anything was sent: there is no device yet.
+    await deleteDB(ns);
+    await until(a, (s) => s.status.storage === 'memory', 'A in memory');
+    await until(b, (s) => s.status.storage === 'memory', 'B in memory');
+    // Both tabs need it at once (a follower too): one device for the group, not one each.
+    await Promise.all([
+      a.recommendations.get({ strategy: 'trending' }),
+      b.recommendations.get({ strategy: 'trending' }),
+    ]);
+    await a.cart.add('A', 1);
+    await b.cart.add('B', 2);
+    await a.sync();
+    await b.sync();
+    expect(a.identity.deviceId).to.be.a('string');
+    expect(b.identity.deviceId).to.equal(a.identity.deviceId);
+    expect(cartOf(a.state)).to.deep.equal({ A: 1, B: 2 });
+    expect(cartOf(b.state)).to.deep.equal({ A: 1, B: 2 });
+    expect(a.status.pending + b.status.pending).to.equal(0);
+  });
   it('the memory leader killed mid-push: the other tab sends what it left, each change once', async () => {
     const ns = uniqueNs('deleted-kill');
     const network = testNetwork();
