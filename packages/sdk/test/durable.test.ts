@@ -67,6 +67,15 @@ async function storedChanges(ns: string): Promise<string[]> {
 type TabWindow = Window & { omniReady: Promise<OmniClient> };
 
 /** Resolves once `n` tabs of `ns` hold their tab locks (taken as they start, asynchronously). */
+/** The cart the server holds for the device of `token`: quantity by line key. */
+async function serverCart(token: string): Promise<Record<string, number>> {
+  const res = await fetch(`${cfg.endpoint}/v1/sync/pull`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  const server = (await res.json()) as Snapshot;
+  return Object.fromEntries(server.state.cart.lines.map((l) => [l.key, l.qty]));
+}
+
 async function tabsHolding(ns: string, n: number) {
   const held = async () =>
     ((await navigator.locks.query()).held ?? []).filter((l) => l.name?.startsWith(`${ns}:tab:`))
@@ -345,14 +354,8 @@ describe('durable changes: the database deleted while open (issue 16)', () => {
     await a.sync();
     await b.sync();
     await a.sync();
-    const res = await fetch(`${cfg.endpoint}/v1/sync/pull`, {
-      headers: { authorization: `Bearer ${token}` },
-    });
-    const server = (await res.json()) as Snapshot;
     const want = { FIRST: 1, 'IN-A': 1, 'IN-B': 2 };
-    expect(Object.fromEntries(server.state.cart.lines.map((l) => [l.key, l.qty]))).to.deep.equal(
-      want,
-    );
+    expect(await serverCart(token)).to.deep.equal(want);
     expect(cartOf(a.state), 'tab A').to.deep.equal(want);
     expect(cartOf(b.state), 'tab B').to.deep.equal(want);
     expect(a.status.pending + b.status.pending).to.equal(0);
@@ -381,14 +384,8 @@ describe('durable changes: the database deleted while open (issue 16)', () => {
     await a.close();
     nb.setOnline(true);
     await b.sync();
-    const res = await fetch(`${cfg.endpoint}/v1/sync/pull`, {
-      headers: { authorization: `Bearer ${token}` },
-    });
-    const server = (await res.json()) as Snapshot;
     const want = { FIRST: 1, 'IN-A': 1, 'IN-B': 2 };
-    expect(Object.fromEntries(server.state.cart.lines.map((l) => [l.key, l.qty]))).to.deep.equal(
-      want,
-    );
+    expect(await serverCart(token)).to.deep.equal(want);
     expect(cartOf(b.state)).to.deep.equal(want);
     expect(b.status.pending).to.equal(0);
   });
@@ -485,14 +482,8 @@ describe('durable changes: the database deleted while open (issue 16)', () => {
     hold = null;
     release();
     await follower.sync();
-    const res = await fetch(`${cfg.endpoint}/v1/sync/pull`, {
-      headers: { authorization: `Bearer ${token}` },
-    });
-    const server = (await res.json()) as Snapshot;
     const want = { FIRST: 1, X: 1, W: 2, Y: 3 };
-    expect(Object.fromEntries(server.state.cart.lines.map((l) => [l.key, l.qty]))).to.deep.equal(
-      want,
-    );
+    expect(await serverCart(token)).to.deep.equal(want);
     expect(cartOf(follower.state)).to.deep.equal(want);
     expect(follower.status.pending).to.equal(0);
   });
@@ -556,14 +547,8 @@ describe('durable changes: the database deleted while open (issue 16)', () => {
     frame.remove();
     network.setOnline(true);
     await here.sync();
-    const res = await fetch(`${cfg.endpoint}/v1/sync/pull`, {
-      headers: { authorization: `Bearer ${token}` },
-    });
-    const server = (await res.json()) as Snapshot;
     const want = { FIRST: 1, HERE: 1, THERE: 2 };
-    expect(Object.fromEntries(server.state.cart.lines.map((l) => [l.key, l.qty]))).to.deep.equal(
-      want,
-    );
+    expect(await serverCart(token)).to.deep.equal(want);
     expect(cartOf(here.state)).to.deep.equal(want);
     expect(here.status.pending).to.equal(0);
     // eslint-disable-next-line no-console -- which path this run took (the leader is not chosen)
