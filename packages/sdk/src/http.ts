@@ -53,14 +53,23 @@ export async function request<T>(
   if (body !== undefined) headers['content-type'] = 'application/json';
   let res: Response;
   const timeout = AbortSignal.timeout(timeoutMs);
+  // A fetch that ignores its signal still ends at the timeout: WebKit can leave one pending
+  // that a service worker never answers (the client stayed `syncing` for good).
+  const late = new Promise<never>((_, reject) =>
+    timeout.addEventListener('abort', () => reject(timeout.reason)),
+  );
+  late.catch(() => {});
   try {
-    res = await net.fetch(base + path, {
-      method,
-      headers,
-      body: body === undefined ? null : JSON.stringify(body),
-      // AbortSignal.any is recent (Safari 17.4); without it only the timeout cancels.
-      signal: AbortSignal.any?.([signal, timeout]) ?? timeout,
-    });
+    res = await Promise.race([
+      net.fetch(base + path, {
+        method,
+        headers,
+        body: body === undefined ? null : JSON.stringify(body),
+        // AbortSignal.any is recent (Safari 17.4); without it only the timeout cancels.
+        signal: AbortSignal.any?.([signal, timeout]) ?? timeout,
+      }),
+      late,
+    ]);
   } catch (cause) {
     const late = (cause as Error)?.name === 'TimeoutError';
     throw new OmniError('network', `${path} ${late ? 'timed out' : 'is unreachable'}`, { cause });

@@ -196,6 +196,27 @@ describe('faults: pushes', () => {
     expect(errors.map((e) => e.code)).to.include('network');
   });
 
+  it('a push whose fetch ignores its signal still times out, and the retry gets through', async () => {
+    // WebKit can leave a fetch pending, its abort ignored, when a service worker never answers.
+    const ns = uniqueNs();
+    let hang = false;
+    const net = testNetwork();
+    const network: Network = {
+      ...net,
+      fetch: (input, init) =>
+        input.endsWith('/v1/sync/push') && hang
+          ? ((hang = false), new Promise<Response>(() => {}))
+          : net.fetch(input, init),
+    };
+    const c = await ready(ns, { timeoutMs: 300, network });
+    const errors = errorsOf(c);
+    hang = true;
+    c.cart.add('A', 2);
+    await until(c, (s) => s.status.pending === 0 && s.status.state === 'online', 'recovered');
+    expect(errors.map((e) => e.code)).to.include('network');
+    expect(await serverCart(ns)).to.deep.equal({ BASE: 1, A: 2 });
+  });
+
   it('a push delivered twice: applied once', async () => {
     const ns = uniqueNs();
     const c = await ready(ns);
