@@ -1,6 +1,7 @@
 // One HTTP client for every call: JSON in and out, a timeout per request, typed errors, and
 // answers validated before they reach the state. The bearer token only ever goes in a header.
 import { OmniError } from '@omnikit/protocol';
+import { withTimeout } from './core.js';
 
 /**
  * The network seam: how the SDK reaches the server and learns about connectivity. The default
@@ -53,14 +54,10 @@ export async function request<T>(
   if (body !== undefined) headers['content-type'] = 'application/json';
   let res: Response;
   const timeout = AbortSignal.timeout(timeoutMs);
-  // A fetch that ignores its signal still ends at the timeout: WebKit can leave one pending
-  // that a service worker never answers (the client stayed `syncing` for good).
-  const late = new Promise<never>((_, reject) =>
-    timeout.addEventListener('abort', () => reject(timeout.reason)),
-  );
-  late.catch(() => {});
   try {
-    res = await Promise.race([
+    // Raced too: a fetch that ignores its signal still ends at the timeout (WebKit can leave
+    // one pending that a service worker never answers; the client stayed `syncing` for good).
+    res = await withTimeout(
       net.fetch(base + path, {
         method,
         headers,
@@ -68,10 +65,10 @@ export async function request<T>(
         // AbortSignal.any is recent (Safari 17.4); without it only the timeout cancels.
         signal: AbortSignal.any?.([signal, timeout]) ?? timeout,
       }),
-      late,
-    ]);
+      timeoutMs,
+    );
   } catch (cause) {
-    const late = (cause as Error)?.name === 'TimeoutError';
+    const late = timeout.aborted || (cause as Error)?.message === 'timed out';
     throw new OmniError('network', `${path} ${late ? 'timed out' : 'is unreachable'}`, { cause });
   }
   // No body (204) or not JSON: undefined.
