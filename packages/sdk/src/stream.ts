@@ -101,10 +101,11 @@ export function stream(c: Core): void {
       retry();
     } finally {
       opening = false;
+      // An identity change while the ticket was on its way (reopen() found this one in flight
+      // and left it to us): open the stream for the new epoch rather than none until the
+      // fallback pull. In `finally`, since the stale ticket's check above returns early.
+      if (at !== c.epoch) void open();
     }
-    // An identity change while the ticket was on its way (reopen() found this one in flight and
-    // left it to us): open the stream for the new epoch rather than none until the next sync.
-    if (at !== c.epoch) void open();
   }
   c.openStream = () => void open();
 

@@ -113,6 +113,39 @@ describe('sync: two devices', () => {
     expect(b.identity.profileId).to.equal(a.identity.profileId);
   });
 
+  it('a stream ticket still on its way when identify ends: the stream opens for the account', async () => {
+    // The stream's ticket is held until identify has changed the profile; the stale ticket must
+    // not leave the device without a stream (the fallback pull is 60 s away, out of the test).
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let asked!: () => void;
+    const ticketAsked = new Promise<void>((r) => (asked = r));
+    const net = browserNetwork();
+    const network: Network = {
+      ...net,
+      async fetch(url, init) {
+        if (!url.endsWith('/v1/sync/stream-ticket')) return net.fetch(url, init);
+        const res = await net.fetch(url, init);
+        asked();
+        await held;
+        return res;
+      },
+    };
+    const customer = uniqueCustomer();
+    const laptop = device({ network, fallbackPullMs: 60_000 });
+    laptop.cart.add('GUEST', 1);
+    await laptop.sync();
+    await ticketAsked;
+    await laptop.identity.identify(await customerToken(customer));
+    release();
+
+    const phone = device();
+    await phone.identity.identify(await customerToken(customer));
+    phone.cart.add('FROM-PHONE', 1);
+    await phone.sync();
+    await until(laptop, (s) => cartOf(s)['FROM-PHONE'] === 1, 'the laptop hears the phone');
+  });
+
   it('merges the guest cart into the account cart on identify (sum policy)', async () => {
     const customer = uniqueCustomer();
     const account = device();
