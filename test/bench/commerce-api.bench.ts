@@ -43,7 +43,7 @@ async function run(kind: 'pglite' | 'postgres'): Promise<void> {
   const server = await startServer({
     sites: [site],
     logger: silentLogger,
-    rateLimits: { device: unlimited, ip: unlimited, register: unlimited },
+    rateLimits: { device: unlimited, push: unlimited, ip: unlimited, register: unlimited },
     database: kind === 'postgres' ? { url: postgresUrl, schema, poolSize: 10 } : {},
     extensions: [ext],
   });

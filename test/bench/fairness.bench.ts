@@ -25,6 +25,7 @@ const SECONDS = Number(process.env.FAIRNESS_SECONDS ?? 5);
 const ROUNDS = Number(process.env.FAIRNESS_ROUNDS ?? 3);
 const FLOOD_RPS = Number(process.env.FAIRNESS_FLOOD_RPS ?? 1500);
 const SHOPPERS = Number(process.env.FAIRNESS_SHOPPERS ?? 20);
+const CONNECTIONS = Number(process.env.FAIRNESS_CONNECTIONS ?? 16);
 const THINK_MS = 100;
 // FAIRNESS_DB=pglite|postgres and FAIRNESS_FLOODS=device|address narrow a run down.
 const only = (name: string, list: string | undefined) =>
@@ -168,7 +169,12 @@ interface Flood {
   job: (base: string, round: number) => Promise<FloodJob>;
 }
 
-const bounded = { rps: FLOOD_RPS, seconds: SECONDS, maxRequests: 20_000, connections: 16 };
+const bounded = {
+  rps: FLOOD_RPS,
+  seconds: SECONDS,
+  maxRequests: 20_000,
+  connections: CONNECTIONS,
+};
 
 const allFloods: Flood[] = [
   {
@@ -226,7 +232,8 @@ function fairnessLine(name: string, rs: Round[], kind: string): string {
   const rps = med((r) => r.flood.sent / r.flood.seconds);
   const refused = med((r) => (r.flood.statuses['429'] ?? 0) / Math.max(1, r.flood.sent));
   return (
-    `fairness: flood=${name} flood_rps=${fmt(rps, 0)} refused=${fmt(100 * refused)}% ` +
+    `fairness: flood=${name} flood_rps=${fmt(rps, 0)} (at most ${FLOOD_RPS} on ${CONNECTIONS} ` +
+    `connections, each sending as soon as answered) refused=${fmt(100 * refused)}% ` +
     `failed=${rs.reduce((n, r) => n + (r.flood.statuses.error ?? 0), 0)} ` +
     `others_p95_ms before=${fmt(before)} during=${fmt(during)} ` +
     `change=${fmt((100 * (during - before)) / before)}% ` +

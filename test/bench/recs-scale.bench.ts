@@ -97,7 +97,7 @@ async function run(label: string, dir: string): Promise<void> {
   const server = await startServer({
     sites: [site],
     logger: silentLogger,
-    rateLimits: { device: unlimited, ip: unlimited, register: unlimited },
+    rateLimits: { device: unlimited, push: unlimited, ip: unlimited, register: unlimited },
     extensions: [ext],
   });
   await ext.ready();

@@ -88,7 +88,14 @@ async function register(base: string, address: string) {
 }
 
 async function round(kind: 'pglite' | 'postgres', r: number): Promise<Record<string, number>> {
-  const server = await childServer(kind, { realLimits: true, trustProxy: true, log: true });
+  const server = await childServer(kind, {
+    realLimits: true,
+    trustProxy: true,
+    log: true,
+    // The cost of a refusal itself: the production delay before its answer would only slow
+    // the bench (the delay costs the server a timer, no CPU meanwhile).
+    refuseAtOnce: true,
+  });
   const held: ReturnType<typeof heldPush>[] = [];
   try {
     const base = server.url;

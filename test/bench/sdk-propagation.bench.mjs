@@ -44,6 +44,8 @@ const origin = `http://127.0.0.1:${page.address().port}`;
 const server = await startServer({
   port: 0,
   logger: silentLogger,
+  // 200 rounds of changes from one device: past the production push budget.
+  rateLimits: { push: { capacity: 1e6, refillPerSecond: 1e6 } },
   sites: [{ id: 'bench', publishableKey: 'pk_bench', allowedOrigins: [origin] }],
 });
 

@@ -57,6 +57,8 @@ export interface BenchServerOptions {
   trustProxy?: boolean;
   /** Log every request as JSON lines on stdout, as a production server does (child only). */
   log?: boolean;
+  /** Answer refusals at once instead of after the production delay (to measure their cost). */
+  refuseAtOnce?: boolean;
 }
 
 /** A server on in-memory PGlite, or on PostgreSQL in a throwaway schema. */
@@ -70,7 +72,10 @@ export async function benchServer(
     logger: options.log ? jsonLogger : silentLogger,
     trustProxy: options.trustProxy === true,
     gc: false,
-    rateLimits: options.realLimits ? {} : { device: unlimited, ip: unlimited, register: unlimited },
+    rateLimits: options.realLimits
+      ? {}
+      : { device: unlimited, push: unlimited, ip: unlimited, register: unlimited },
+    ...(options.refuseAtOnce ? { refusalDelayMs: 0 } : {}),
     database: kind === 'postgres' ? { url: postgresUrl, schema, poolSize: 10 } : {},
   });
   return {
@@ -110,6 +115,7 @@ export async function childServer(
       ...(options.realLimits ? ['--real-limits'] : []),
       ...(options.trustProxy ? ['--trust-proxy'] : []),
       ...(options.log ? ['--log'] : []),
+      ...(options.refuseAtOnce ? ['--refuse-at-once'] : []),
     ],
     // With `log`, the url line comes on fd 3.
     {

@@ -164,8 +164,10 @@ export function omniServerPlugin({ engine = 'chromium' } = {}) {
         port: 0,
         logger: silentLogger,
         heartbeatMs: 5000,
-        // Every test page registers devices from 127.0.0.1: lift the per-IP caps.
+        // Every test page registers devices from 127.0.0.1: lift the per-IP caps. The randomized
+        // tests push as fast as their steps go: lift the push budget too.
         rateLimits: {
+          push: { capacity: 100000, refillPerSecond: 100000 },
           ip: { capacity: 100000, refillPerSecond: 100000 },
           claimIp: { capacity: 1000, refillPerSecond: 1000 },
           claimDevice: { capacity: 100, refillPerSecond: 100 },

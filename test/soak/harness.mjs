@@ -93,6 +93,7 @@ export async function startSoak() {
     // Every tab registers from 127.0.0.1: the limiter is not under test here.
     rateLimits: {
       device: unlimited,
+      push: unlimited,
       ip: unlimited,
       register: unlimited,
       claimIp: unlimited,

@@ -31,6 +31,12 @@ export interface ServerOptions extends AppOptions {
   heartbeatMs?: number;
   /** Token-bucket limits; each one given replaces its default. */
   rateLimits?: RateLimitOptions;
+  /**
+   * How long a refused request (429) is held before it is answered: 1000 ms by default, 0 to
+   * answer at once. A flooder's connections then wait instead of costing the server a refusal
+   * each as fast as they can send.
+   */
+  refusalDelayMs?: number;
   /** Clock, for tests of expiry (ms since epoch). */
   now?: () => number;
   /**
@@ -77,7 +83,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
   const streams = new EventStreams(options.heartbeatMs ?? 15_000);
   let closingNow = false;
-  const refusals = new RefusalLog(logger);
+  const refusals = new RefusalLog(logger, 10_000, options.refusalDelayMs ?? 1000);
   const app = createApp(
     { db, sites, logger, now, bus, pokes, streams, limiters, refusals, closing: () => closingNow },
     options,
@@ -118,6 +124,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
               );
               // Streams never end by themselves; idle keep-alive sockets would hold close().
               streams.closeAll();
+              refusals.release(); // held refusals are answered now, not after their delay
               for (const extension of options.extensions ?? []) await extension.close?.();
               (server as Server).closeIdleConnections();
               await stopped;

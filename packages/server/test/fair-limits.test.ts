@@ -351,3 +351,79 @@ test('a request refused by a full line never asks for its signal (building it co
   release();
   await Promise.all([first, second]);
 });
+
+test("a device's pushes have a budget of their own: past it a push is refused, its pulls still served", async (t) => {
+  const server = await startTestServer({
+    rateLimits: { push: { capacity: 3, refillPerSecond: 0.001 } },
+  });
+  t.after(() => server.close());
+  const api = new Api(server.url);
+  const device = await api.register();
+  const statuses: number[] = [];
+  for (let seq = 1; seq <= 5; seq++) {
+    const mutation = {
+      seq,
+      name: 'cart.add',
+      args: { sku: `s${seq}`, qty: 1 },
+      at: 1_700_000_000_000,
+    };
+    const answer = await api.push(device, [mutation]);
+    statuses.push(answer.status);
+    if (answer.status === 429) {
+      assert.equal(errorCode(answer), 'rate_limited');
+      assert.ok(Number(answer.headers.get('retry-after')) >= 1);
+    }
+  }
+  assert.deepEqual(statuses, [200, 200, 200, 429, 429]);
+  // The device's other calls have their own (larger) budget, and another device its own pushes.
+  assert.equal((await api.pull(device)).state.cart.lines.length, 3);
+  const other = await api.register();
+  assert.equal((await api.push(other, [])).status, 200);
+});
+
+test('a refusal is answered after the refusal delay, so a flood waits on its own connections', async (t) => {
+  const server = await startTestServer({
+    refusalDelayMs: 400,
+    rateLimits: { ip: { capacity: 2, refillPerSecond: 0.001 } },
+  });
+  t.after(() => server.close());
+  const health = async () => {
+    const res = await fetch(`${server.url}/v1/health`);
+    await res.arrayBuffer();
+    return res.status;
+  };
+  assert.deepEqual([await health(), await health()], [200, 200]);
+  // Four connections, each sending as fast as it is answered, for about 1.2 s: held refusals
+  // allow each connection about one per 400 ms, where answered at once they would be hundreds.
+  const until = performance.now() + 1200;
+  const sent = await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      let n = 0;
+      while (performance.now() < until) {
+        assert.equal(await health(), 429);
+        n++;
+      }
+      return n;
+    }),
+  );
+  const total = sent.reduce((a, b) => a + b, 0);
+  assert.ok(total >= 4 && total <= 4 * 5, `4 connections got ${total} refusals in 1.2 s`);
+});
+
+test('closing the server answers the refusals it holds at once', async () => {
+  const seen = arrivals('/v1/health');
+  const server = await startTestServer({
+    faults: seen.faults,
+    refusalDelayMs: 600_000,
+    rateLimits: { ip: { capacity: 1, refillPerSecond: 0.001 } },
+  });
+  assert.equal((await fetch(`${server.url}/v1/health`).then((r) => r.text(), String)) !== '', true);
+  const refused = fetch(`${server.url}/v1/health`);
+  await seen.arrived(2);
+  // Its refusal is decided within the turn it arrived in, and then held (for ten minutes).
+  await new Promise((resolve) => setImmediate(resolve));
+  await server.close(); // would wait out the ten minutes if held refusals were not answered
+  const answer = await refused;
+  assert.equal(answer.status, 429);
+  assert.equal(((await answer.json()) as { error: { code: string } }).error.code, 'rate_limited');
+});

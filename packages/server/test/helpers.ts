@@ -147,6 +147,8 @@ export async function startTestServer(
     sites: testSites(),
     logger: silentLogger,
     database: await testDatabase(schema),
+    // Refusals answered at once: suites count their 429s (fair-limits.test.ts tests the delay).
+    refusalDelayMs: 0,
     ...rest,
     // Suites register hundreds of devices from one address; limits.test.ts tests the cap.
     rateLimits: { register: { capacity: 1e6, refillPerSecond: 1e6 }, ...rest.rateLimits },

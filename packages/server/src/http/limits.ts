@@ -145,6 +145,12 @@ export class Turns {
 export interface RateLimitOptions {
   /** Every call made with a device token. */
   device?: BucketOptions;
+  /**
+   * Pushes per device. The SDK sends one batch at a time and folds what comes meanwhile into the
+   * next, so a shopper never needs many; each accepted push is database work, where a refusal
+   * is not, so a flooding device gets little of the database from this budget.
+   */
+  push?: BucketOptions;
   /** Every call, per client IP. */
   ip?: BucketOptions;
   /** Handoff claims per device. */
@@ -157,11 +163,13 @@ export interface RateLimitOptions {
 
 export const defaultRateLimits: Required<RateLimitOptions> = {
   device: { capacity: 600, refillPerSecond: 100 },
+  push: { capacity: 20, refillPerSecond: 5 },
   ip: { capacity: 3000, refillPerSecond: 1000 },
   claimDevice: { capacity: 5, refillPerSecond: 5 / 60 },
   claimIp: { capacity: 30, refillPerSecond: 30 / 60 },
-  // A browser registers once; a shop's shared Wi-Fi a few thousand a day.
-  register: { capacity: 300, refillPerSecond: 1 },
+  // A browser registers once; a shop's shared Wi-Fi a few thousand a day, a few dozen at once.
+  // Each registration is database work (a profile and a device), so the burst stays small.
+  register: { capacity: 30, refillPerSecond: 1 },
 };
 
 /** The defaults with each given bucket in place of its default; throws on a bucket that cannot work. */
@@ -181,6 +189,7 @@ export function resolveRateLimits(given: RateLimitOptions = {}): Required<RateLi
 /** The limiters of one server, built once from its options. */
 export interface Limiters {
   device: RateLimiter;
+  push: RateLimiter;
   ip: RateLimiter;
   claimDevice: RateLimiter;
   claimIp: RateLimiter;
@@ -199,6 +208,7 @@ export function createLimiters(options: RateLimitOptions | undefined, now: () =>
   const limits = resolveRateLimits(options);
   return {
     device: new RateLimiter(limits.device, now),
+    push: new RateLimiter(limits.push, now),
     ip: new RateLimiter(limits.ip, now),
     claimDevice: new RateLimiter(limits.claimDevice, now),
     claimIp: new RateLimiter(limits.claimIp, now),

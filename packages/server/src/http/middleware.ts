@@ -33,11 +33,43 @@ function clientIp(c: AppContext, trustProxy: boolean): string {
 export class RefusalLog {
   private readonly counts = new Map<string, number>();
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly held = new Set<() => void>();
+  private released = false;
 
+  /**
+   * `delayMs`: how long a refusal is held before it is answered (see `hold`); 0 answers at once.
+   */
   constructor(
     private readonly logger: Logger,
     private readonly everyMs = 10_000,
+    private readonly delayMs = 0,
   ) {}
+
+  /**
+   * Waits `delayMs` before a refusal is answered. A client over its budget has nothing to do
+   * before `Retry-After` anyway, and a flood waits on its own connections instead of making the
+   * server refuse it as fast as it can send: a flooder with N connections costs the server at
+   * most N refusals per `delayMs`. At most 10,000 are held at once (past that, answered at once),
+   * and `release()` answers them all (shutdown).
+   */
+  hold(): Promise<void> {
+    if (this.delayMs <= 0 || this.released || this.held.size >= 10_000) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.held.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, this.delayMs);
+      this.held.add(done);
+    });
+  }
+
+  /** Answers every held refusal now, and the ones to come at once (server shutdown). */
+  release(): void {
+    this.released = true;
+    for (const done of [...this.held]) done();
+  }
 
   add(method: string, path: string): void {
     // Paths are the client's: past 20 distinct ones, the rest are counted together.
@@ -91,6 +123,7 @@ export function accessLog(options: {
     if (options.closing()) c.res.headers.set('Connection', 'close');
     if (c.res.status === 429) {
       options.refusals.add(c.req.method, c.req.path);
+      if (!options.closing()) await options.refusals.hold();
       return;
     }
     options.logger.info('request', {

@@ -21,6 +21,7 @@ export function pushRoutes(
 ): void {
   app.post('/v1/sync/push', s.auth.requireDevice, async (c) => {
     const { device } = c.var;
+    s.limiters.push.check(device.id, 'pushes from this device');
     // One push per device at a time, waiting outside the database (see `Turns`).
     const signal = () => c.req.raw.signal; // the client left: its turn is skipped
     return s.limiters.pushDevice.run(device.id, 'pushes from this device', signal, async () => {
