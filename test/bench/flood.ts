@@ -79,7 +79,10 @@ async function loop(): Promise<void> {
     const i = sent++;
     const due = start + (i * 1000) / job.rps;
     const now = performance.now();
-    if (due >= until) return;
+    // Past the flood's end by the clock too: a flood held below its rate (its refusals answered
+    // late) would otherwise go on sending until `abandonAt`, and its last requests, sent with
+    // almost no time left, would count as failed.
+    if (due >= until || now >= until) return;
     if (due > now + 1) await sleep(due - now);
     const headers = job.addressPrefix
       ? { ...job.headers, 'x-forwarded-for': `${job.addressPrefix}.${(i % 250) + 1}` }
