@@ -4,9 +4,10 @@
 // through its admin API with the mock's seeded catalog so both start from the same data.
 import { SignJWT } from 'jose';
 import { setupServer } from 'msw/node';
-import { createMock, seedCatalog, type OmniMock } from '@omnikit/mock';
+import { createMock, seedCatalog, type MockOptions, type OmniMock } from '@omnikit/mock';
 import { commerceExtension } from '@omnikit/server';
-import { SseReader, startTestServer } from '../../packages/server/test/helpers.js';
+import { startTestServer } from '../../packages/server/test/helpers.js';
+import { EventSourceReader } from './event-source.js';
 import { checkAnswer, checkEvent } from './openapi.js';
 
 /** One site, configured the same way on both. */
@@ -33,12 +34,15 @@ export interface CallOptions {
   headers?: Record<string, string>;
 }
 
-/** An open event stream whose events are checked against the document as they are read. */
+/**
+ * An open event stream, read as EventSource reads it (reconnecting when an answer asks it to),
+ * its events checked against the document as they are read.
+ */
 export interface Stream {
   status: number;
   /** The next event named `event`, its data parsed (and validated). */
   next<T>(event: string, test?: (data: T) => boolean): Promise<T>;
-  /** Resolves when the other side ends the stream. */
+  /** Resolves when the other side ends the stream (and refuses to go on with it). */
   ended(): Promise<void>;
   close(): void;
 }
@@ -80,24 +84,26 @@ function client(base: string): Pick<Target, 'call' | 'stream' | 'token'> {
       return { status: res.status, body: parsed as T, headers: res.headers };
     },
     async stream(path, headers = {}) {
-      const reader = await SseReader.open(base + path, headers);
       const pathname = new URL(base + path).pathname;
-      checkAnswer({
-        method: 'GET',
-        path: pathname,
-        status: reader.status,
-        headers: reader.response.headers,
-        body: null,
-      });
+      // Every answer is checked, a reconnect's too (a refusal with its error body).
+      const check = async (answer: Response) =>
+        checkAnswer({
+          method: 'GET',
+          path: pathname,
+          status: answer.status,
+          headers: answer.headers,
+          body: answer.status === 200 ? null : await answer.json(),
+        });
+      const { reader, first } = await EventSourceReader.open(base + path, headers, check);
       return {
-        status: reader.status,
+        status: first.status,
         async next<T>(event: string, test: (data: T) => boolean = () => true) {
           const e = await reader.next((x) => x.event === event && test(JSON.parse(x.data) as T));
           const data = JSON.parse(e.data) as T;
           checkEvent(pathname, data);
           return data;
         },
-        ended: () => reader.closed(),
+        ended: () => reader.ended(),
         close: () => reader.close(),
       };
     },
@@ -115,9 +121,12 @@ function client(base: string): Pick<Target, 'call' | 'stream' | 'token'> {
 }
 
 /** @omnikit/mock answering through msw's Node interceptors. */
-export function mockTarget(): Target & { mock: OmniMock } {
+export function mockTarget(
+  options: Pick<MockOptions, 'eventStreams'> = {},
+): Target & { mock: OmniMock } {
   const base = 'https://api.omnikit.test';
   const mock = createMock({
+    ...options,
     endpoint: base,
     site: {
       publishableKey: site.publishableKey,

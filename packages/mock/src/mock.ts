@@ -97,6 +97,13 @@ export interface MockOptions {
   catalog?: Partial<Catalog>;
   /** Clock (ms since epoch), for tests of expiry. */
   now?: () => number;
+  /**
+   * How event streams are answered: `'live'`, one open answer that carries every event as it
+   * happens; `'long-poll'`, a stream told in finite answers, each held until it has events, that
+   * `EventSource` reconnects after (see the README). Default: `'live'` where this page can hand
+   * msw's service worker a `ReadableStream` (or in Node), `'long-poll'` where it cannot (WebKit).
+   */
+  eventStreams?: 'live' | 'long-poll';
 }
 
 /** An injected failure: 500 `internal`, or 429 `rate_limited` with Retry-After (both documented for every sync operation). */
@@ -160,6 +167,40 @@ const sseHeaders = {
   'Content-Type': 'text/event-stream; charset=utf-8',
   'Cache-Control': 'no-cache, no-transform',
 };
+/** A long-poll answer waits this long for an event, then ends with its heartbeat alone. */
+const holdMs = 5_000;
+/** The reconnect delay every long-poll answer asks for (`retry:`). */
+const retryMs = 100;
+/** A long-poll stream ends when no reconnect resumes it within this time after an answer. */
+const resumeMs = 10_000;
+/** A device's new long-poll sync stream this soon after its last answer waits like a reconnect. */
+const followMs = 2_000;
+
+let liveWorks: boolean | undefined;
+/**
+ * Whether a live answer reaches an `EventSource` here. msw's `setupWorker` hands its service
+ * worker a mocked body as a transferred `ReadableStream` where the page can transfer one (msw's
+ * own test, below), and otherwise reads the whole body first (WebKit: DataCloneError), so a body
+ * that never ends never arrives. Without `MessageChannel` there is no worker (msw/node): live.
+ */
+function canStreamLive(): boolean {
+  if (liveWorks === undefined) {
+    liveWorks = true;
+    if (typeof MessageChannel === 'function') {
+      const channel = new MessageChannel();
+      try {
+        const stream = new ReadableStream({ start: (c) => c.close() });
+        channel.port1.postMessage(stream, [stream]);
+      } catch {
+        liveWorks = false;
+      } finally {
+        channel.port1.close();
+        channel.port2.close();
+      }
+    }
+  }
+  return liveWorks;
+}
 
 const random = (n: number) => crypto.getRandomValues(new Uint8Array(n));
 /** 256 random bits, URL-safe, like the server's bearer tokens and tickets. */
@@ -326,7 +367,29 @@ export function createMock(options: MockOptions): OmniMock {
   };
 
   // ---- event streams ----
-  function eventStream(start: (write: (text: string) => void) => () => void): Response {
+  /** Starts a stream's events, written with `write`; returns what stops them. */
+  type Source = (write: (text: string) => void) => () => void;
+  /** A long-poll stream (see `longPoll`) between its answers. */
+  interface Polled {
+    /** The next answer: at once when events wait, else when one comes or `holdMs` passes. */
+    answer(): Promise<Response>;
+    /** An answer is being held, so another request is not this stream's reconnect. */
+    readonly holding: boolean;
+  }
+  const longPolling =
+    (options.eventStreams ?? (canStreamLive() ? 'live' : 'long-poll')) === 'long-poll';
+  /** Open long-poll streams: sync streams by their ticket, stock streams by their id. */
+  const polled = { sync: new Map<string, Polled>(), stock: new Map<string, Polled>() };
+  /** When a long-poll sync stream of each device last answered (Date.now()). */
+  const answeredAt = new Map<string, number>();
+  /**
+   * As on the server, every answer starts with a heartbeat event (the SDK falls back to pulling
+   * on a stream that never beats). The mock sends no periodic beats.
+   */
+  const heartbeat = (extra = '') => `event: heartbeat\n${extra}data: 15000\n\n`;
+
+  /** One answer that stays open and carries every event as it happens. */
+  function liveStream(source: Source): Response {
     let close = () => {};
     const body = new ReadableStream<Uint8Array>({
       start(controller) {
@@ -352,20 +415,100 @@ export function createMock(options: MockOptions): OmniMock {
           }
         };
         open.add(close);
-        // As the server does: a heartbeat event at once (the SDK falls back to pulling on a
-        // stream that never beats). The mock sends no periodic beats; streams here are short.
-        write('event: heartbeat\ndata: 15000\n\n');
-        stop = start(write);
+        write(heartbeat());
+        stop = source(write);
       },
       cancel: () => close(),
     });
     return new Response(body, { headers: sseHeaders });
   }
 
-  function syncStream(deviceId: string, lastEventId: number | undefined): Response {
-    return eventStream((write) => {
+  /**
+   * One stream told in finite answers, for where a live one cannot reach the page (WebKit). The
+   * first answer goes at once; each later one is held until the stream has events (or `holdMs`
+   * passes). Every answer is the heartbeat (with `retry:` and the `id()` a reconnect resumes
+   * from), then the events. EventSource reconnects after `retryMs` with that id as
+   * `Last-Event-ID`, and the route hands its reconnect to `answer()`: the stream goes on where it
+   * was, events written between two answers waiting for the next. A stream that no reconnect
+   * resumes within `resumeMs` ends, as `reset()` and `offline()` end it (a held answer ends
+   * then); `ended` forgets it.
+   */
+  function longPoll(
+    source: Source,
+    o: {
+      /** The id a reconnect resumes from. */
+      id(): string | undefined;
+      /** The stream ended: forget it. */
+      ended(): void;
+      /** An answer left. */
+      answered?(): void;
+      /** Hold the first answer too, until an event comes after it (see the sync stream). */
+      holdFirst?: boolean;
+    },
+  ): Polled {
+    let queued = '';
+    let held: ((answer: Response) => void) | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let due = false;
+    let closed = false;
+    let opening = true;
+    const reply = () => {
+      due = false;
+      clearTimeout(timer);
+      const send = held;
+      if (!send) return;
+      held = undefined;
+      const last = o.id();
+      const head = heartbeat(`retry: ${retryMs}\n${last === undefined ? '' : `id: ${last}\n`}`);
+      const body = head + queued;
+      queued = '';
+      if (!closed) timer = setTimeout(close, resumeMs);
+      o.answered?.();
+      send(new Response(body, { headers: sseHeaders }));
+    };
+    // Events written in one task (a stock update of several skus) leave in one answer.
+    const soon = () => {
+      if (due) return;
+      due = true;
+      queueMicrotask(reply);
+    };
+    const write = (text: string) => {
+      if (closed) return;
+      queued += text;
+      if (held) soon();
+    };
+    const close = () => {
+      if (closed) return;
+      closed = true;
+      open.delete(close);
+      stop();
+      o.ended();
+      reply();
+    };
+    open.add(close);
+    const stop = source(write);
+    return {
+      get holding() {
+        return held !== undefined;
+      },
+      answer: () =>
+        new Promise<Response>((resolve) => {
+          clearTimeout(timer);
+          held = resolve;
+          // The first answer goes at once, as a live stream's heartbeat flushes its headers:
+          // EventSource opens on it. Later ones (and a held first one) wait for an event.
+          if (closed || (opening ? !o.holdFirst : queued)) soon();
+          else timer = setTimeout(reply, holdMs);
+          opening = false;
+        }),
+    };
+  }
+
+  /** A device's pokes: its snapshot now (unless the client has it), then after every change. */
+  function followDevice(deviceId: string, lastEventId: number | undefined) {
+    let last = lastEventId;
+    const source: Source = (write) => {
       let profileId: string | null = null;
-      let last = lastEventId;
       const entry = {
         refresh() {
           const d = devices.get(deviceId)!;
@@ -384,14 +527,17 @@ export function createMock(options: MockOptions): OmniMock {
       streams.add(entry);
       entry.refresh();
       return () => streams.delete(entry);
-    });
+    };
+    return { source, last: () => last };
   }
 
   // ---- routes ----
   type Handler = (c: Ctx) => Response | Promise<Response>;
-  const routes: [string, string, OperationId, Handler][] = [];
-  const route = (method: string, path: string, op: OperationId, h: Handler) =>
-    routes.push([method, path, op, h]);
+  /** A long-poll stream's reconnect, answered by its stream; `undefined` for any other request. */
+  type Resume = (request: Request) => Promise<Response> | undefined;
+  const routes: [string, string, OperationId, Handler, Resume?][] = [];
+  const route = (method: string, path: string, op: OperationId, h: Handler, resume?: Resume) =>
+    routes.push([method, path, op, h, resume]);
   const json = (body: unknown, status = 200, headers?: Record<string, string>) =>
     new HttpResponse(JSON.stringify(body), {
       status,
@@ -484,18 +630,49 @@ export function createMock(options: MockOptions): OmniMock {
     return json({ ticket, expiresAt }, 201);
   });
 
-  route('get', '/v1/sync/stream', 'stream', (c) => {
-    const ticket = c.q.get('ticket') ?? '';
-    if (!/^[A-Za-z0-9_-]{16,128}$/.test(ticket))
-      throw err('unauthorized', 'Missing or malformed stream ticket');
-    const t = tickets.get(ticket);
-    tickets.delete(ticket);
-    if (!t) throw err('unauthorized', 'Unknown or already used stream ticket');
-    checkOrigin(c.request);
-    if (t.expiresAt < now()) throw err('unauthorized', 'Stream ticket expired; ask for a new one');
-    const resume = c.request.headers.get('last-event-id') ?? c.q.get('lastEventId') ?? '';
-    return syncStream(t.deviceId, /^\d{1,15}$/.test(resume) ? Number(resume) : undefined);
-  });
+  route(
+    'get',
+    '/v1/sync/stream',
+    'stream',
+    (c) => {
+      const ticket = c.q.get('ticket') ?? '';
+      if (!/^[A-Za-z0-9_-]{16,128}$/.test(ticket))
+        throw err('unauthorized', 'Missing or malformed stream ticket');
+      const t = tickets.get(ticket);
+      tickets.delete(ticket);
+      if (!t) throw err('unauthorized', 'Unknown or already used stream ticket');
+      checkOrigin(c.request);
+      if (t.expiresAt < now())
+        throw err('unauthorized', 'Stream ticket expired; ask for a new one');
+      const resume = c.request.headers.get('last-event-id') ?? c.q.get('lastEventId') ?? '';
+      const follow = followDevice(
+        t.deviceId,
+        /^\d{1,15}$/.test(resume) ? Number(resume) : undefined,
+      );
+      if (!longPolling) return liveStream(follow.source);
+      // The ticket is spent, as on the server, but names this stream for its reconnects. The
+      // SDK does not reconnect: it takes a new ticket and opens a new stream as soon as it has
+      // pulled after the last answer ended. A device's stream opened that soon after its last
+      // answer is held as a reconnect would be (its snapshot first, when an event comes), or
+      // the two would go round several times a second.
+      const stream = longPoll(follow.source, {
+        id: () => follow.last()?.toString(),
+        ended: () => polled.sync.delete(ticket),
+        answered: () => answeredAt.set(t.deviceId, Date.now()),
+        holdFirst: Date.now() - (answeredAt.get(t.deviceId) ?? -Infinity) < followMs,
+      });
+      polled.sync.set(ticket, stream);
+      return stream.answer();
+    },
+    (request) => {
+      const stream = polled.sync.get(new URL(request.url).searchParams.get('ticket') ?? '');
+      // Only EventSource's reconnect, which says what it saw last, goes on with the stream: any
+      // other use of a spent ticket is refused, as on the server.
+      return stream && !stream.holding && request.headers.has('last-event-id')
+        ? stream.answer()
+        : undefined;
+    },
+  );
 
   route('post', '/v1/identify', 'identify', async (c) => {
     const d = device(c);
@@ -751,28 +928,44 @@ export function createMock(options: MockOptions): OmniMock {
     return json(answer, 200, { 'Cache-Control': 'no-cache' });
   });
 
-  route('get', '/v1/stock/stream', 'streamStock', (c) => {
-    siteKey(c);
-    const skus = new Set(skuList(c.q.get('skus'), 'skus', 50));
-    const origin = parseOrigin(c.q);
-    return eventStream((write) => {
-      const sent = new Map<string, string>();
-      const entry = {
-        refresh(changed: Set<string> | null) {
-          for (const sku of skus) {
-            if (changed && !changed.has(sku)) continue;
-            const data = JSON.stringify(answerOf(sku, origin));
-            if (sent.get(sku) === data) continue;
-            sent.set(sku, data);
-            write(`event: stock\ndata: ${data}\n\n`);
-          }
-        },
+  route(
+    'get',
+    '/v1/stock/stream',
+    'streamStock',
+    (c) => {
+      siteKey(c);
+      const skus = new Set(skuList(c.q.get('skus'), 'skus', 50));
+      const origin = parseOrigin(c.q);
+      const source: Source = (write) => {
+        const sent = new Map<string, string>();
+        const entry = {
+          refresh(changed: Set<string> | null) {
+            for (const sku of skus) {
+              if (changed && !changed.has(sku)) continue;
+              const data = JSON.stringify(answerOf(sku, origin));
+              if (sent.get(sku) === data) continue;
+              sent.set(sku, data);
+              write(`event: stock\ndata: ${data}\n\n`);
+            }
+          },
+        };
+        stockStreams.add(entry);
+        entry.refresh(null);
+        return () => stockStreams.delete(entry);
       };
-      stockStreams.add(entry);
-      entry.refresh(null);
-      return () => stockStreams.delete(entry);
-    });
-  });
+      if (!longPolling) return liveStream(source);
+      // No ticket names a stock stream: its answers carry an id of their own, which EventSource
+      // sends back as Last-Event-ID when it reconnects.
+      const id = crypto.randomUUID();
+      const stream = longPoll(source, { id: () => id, ended: () => polled.stock.delete(id) });
+      polled.stock.set(id, stream);
+      return stream.answer();
+    },
+    (request) => {
+      const stream = polled.stock.get(request.headers.get('last-event-id') ?? '');
+      return stream && !stream.holding ? stream.answer() : undefined;
+    },
+  );
 
   route('get', '/v1/recommendations', 'getRecommendations', (c) => {
     const d = device(c);
@@ -830,9 +1023,13 @@ export function createMock(options: MockOptions): OmniMock {
 
   // ---- msw glue: faults first, then the route; OmniErrors become the server's error answers ----
   const run =
-    (op: OperationId | null, h: Handler) =>
+    (op: OperationId | null, h: Handler, resume?: Resume) =>
     async ({ request }: { request: Request }) => {
       if (offline) return HttpResponse.error();
+      // A long-poll stream's reconnect is no new request: as a live stream's next event, it
+      // meets no fault or latency.
+      const resumed = resume?.(request);
+      if (resumed) return resumed;
       if (wait) await delay(wait);
       const fault = faults.find((f) => f.op === op || f.op === '*');
       try {
@@ -859,8 +1056,8 @@ export function createMock(options: MockOptions): OmniMock {
         );
       }
     };
-  const handlers: RequestHandler[] = routes.map(([method, path, op, h]) =>
-    http[method as 'get'](base + path, run(op, h)),
+  const handlers: RequestHandler[] = routes.map(([method, path, op, h, resume]) =>
+    http[method as 'get'](base + path, run(op, h, resume)),
   );
   handlers.push(
     http.all(
@@ -888,6 +1085,7 @@ export function createMock(options: MockOptions): OmniMock {
     },
     reset() {
       open.forEach((close) => close());
+      answeredAt.clear();
       seed();
     },
     customerToken(sub, ttl) {

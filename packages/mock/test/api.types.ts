@@ -22,6 +22,9 @@ export function apiTypes(): void {
   // @ts-expect-error merge policies are the protocol's
   createMock({ endpoint: 'x', site: { mergePolicy: 'union' } });
   createMock({ endpoint: 'x', site: { customerToken: null }, catalog: { orders: [] } });
+  createMock({ endpoint: 'x', eventStreams: 'long-poll' });
+  // @ts-expect-error event streams are answered live or in long-poll style
+  createMock({ endpoint: 'x', eventStreams: 'poll' });
 
   mock.fail('push', { status: 429, retryAfter: 2, times: 1 });
   mock.fail('*', { status: 500 });

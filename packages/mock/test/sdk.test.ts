@@ -16,10 +16,6 @@ const client = () =>
     publishableKey: mock.site.publishableKey,
     namespace: `omnikit-mock-sdk:${Date.now()}:${++n}`,
     storage: 'memory',
-    // Where the page cannot hand msw's worker a stream (WebKit, Safari: a ReadableStream is not
-    // transferable there), msw answers only once the body ends, so a poke stream never opens and
-    // the SDK converges by its fallback pull: every second here, rather than every 15 s.
-    fallbackPullMs: 1000,
   });
 /** Resolves once `select(state)` passes `test` (now or after a change). */
 const until = <T>(c: OmniClient, select: (s: OmniClient['state']) => T, test: (v: T) => boolean) =>
