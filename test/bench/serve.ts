@@ -10,6 +10,7 @@ const server = await benchServer(kind, {
   trustProxy: process.argv.includes('--trust-proxy'),
   log: process.argv.includes('--log'),
   refuseAtOnce: process.argv.includes('--refuse-at-once'),
+  liftPushBudget: process.argv.includes('--lift-push-budget'),
 });
 // With --log, stdout carries the request log and the url line goes to fd 3 (see childServer).
 const urlLine = JSON.stringify({ url: server.url }) + '\n';

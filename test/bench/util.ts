@@ -59,6 +59,8 @@ export interface BenchServerOptions {
   log?: boolean;
   /** Answer refusals at once instead of after the production delay (to measure their cost). */
   refuseAtOnce?: boolean;
+  /** With `realLimits`, lift the push budget (to measure refusals by the push line). */
+  liftPushBudget?: boolean;
 }
 
 /** A server on in-memory PGlite, or on PostgreSQL in a throwaway schema. */
@@ -73,7 +75,7 @@ export async function benchServer(
     trustProxy: options.trustProxy === true,
     gc: false,
     rateLimits: options.realLimits
-      ? {}
+      ? { ...(options.liftPushBudget ? { push: unlimited } : {}) }
       : { device: unlimited, push: unlimited, ip: unlimited, register: unlimited },
     ...(options.refuseAtOnce ? { refusalDelayMs: 0 } : {}),
     database: kind === 'postgres' ? { url: postgresUrl, schema, poolSize: 10 } : {},
@@ -116,6 +118,7 @@ export async function childServer(
       ...(options.trustProxy ? ['--trust-proxy'] : []),
       ...(options.log ? ['--log'] : []),
       ...(options.refuseAtOnce ? ['--refuse-at-once'] : []),
+      ...(options.liftPushBudget ? ['--lift-push-budget'] : []),
     ],
     // With `log`, the url line comes on fd 3.
     {

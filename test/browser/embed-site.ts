@@ -207,7 +207,8 @@ export async function startEmbedSite(): Promise<EmbedSite> {
       port: 0,
       logger: silentLogger,
       heartbeatMs: 5000,
-      rateLimits: { ip: unlimited, register: unlimited, claimIp: unlimited },
+      rateLimits: { ip: unlimited, push: unlimited, register: unlimited, claimIp: unlimited },
+      refusalDelayMs: 0,
       sites: [
         {
           id: 'brand',

@@ -164,6 +164,8 @@ export function omniServerPlugin({ engine = 'chromium' } = {}) {
         port: 0,
         logger: silentLogger,
         heartbeatMs: 5000,
+        // SDK tests with short request timeouts must see a 429 as a 429, not as a timeout.
+        refusalDelayMs: 0,
         // Every test page registers devices from 127.0.0.1: lift the per-IP caps. The randomized
         // tests push as fast as their steps go: lift the push budget too.
         rateLimits: {

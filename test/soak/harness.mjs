@@ -90,6 +90,7 @@ export async function startSoak() {
     port: 0,
     logger: silentLogger,
     heartbeatMs: 5000,
+    refusalDelayMs: 0,
     // Every tab registers from 127.0.0.1: the limiter is not under test here.
     rateLimits: {
       device: unlimited,

@@ -18,6 +18,9 @@ const usage = `Usage: omnikit-server [options]
   --sites <file>     sites JSON file (env OMNIKIT_SITES, required)
   --data-dir <dir>   embedded PGlite data directory (env OMNIKIT_DATA_DIR)
                      PostgreSQL instead: env DATABASE_URL
+  --trust-proxy      client address from X-Forwarded-For: behind a proxy or load balancer
+                     you run (env OMNIKIT_TRUST_PROXY=1); without it every client shares
+                     the proxy's address and its limits
   --help             this text`;
 
 function fail(message: string): never {
@@ -33,6 +36,7 @@ try {
       host: { type: 'string', default: process.env.HOST ?? '127.0.0.1' },
       sites: { type: 'string', default: process.env.OMNIKIT_SITES },
       'data-dir': { type: 'string', default: process.env.OMNIKIT_DATA_DIR },
+      'trust-proxy': { type: 'boolean', default: process.env.OMNIKIT_TRUST_PROXY === '1' },
       help: { type: 'boolean', default: false },
     },
   }));
@@ -56,6 +60,7 @@ try {
     host: values.host,
     sites,
     logger: jsonLogger,
+    trustProxy: values['trust-proxy'],
     database: databaseUrl ? { url: databaseUrl } : dataDir ? { dataDir } : {},
     extensions: [commerceExtension()],
   });

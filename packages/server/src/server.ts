@@ -33,8 +33,10 @@ export interface ServerOptions extends AppOptions {
   rateLimits?: RateLimitOptions;
   /**
    * How long a refused request (429) is held before it is answered: 1000 ms by default, 0 to
-   * answer at once. A flooder's connections then wait instead of costing the server a refusal
-   * each as fast as they can send.
+   * answer at once, at most 10 000 (well under clients' request timeouts). A flooder's
+   * connections then wait instead of costing the server a refusal each as fast as they can
+   * send. Set 0 where the platform caps concurrent requests per instance (a held refusal takes
+   * a slot).
    */
   refusalDelayMs?: number;
   /** Clock, for tests of expiry (ms since epoch). */
@@ -66,6 +68,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const sites = await resolveSites(options.sites);
   const now = options.now ?? Date.now;
   const limiters = createLimiters(options.rateLimits, now);
+  const refusalDelayMs = options.refusalDelayMs ?? 1000;
+  // Well under a client's request timeout (the SDK's is 15 s), or a 429 would look like one.
+  if (!Number.isInteger(refusalDelayMs) || refusalDelayMs < 0 || refusalDelayMs > 10_000) {
+    throw new Error('refusalDelayMs: an integer from 0 to 10000');
+  }
   const db = await openDb(options.database ?? {}, logger);
   const bus = new NotificationBus(db, logger);
   const pokes = new PokeHub(bus, logger);
@@ -83,7 +90,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
   const streams = new EventStreams(options.heartbeatMs ?? 15_000);
   let closingNow = false;
-  const refusals = new RefusalLog(logger, 10_000, options.refusalDelayMs ?? 1000);
+  const refusals = new RefusalLog(logger, 10_000, refusalDelayMs);
   const app = createApp(
     { db, sites, logger, now, bus, pokes, streams, limiters, refusals, closing: () => closingNow },
     options,

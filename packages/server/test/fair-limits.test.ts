@@ -4,7 +4,9 @@
 // registration holds up no other, and refusals are logged in aggregate.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { request, type ClientRequest } from 'node:http';
+import { connect } from 'node:net';
 import type { LogFields, Logger } from '@omnikit/server';
 import { OmniError } from '@omnikit/protocol';
 import { Turns } from '../src/http/limits.js';
@@ -410,20 +412,56 @@ test('a refusal is answered after the refusal delay, so a flood waits on its own
   assert.ok(total >= 4 && total <= 4 * 5, `4 connections got ${total} refusals in 1.2 s`);
 });
 
-test('closing the server answers the refusals it holds at once', async () => {
+test('closing the server answers the refusals it holds at once', { timeout: 20_000 }, async () => {
   const seen = arrivals('/v1/health');
   const server = await startTestServer({
     faults: seen.faults,
-    refusalDelayMs: 600_000,
+    refusalDelayMs: 10_000,
     rateLimits: { ip: { capacity: 1, refillPerSecond: 0.001 } },
   });
-  assert.equal((await fetch(`${server.url}/v1/health`).then((r) => r.text(), String)) !== '', true);
+  const first = await fetch(`${server.url}/v1/health`);
+  await first.arrayBuffer();
+  assert.equal(first.status, 200);
   const refused = fetch(`${server.url}/v1/health`);
   await seen.arrived(2);
-  // Its refusal is decided within the turn it arrived in, and then held (for ten minutes).
+  // Its refusal is decided within the turn it arrived in, and then held (for ten seconds).
   await new Promise((resolve) => setImmediate(resolve));
-  await server.close(); // would wait out the ten minutes if held refusals were not answered
+  await server.close(); // would wait out the ten seconds if held refusals were not answered
   const answer = await refused;
   assert.equal(answer.status, 429);
+  // Answered during shutdown: the connection does not stay open for keep-alive (it would hold
+  // close() for the keep-alive timeout).
+  assert.equal(answer.headers.get('connection'), 'close');
   assert.equal(((await answer.json()) as { error: { code: string } }).error.code, 'rate_limited');
+});
+
+test(
+  'a connection that sends again while its refusal is held is closed',
+  { timeout: 20_000 },
+  async (t) => {
+    const server = await startTestServer({
+      refusalDelayMs: 10_000,
+      rateLimits: { ip: { capacity: 1, refillPerSecond: 0.001 } },
+    });
+    t.after(() => server.close());
+    const first = await fetch(`${server.url}/v1/health`);
+    await first.arrayBuffer();
+    const { hostname, port } = new URL(server.url);
+    const socket = connect(Number(port), hostname);
+    let received = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (received += chunk));
+    const closed = once(socket, 'close');
+    // Pipelined: both requests in one write, the second while the first one's refusal is held.
+    const get = `GET /v1/health HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`;
+    socket.write(get + get);
+    await closed; // long before the ten seconds a held refusal waits
+    assert.equal(received, '', 'nothing answered: the connection was closed');
+  },
+);
+
+test('refusalDelayMs is checked at start', async () => {
+  for (const refusalDelayMs of [-1, 1.5, 60_000, Number.NaN]) {
+    await assert.rejects(startTestServer({ refusalDelayMs }), /refusalDelayMs/);
+  }
 });

@@ -1,5 +1,6 @@
 // The middleware every request passes, outermost first: the access log (and test faults), CORS,
 // and the per-address rate limit.
+import type { Socket } from 'node:net';
 import type { MiddlewareHandler } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { errorBody, OmniError } from '@omnikit/protocol';
@@ -11,6 +12,11 @@ import type { RateLimiter } from './limits.js';
 
 const allowHeaders = 'Authorization, Content-Type, X-Omni-Key, Last-Event-ID';
 const allowMethods = 'GET, POST, DELETE, OPTIONS';
+
+/** The request's connection on @hono/node-server (undefined elsewhere, e.g. `app.request()`). */
+function socketOf(c: AppContext): Socket | undefined {
+  return (c.env as { incoming?: { socket?: Socket } } | undefined)?.incoming?.socket;
+}
 
 function clientIp(c: AppContext, trustProxy: boolean): string {
   if (trustProxy) {
@@ -34,6 +40,8 @@ export class RefusalLog {
   private readonly counts = new Map<string, number>();
   private timer: ReturnType<typeof setTimeout> | undefined;
   private readonly held = new Set<() => void>();
+  /** The connections that have a refusal held. */
+  private readonly sockets = new WeakSet<Socket>();
   private released = false;
 
   /**
@@ -47,21 +55,34 @@ export class RefusalLog {
 
   /**
    * Waits `delayMs` before a refusal is answered. A client over its budget has nothing to do
-   * before `Retry-After` anyway, and a flood waits on its own connections instead of making the
-   * server refuse it as fast as it can send: a flooder with N connections costs the server at
-   * most N refusals per `delayMs`. At most 10,000 are held at once (past that, answered at once),
-   * and `release()` answers them all (shutdown).
+   * before `Retry-After` anyway, and a client that waits for its answers (every browser, most
+   * flood tools) gets at most one refusal per connection per `delayMs` instead of as many as it
+   * can send. A connection that sends again while a refusal of its own is held (pipelining,
+   * which browsers never do) is closed. The hold ends early when the client leaves; at most
+   * 10,000 are held at once (past that, answered at once), and `release()` answers them all.
    */
-  hold(): Promise<void> {
+  hold(socket?: Socket): Promise<void> {
+    if (socket && this.sockets.has(socket)) {
+      socket.destroy();
+      return Promise.resolve();
+    }
     if (this.delayMs <= 0 || this.released || this.held.size >= 10_000) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);
         this.held.delete(done);
+        if (socket) {
+          this.sockets.delete(socket);
+          socket.off('close', done);
+        }
         resolve();
       };
       const timer = setTimeout(done, this.delayMs);
       this.held.add(done);
+      if (socket) {
+        this.sockets.add(socket);
+        socket.once('close', done);
+      }
     });
   }
 
@@ -123,7 +144,9 @@ export function accessLog(options: {
     if (options.closing()) c.res.headers.set('Connection', 'close');
     if (c.res.status === 429) {
       options.refusals.add(c.req.method, c.req.path);
-      if (!options.closing()) await options.refusals.hold();
+      if (!options.closing()) await options.refusals.hold(socketOf(c));
+      // Released by shutdown: the socket must not stay open for keep-alive after it.
+      if (options.closing()) c.res.headers.set('Connection', 'close');
       return;
     }
     options.logger.info('request', {
