@@ -220,6 +220,37 @@ describe('@omnikit/mock long-poll event streams', () => {
     assert.deepEqual(poke(text), [0, 1]);
   });
 
+  it("answers a device's new stream at once when something changed since its last answer", async () => {
+    await answer(await streamUrl());
+    // A change between the two streams (the SDK pulls only once the new one opens).
+    await push();
+    const url = await streamUrl();
+    const start = performance.now();
+    const text = (await answer(url)).text;
+    // Not held: a held answer with nothing new ends only after 5 s (the margin is for load).
+    assert.ok(performance.now() - start < 4000, 'answered at once');
+    assert.ok(text.startsWith(heartbeat('1')), text);
+    assert.deepEqual(poke(text), [1]);
+  });
+
+  it('a held answer whose client went away leaves its events to the reconnect', async () => {
+    const url = await streamUrl();
+    assert.deepEqual(poke((await answer(url)).text), [0]);
+    const gone = new AbortController();
+    const reply = fetch(url, {
+      headers: { accept: 'text/event-stream', 'last-event-id': '0' },
+      signal: gone.signal,
+    }).catch(() => undefined);
+    await fetch(`${base}/v1/unknown`); // the held request has reached its handler
+    gone.abort();
+    await reply;
+    await push();
+    // Not swallowed by the abandoned answer, and the reconnect is not refused as a second use.
+    const next = await answer(url, '0');
+    assert.equal(next.status, 200);
+    assert.deepEqual(poke(next.text), [1]);
+  });
+
   it('holds an answer until an event, or ends it with the heartbeat alone after 5 s', async () => {
     const url = await streamUrl();
     assert.deepEqual(poke((await answer(url)).text), [0]);
@@ -241,17 +272,21 @@ describe('@omnikit/mock long-poll event streams', () => {
     const id = idOf((await answer(stock)).text);
     t.mock.fail('*', { status: 500 });
     t.mock.latency(20_000);
-    const start = performance.now();
-    const next = answer(stock, id);
-    t.mock.setStock('online', '22423', 0);
-    const res = await next;
-    // Delayed by the latency, it could not be back before 20 s.
-    assert.ok(performance.now() - start < 20_000);
-    assert.equal(res.status, 200);
-    assert.match(res.text, /"online":\{"availability":\{"band":"out_of_stock"/);
-    t.mock.latency(0);
-    assert.equal((await answer(stock)).status, 500);
-    t.mock.clearFaults();
+    try {
+      const start = performance.now();
+      const next = answer(stock, id);
+      t.mock.setStock('online', '22423', 0);
+      const res = await next;
+      // Delayed by the latency, it could not be back before 20 s.
+      assert.ok(performance.now() - start < 20_000);
+      assert.equal(res.status, 200);
+      assert.match(res.text, /"online":\{"availability":\{"band":"out_of_stock"/);
+      t.mock.latency(0);
+      assert.equal((await answer(stock)).status, 500);
+    } finally {
+      t.mock.latency(0);
+      t.mock.clearFaults();
+    }
   });
 
   it('offline and reset end a stream: its held answer ends, its reconnect is refused', async () => {

@@ -171,8 +171,11 @@ const sseHeaders = {
 const holdMs = 5_000;
 /** The reconnect delay every long-poll answer asks for (`retry:`). */
 const retryMs = 100;
-/** A long-poll stream ends when no reconnect resumes it within this time after an answer. */
-const resumeMs = 10_000;
+/**
+ * A long-poll stream ends when no reconnect resumes it within this time after an answer
+ * (EventSource comes back after `retryMs`; Firefox after about 500 ms whatever it is told).
+ */
+const resumeMs = 3_000;
 /** A device's new long-poll sync stream this soon after its last answer waits like a reconnect. */
 const followMs = 2_000;
 
@@ -181,7 +184,7 @@ let liveWorks: boolean | undefined;
  * Whether a live answer reaches an `EventSource` here. msw's `setupWorker` hands its service
  * worker a mocked body as a transferred `ReadableStream` where the page can transfer one (msw's
  * own test, below), and otherwise reads the whole body first (WebKit: DataCloneError), so a body
- * that never ends never arrives. Without `MessageChannel` there is no worker (msw/node): live.
+ * that never ends never arrives. Node (msw/node, no worker) can transfer one: live there too.
  */
 function canStreamLive(): boolean {
   if (liveWorks === undefined) {
@@ -200,6 +203,12 @@ function canStreamLive(): boolean {
     }
   }
   return liveWorks;
+}
+
+/** A timer that does not keep a Node process alive (browsers have no `unref`). */
+function unref<T>(timer: T): T {
+  (timer as { unref?: () => void }).unref?.();
+  return timer;
 }
 
 const random = (n: number) => crypto.getRandomValues(new Uint8Array(n));
@@ -371,8 +380,11 @@ export function createMock(options: MockOptions): OmniMock {
   type Source = (write: (text: string) => void) => () => void;
   /** A long-poll stream (see `longPoll`) between its answers. */
   interface Polled {
-    /** The next answer: at once when events wait, else when one comes or `holdMs` passes. */
-    answer(): Promise<Response>;
+    /**
+     * The next answer: at once when events wait, else when one comes or `holdMs` passes. When
+     * `signal` aborts first (the client went away), the events wait for the next answer.
+     */
+    answer(signal?: AbortSignal): Promise<Response>;
     /** An answer is being held, so another request is not this stream's reconnect. */
     readonly holding: boolean;
   }
@@ -380,8 +392,8 @@ export function createMock(options: MockOptions): OmniMock {
     (options.eventStreams ?? (canStreamLive() ? 'live' : 'long-poll')) === 'long-poll';
   /** Open long-poll streams: sync streams by their ticket, stock streams by their id. */
   const polled = { sync: new Map<string, Polled>(), stock: new Map<string, Polled>() };
-  /** When a long-poll sync stream of each device last answered (Date.now()). */
-  const answeredAt = new Map<string, number>();
+  /** When a long-poll sync stream of each device last answered, and what it had sent. */
+  const answeredAt = new Map<string, { at: number; profileId: string | null; last?: number }>();
   /**
    * As on the server, every answer starts with a heartbeat event (the SDK falls back to pulling
    * on a stream that never beats). The mock sends no periodic beats.
@@ -443,7 +455,7 @@ export function createMock(options: MockOptions): OmniMock {
       /** An answer left. */
       answered?(): void;
       /** Hold the first answer too, until an event comes after it (see the sync stream). */
-      holdFirst?: boolean;
+      holdFirst?(): boolean;
     },
   ): Polled {
     let queued = '';
@@ -462,7 +474,7 @@ export function createMock(options: MockOptions): OmniMock {
       const head = heartbeat(`retry: ${retryMs}\n${last === undefined ? '' : `id: ${last}\n`}`);
       const body = head + queued;
       queued = '';
-      if (!closed) timer = setTimeout(close, resumeMs);
+      if (!closed) timer = unref(setTimeout(close, resumeMs));
       o.answered?.();
       send(new Response(body, { headers: sseHeaders }));
     };
@@ -491,15 +503,28 @@ export function createMock(options: MockOptions): OmniMock {
       get holding() {
         return held !== undefined;
       },
-      answer: () =>
+      answer: (signal) =>
         new Promise<Response>((resolve) => {
           clearTimeout(timer);
           held = resolve;
           // The first answer goes at once, as a live stream's heartbeat flushes its headers:
           // EventSource opens on it. Later ones (and a held first one) wait for an event.
-          if (closed || (opening ? !o.holdFirst : queued)) soon();
+          if (closed || (opening ? !o.holdFirst?.() : queued)) soon();
           else timer = setTimeout(reply, holdMs);
           opening = false;
+          // A client that went away is no longer held for: what was queued waits for the next
+          // answer (a reconnect), and the stream ends unless one comes.
+          signal?.addEventListener(
+            'abort',
+            () => {
+              if (held !== resolve) return;
+              held = undefined;
+              clearTimeout(timer);
+              if (!closed) timer = unref(setTimeout(close, resumeMs));
+              resolve(new Response(null, { status: 204 }));
+            },
+            { once: true },
+          );
         }),
     };
   }
@@ -507,8 +532,8 @@ export function createMock(options: MockOptions): OmniMock {
   /** A device's pokes: its snapshot now (unless the client has it), then after every change. */
   function followDevice(deviceId: string, lastEventId: number | undefined) {
     let last = lastEventId;
+    let profileId: string | null = null;
     const source: Source = (write) => {
-      let profileId: string | null = null;
       const entry = {
         refresh() {
           const d = devices.get(deviceId)!;
@@ -528,7 +553,7 @@ export function createMock(options: MockOptions): OmniMock {
       entry.refresh();
       return () => streams.delete(entry);
     };
-    return { source, last: () => last };
+    return { source, last: () => last, profileId: () => profileId };
   }
 
   // ---- routes ----
@@ -651,25 +676,35 @@ export function createMock(options: MockOptions): OmniMock {
       );
       if (!longPolling) return liveStream(follow.source);
       // The ticket is spent, as on the server, but names this stream for its reconnects. The
-      // SDK does not reconnect: it takes a new ticket and opens a new stream as soon as it has
-      // pulled after the last answer ended. A device's stream opened that soon after its last
-      // answer is held as a reconnect would be (its snapshot first, when an event comes), or
-      // the two would go round several times a second.
+      // SDK does not reconnect: when an answer ends it takes a new ticket and opens a new
+      // stream (after a short backoff), and pulls once it opens. A device's stream opened
+      // within `followMs` of its last answer, with nothing new since that answer, is held as a
+      // reconnect would be (until an event comes), or the two would go round several times a
+      // second; with something new, it answers at once.
+      const previous = answeredAt.get(t.deviceId);
       const stream = longPoll(follow.source, {
         id: () => follow.last()?.toString(),
         ended: () => polled.sync.delete(ticket),
-        answered: () => answeredAt.set(t.deviceId, Date.now()),
-        holdFirst: Date.now() - (answeredAt.get(t.deviceId) ?? -Infinity) < followMs,
+        answered: () => {
+          const at = Date.now();
+          for (const [id, a] of answeredAt) if (at - a.at >= followMs) answeredAt.delete(id);
+          answeredAt.set(t.deviceId, { at, profileId: follow.profileId(), last: follow.last() });
+        },
+        holdFirst: () =>
+          previous !== undefined &&
+          Date.now() - previous.at < followMs &&
+          previous.profileId === follow.profileId() &&
+          previous.last === follow.last(),
       });
       polled.sync.set(ticket, stream);
-      return stream.answer();
+      return stream.answer(c.request.signal);
     },
     (request) => {
       const stream = polled.sync.get(new URL(request.url).searchParams.get('ticket') ?? '');
       // Only EventSource's reconnect, which says what it saw last, goes on with the stream: any
       // other use of a spent ticket is refused, as on the server.
       return stream && !stream.holding && request.headers.has('last-event-id')
-        ? stream.answer()
+        ? stream.answer(request.signal)
         : undefined;
     },
   );
@@ -959,11 +994,11 @@ export function createMock(options: MockOptions): OmniMock {
       const id = crypto.randomUUID();
       const stream = longPoll(source, { id: () => id, ended: () => polled.stock.delete(id) });
       polled.stock.set(id, stream);
-      return stream.answer();
+      return stream.answer(c.request.signal);
     },
     (request) => {
       const stream = polled.stock.get(request.headers.get('last-event-id') ?? '');
-      return stream && !stream.holding ? stream.answer() : undefined;
+      return stream && !stream.holding ? stream.answer(request.signal) : undefined;
     },
   );
 
