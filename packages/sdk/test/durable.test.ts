@@ -55,13 +55,19 @@ function device(options: Partial<ClientOptions> = {}): OmniClient {
 
 /** Every change stored under `ns`, as drafts (no seq yet) or outbox entries, by sku. */
 async function storedChanges(ns: string): Promise<string[]> {
-  const db = await openDB(ns);
-  const outbox = (await db.getAll('outbox')) as { args: { sku?: string } }[];
-  db.close();
+  type Stored = { name: string; at: number; args: { sku?: string } };
+  // Drafts first, then the outbox: the SDK writes a change's outbox entry before it deletes its
+  // draft (two databases), so a change moved meanwhile is read in both, never in neither (read
+  // the other way round, Firefox once saw a change in neither); it counts once.
   const dr = await openDB(`${ns}:drafts`);
-  const drafts = (await dr.getAll('drafts')) as { args: { sku?: string } }[];
+  const drafts = (await dr.getAll('drafts')) as Stored[];
   dr.close();
-  return [...drafts, ...outbox].map((m) => m.args.sku ?? '').sort();
+  const db = await openDB(ns);
+  const outbox = (await db.getAll('outbox')) as Stored[];
+  db.close();
+  const once = new Map<string, Stored>();
+  for (const m of [...drafts, ...outbox]) once.set(JSON.stringify([m.name, m.args, m.at]), m);
+  return [...once.values()].map((m) => m.args.sku ?? '').sort();
 }
 
 type TabWindow = Window & { omniReady: Promise<OmniClient> };
