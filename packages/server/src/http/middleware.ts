@@ -144,7 +144,7 @@ export function accessLog(options: {
     if (options.closing()) c.res.headers.set('Connection', 'close');
     if (c.res.status === 429) {
       options.refusals.add(c.req.method, c.req.path);
-      if (!options.closing()) await options.refusals.hold(socketOf(c));
+      await options.refusals.hold(socketOf(c)); // answered at once once the server closes
       // Released by shutdown: the socket must not stay open for keep-alive after it.
       if (options.closing()) c.res.headers.set('Connection', 'close');
       return;
