@@ -12,6 +12,8 @@ export function stream(c: Core): void {
   let opening = false;
   let attempt = 0;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** A failed stream waits for its retry timer: the opens after each sync cycle wait too. */
+  let backingOff = false;
   /** When the stream was opened or last heard from (performance.now()). */
   let heard = 0;
   /** The heartbeat interval the stream announced (0: it has not beaten yet). */
@@ -20,6 +22,7 @@ export function stream(c: Core): void {
 
   c.closeStream = () => {
     clearTimeout(retryTimer);
+    backingOff = false;
     es?.close();
     es = null;
   };
@@ -60,7 +63,7 @@ export function stream(c: Core): void {
   async function open() {
     watchStream();
     const { device } = c;
-    if (es || opening || !c.leader || !device || c.closing.signal.aborted) return;
+    if (es || opening || backingOff || !c.leader || !device || c.closing.signal.aborted) return;
     opening = true;
     const at = c.epoch;
     try {
@@ -82,13 +85,15 @@ export function stream(c: Core): void {
         onPoke((e as MessageEvent<string>).data);
       });
       // The server beats as an event (a comment would not reach this page); data: its interval.
+      // A stream that beats twice has held: only then is the backoff forgotten. Forgotten on open,
+      // a proxy that ends streams right after they open would have the tab reconnect at once.
       s.addEventListener('heartbeat', (e) => {
         alive();
+        if (beat) attempt = 0;
         beat = +(e as MessageEvent<string>).data;
       });
       s.onopen = () => {
         alive();
-        attempt = 0;
         c.needPull = true;
         c.kick();
       };
@@ -111,7 +116,11 @@ export function stream(c: Core): void {
 
   function retry() {
     if (c.closing.signal.aborted || !c.leader) return;
-    retryTimer = setTimeout(open, c.delay(attempt++));
+    backingOff = true;
+    retryTimer = setTimeout(() => {
+      backingOff = false;
+      void open();
+    }, c.delay(attempt++));
   }
 
   function onPoke(data: string) {

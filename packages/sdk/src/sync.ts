@@ -192,8 +192,9 @@ export function sync(c: Core): void {
     // Back online: retry now, unless the server itself asked to wait.
     if (c.status.error?.code === 'network') c.holdUntil = 0;
     if (!c.net.online()) return c.setStatus({ state: 'offline' });
+    // A new stream now, not after the backoff of the ones that failed while offline.
+    c.reopen();
     c.kick();
-    c.openStream();
   };
 
   /**

@@ -146,6 +146,51 @@ describe('sync: two devices', () => {
     await until(laptop, (s) => cartOf(s)['FROM-PHONE'] === 1, 'the laptop hears the phone');
   });
 
+  it('a stream cut right after it opens (a proxy) backs off; one that held reopens at once', async () => {
+    // Each stream is ended (an error) as soon as it opens, as a proxy that cuts streams short
+    // would: the leader must not reconnect at once forever. A stream that beat twice has held,
+    // so once one does, the backoff starts over.
+    const opens: number[] = [];
+    const errors: number[] = [];
+    let holds = false;
+    let next!: () => void;
+    let opened = new Promise<void>((r) => (next = r));
+    const net = browserNetwork();
+    const network: Network = {
+      ...net,
+      eventSource(url) {
+        const es = net.eventSource(url);
+        es.addEventListener('open', () => {
+          opens.push(performance.now());
+          if (holds) {
+            for (let i = 0; i < 2; i++) {
+              es.dispatchEvent(new MessageEvent('heartbeat', { data: '60000' }));
+            }
+          }
+          setTimeout(() => {
+            errors.push(performance.now());
+            es.dispatchEvent(new Event('error'));
+            next();
+            opened = new Promise<void>((r) => (next = r));
+          });
+        });
+        return es;
+      },
+    };
+    const c = device({ network, retry: { baseMs: 20, maxMs: 2000 }, fallbackPullMs: 60_000 });
+    c.cart.add('A', 1);
+    await synced(c);
+    while (opens.length < 8) await opened;
+    // Backing off, the 8 opens are at least 10+20+40+…+640 ms apart in all; reconnecting at
+    // once, they take about 8 ticket round trips.
+    expect(opens[7]! - opens[0]!, 'eight opens of a stream cut at once').to.be.at.least(1000);
+    holds = true;
+    const held = opens.length;
+    while (opens.length < held + 2) await opened;
+    // The stream that held ended: the next one opens after the first backoff step, not the 9th.
+    expect(opens[held + 1]! - errors[held]!, 'reopened after a stream that held').to.be.below(600);
+  });
+
   it('merges the guest cart into the account cart on identify (sum policy)', async () => {
     const customer = uniqueCustomer();
     const account = device();

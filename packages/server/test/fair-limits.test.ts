@@ -221,6 +221,8 @@ test('refused requests are logged as counts, not one line each', async (t) => {
   assert.equal(refused[0]!.level, 'warn');
   assert.equal(refused[0]!.fields.count, 47);
   assert.equal(refused[0]!.fields.paths, 'GET /v1/health 47');
+  // And by address, so an operator can find the flood's source.
+  assert.match(String(refused[0]!.fields.addresses), /^\S*127\.0\.0\.1 47$/);
 });
 
 test('a request whose client left while it waited its turn does not run', async () => {
@@ -410,6 +412,28 @@ test('a refusal is answered after the refusal delay, so a flood waits on its own
   );
   const total = sent.reduce((a, b) => a + b, 0);
   assert.ok(total >= 4 && total <= 4 * 5, `4 connections got ${total} refusals in 1.2 s`);
+});
+
+test("a held refusal's Retry-After no longer counts the time it was held", async (t) => {
+  // One request, then one token every 3 s: a refusal right after owes 3 s, held 1 s of them.
+  const server = await startTestServer({
+    refusalDelayMs: 1000,
+    rateLimits: { ip: { capacity: 1, refillPerSecond: 1 / 3 } },
+  });
+  t.after(() => server.close());
+  const first = await fetch(`${server.url}/v1/health`);
+  await first.arrayBuffer();
+  assert.equal(first.status, 200);
+  const started = performance.now();
+  const refused = await fetch(`${server.url}/v1/health`);
+  const body = (await refused.json()) as {
+    error: { code: string; details: { retryAfter: number } };
+  };
+  assert.equal(refused.status, 429);
+  assert.ok(performance.now() - started >= 1000, 'the refusal was held');
+  assert.equal(refused.headers.get('retry-after'), '2');
+  assert.equal(body.error.code, 'rate_limited');
+  assert.equal(body.error.details.retryAfter, 2, 'the body says what the header says');
 });
 
 test('closing the server answers the refusals it holds at once', { timeout: 20_000 }, async () => {

@@ -50,7 +50,7 @@ export class RateLimiter {
   check(key: string, what: string): void {
     const wait = this.take(key);
     if (wait > 0) {
-      throw new OmniError('rate_limited', `Too many ${what}; retry in ${wait} s`, {
+      throw new OmniError('rate_limited', `Too many ${what}; see Retry-After`, {
         details: { retryAfter: wait },
       });
     }

@@ -32,12 +32,27 @@ function clientIp(c: AppContext, trustProxy: boolean): string {
   }
 }
 
+/** Adds one to `key`'s count; past `max` distinct keys, the rest are counted as `other`. */
+function count(counts: Map<string, number>, key: string, max = 20): void {
+  const at = counts.has(key) || counts.size < max ? key : 'other';
+  counts.set(at, (counts.get(at) ?? 0) + 1);
+}
+
+/** `key n, key n, …`, largest first. */
+const byCount = (counts: Map<string, number>) =>
+  [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .map(([key, n]) => `${key} ${n}`)
+    .join(', ');
+
 /**
- * Refused requests (429) are logged as one line per interval with their counts, not one line
- * each: a flood must cost neither a log write per refusal nor the log's disk.
+ * Refused requests (429) are logged as one line per interval with their counts by path and by
+ * client address (what an operator needs to find a flood's source), not one line each: a flood
+ * must cost neither a log write per refusal nor the log's disk.
  */
 export class RefusalLog {
   private readonly counts = new Map<string, number>();
+  private readonly addresses = new Map<string, number>();
   private timer: ReturnType<typeof setTimeout> | undefined;
   private readonly held = new Set<() => void>();
   /** The connections that have a refusal held. */
@@ -60,14 +75,16 @@ export class RefusalLog {
    * can send. A connection that sends again while a refusal of its own is held (pipelining,
    * which browsers never do) is closed. The hold ends early when the client leaves; at most
    * 10,000 are held at once (past that, answered at once), and `release()` answers them all.
+   * Resolves with how long the refusal was held (ms), which its `Retry-After` no longer owes.
    */
-  hold(socket?: Socket): Promise<void> {
+  hold(socket?: Socket): Promise<number> {
     if (socket && this.sockets.has(socket)) {
       socket.destroy();
-      return Promise.resolve();
+      return Promise.resolve(0);
     }
-    if (this.delayMs <= 0 || this.released || this.held.size >= 10_000) return Promise.resolve();
-    return new Promise<void>((resolve) => {
+    if (this.delayMs <= 0 || this.released || this.held.size >= 10_000) return Promise.resolve(0);
+    const start = performance.now();
+    return new Promise<number>((resolve) => {
       const done = () => {
         clearTimeout(timer);
         this.held.delete(done);
@@ -75,7 +92,7 @@ export class RefusalLog {
           this.sockets.delete(socket);
           socket.off('close', done);
         }
-        resolve();
+        resolve(performance.now() - start);
       };
       const timer = setTimeout(done, this.delayMs);
       this.held.add(done);
@@ -92,11 +109,10 @@ export class RefusalLog {
     for (const done of [...this.held]) done();
   }
 
-  add(method: string, path: string): void {
-    // Paths are the client's: past 20 distinct ones, the rest are counted together.
-    const key = `${method} ${path}`;
-    const at = this.counts.has(key) || this.counts.size < 20 ? key : 'other';
-    this.counts.set(at, (this.counts.get(at) ?? 0) + 1);
+  add(method: string, path: string, address: string): void {
+    // Paths and addresses are the clients': past 20 distinct ones, the rest count together.
+    count(this.counts, `${method} ${path}`);
+    count(this.addresses, address);
     this.timer ??= setTimeout(() => this.flush(), this.everyMs);
     this.timer.unref?.();
   }
@@ -106,13 +122,17 @@ export class RefusalLog {
     clearTimeout(this.timer);
     this.timer = undefined;
     if (this.counts.size === 0) return;
-    const byCount = [...this.counts].sort((a, b) => b[1] - a[1]);
+    const total = [...this.counts.values()].reduce((n, k) => n + k, 0);
+    const paths = byCount(this.counts);
+    const addresses = byCount(this.addresses);
     this.counts.clear();
+    this.addresses.clear();
     this.logger.warn('requests refused', {
       status: 429,
-      count: byCount.reduce((n, [, k]) => n + k, 0),
+      count: total,
       seconds: this.everyMs / 1000,
-      paths: byCount.map(([key, k]) => `${key} ${k}`).join(', '),
+      paths,
+      addresses,
     });
   }
 }
@@ -143,8 +163,9 @@ export function accessLog(options: {
     // behind: server.close() only closes the sockets that were idle when it was called.
     if (options.closing()) c.res.headers.set('Connection', 'close');
     if (c.res.status === 429) {
-      options.refusals.add(c.req.method, c.req.path);
-      await options.refusals.hold(socketOf(c)); // answered at once once the server closes
+      options.refusals.add(c.req.method, c.req.path, c.get('ip'));
+      const heldMs = await options.refusals.hold(socketOf(c)); // at once when the server closes
+      if (heldMs > 0) await lessToWait(c, heldMs);
       // Released by shutdown: the socket must not stay open for keep-alive after it.
       if (options.closing()) c.res.headers.set('Connection', 'close');
       return;
@@ -157,6 +178,22 @@ export function accessLog(options: {
       site: c.get('site')?.config.id,
     });
   };
+}
+
+/**
+ * A 429 held for `heldMs` before it was answered: its `Retry-After` (and the body's
+ * `details.retryAfter`, which says the same) counts from the refusal, so the hold is taken off.
+ * A client that honours it does not wait the hold twice.
+ */
+async function lessToWait(c: AppContext, heldMs: number): Promise<void> {
+  const seconds = Number(c.res.headers.get('retry-after'));
+  if (!(seconds > 0)) return;
+  const left = Math.max(0, Math.ceil(seconds - heldMs / 1000));
+  const body = (await c.res.json()) as { error: { details?: { retryAfter?: number } } };
+  if (body.error.details?.retryAfter !== undefined) body.error.details.retryAfter = left;
+  // Hono copies the old answer's headers onto the new one: Retry-After is set after.
+  c.res = new Response(JSON.stringify(body), c.res);
+  c.res.headers.set('Retry-After', String(left));
 }
 
 /**
