@@ -1,8 +1,12 @@
 // What the soak tests share: the real @omnikit/server (its build, on in-memory PGlite), a static
-// origin on loopback serving plain pages that load the built SDK, headless Chromium driven over
-// DevTools (puppeteer-core, the system's browser, nothing downloaded), tabs that report what
-// they did through a binding, the server's state as the oracle, and a seeded random source.
+// origin on loopback serving plain pages that load the built SDK, a headless browser driven by
+// puppeteer-core (the system's browser, nothing downloaded): Chromium over DevTools, or Firefox
+// over WebDriver BiDi, tabs that report what they did through a binding, the server's state as
+// the oracle, and a seeded random source.
+// Firefox over BiDi has no CPU throttling and no way to crash a tab: `soak.canThrottle` and
+// `soak.canCrash` say so, and the tests that need them say what they could not run.
 import { createServer } from 'node:http';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import puppeteer from 'puppeteer-core';
@@ -78,11 +82,51 @@ export function deadline(promise, ms, what) {
   ]).finally(() => clearTimeout(timer));
 }
 
+/** The engines the soak runs in, each found here or not. */
+export const soakEngines = {
+  chromium: {
+    find: () => firstExisting(process.env.CHROME_PATH, '/usr/bin/chromium'),
+    install: 'apt-get install chromium (or set CHROME_PATH)',
+  },
+  firefox: {
+    find: () => firstExisting(process.env.FIREFOX_PATH, '/usr/bin/firefox-esr', '/usr/bin/firefox'),
+    install: 'apt-get install firefox-esr (or set FIREFOX_PATH)',
+  },
+};
+
+const firstExisting = (...paths) => paths.find((p) => p && existsSync(p)) ?? null;
+
+/** The browser of `engine`, headless. */
+function launch(engine) {
+  const executablePath = soakEngines[engine].find();
+  if (engine === 'firefox') {
+    return puppeteer.launch({ browser: 'firefox', executablePath, headless: true });
+  }
+  return puppeteer.launch({
+    executablePath,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      // Tabs of one site must not share a renderer: a crash kills one tab, as on a real
+      // machine with memory to spare (and background tabs keep running at full speed).
+      '--renderer-process-limit=100',
+      '--disable-renderer-backgrounding',
+      '--disable-background-timer-throttling',
+      '--disable-backgrounding-occluded-windows',
+    ],
+  });
+}
+
 /**
  * Starts everything. `tab(ns, name)` opens a tab of the site; the returned `Tab` knows the
  * events its page reported (across reloads) and waits for them.
  */
-export async function startSoak() {
+export async function startSoak(engine = 'chromium') {
   const { http, origin } = await startOrigin();
   const unlimited = { capacity: 1e9, refillPerSecond: 1e9 };
   const { startServer, silentLogger } = await import(`${root}packages/server/dist/index.js`);
@@ -102,29 +146,25 @@ export async function startSoak() {
     },
     sites: [{ id: 'soak', publishableKey, allowedOrigins: [origin] }],
   });
-  const browser = await puppeteer.launch({
-    executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      // Tabs of one site must not share a renderer: a crash kills one tab, as on a real
-      // machine with memory to spare (and background tabs keep running at full speed).
-      '--renderer-process-limit=100',
-      '--disable-renderer-backgrounding',
-      '--disable-background-timer-throttling',
-      '--disable-backgrounding-occluded-windows',
-    ],
-  });
+  const browser = await launch(engine);
   /** Problems a page reported that fail the run whatever the figures say. */
   const problems = [];
 
+  /**
+   * A new tab. Firefox's remote agent sometimes fails to create one while another tab closes
+   * ("BrowsingContext does no longer exist", from its own wait for the new tab): tried again.
+   */
+  async function newPage(tries = 3) {
+    try {
+      return await browser.newPage();
+    } catch (e) {
+      if (tries <= 1 || !/does no longer exist/.test(String(e))) throw e;
+      return newPage(tries - 1);
+    }
+  }
+
   async function tab(ns, name, path = '/tab.html') {
-    const page = await browser.newPage();
+    const page = await newPage();
     const t = new Tab(page, name);
     await page.exposeFunction('__soak', (raw) => t.hear(JSON.parse(raw)));
     page.on('console', (m) => {
@@ -155,7 +195,19 @@ export async function startSoak() {
     await new Promise((resolve) => http.close(resolve));
   }
 
-  return { origin, server, browser, tab, serverCart, problems, close };
+  const chromium = engine === 'chromium';
+  return {
+    engine,
+    canThrottle: chromium,
+    canCrash: chromium,
+    origin,
+    server,
+    browser,
+    tab,
+    serverCart,
+    problems,
+    close,
+  };
 }
 
 /** One tab: its page, the events it reported, and waits on them. */

@@ -80,7 +80,7 @@ export async function runOutboxKill(soak, rng, { kills, perRound, tag }) {
     await Promise.all(tabs.map((t) => t.close()));
   }
   const c = counts;
-  const line = `outbox-kill: kills=${c.kills} leader_kills=${c.leaderKills} changes=${c.changes} stored=${c.stored} lost=${c.lost} duplicated=${c.duplicated} unstored_lost=${c.unstored} stuck=${c.stuck}`;
+  const line = `outbox-kill: engine=${soak.engine} kills=${c.kills} leader_kills=${c.leaderKills} changes=${c.changes} stored=${c.stored} lost=${c.lost} duplicated=${c.duplicated} unstored_lost=${c.unstored} stuck=${c.stuck}`;
   const failures = [];
   if (c.lost) failures.push(`outbox-kill: ${c.lost} stored change(s) lost`);
   if (c.duplicated) failures.push(`outbox-kill: ${c.duplicated} change(s) duplicated`);

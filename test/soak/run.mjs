@@ -1,20 +1,28 @@
-// The SDK's tests at scale, in real Chromium against the real server, on the built SDK
+// The SDK's tests at scale, in real browsers against the real server, on the built SDK
 // (run `npm run build` first; `npm run test:soak` does):
 //   unload       a change 0/1/5/20 ms before its tab closes, reloads or navigates away
 //   outbox-kill  renderer crashes at random points during writes and pushes, 2-3 tabs
 //   leader       10-20 tabs opening and closing, the leader crashing without unload
 // Each prints one line of computed figures (unload: one per case and a total) and the run exits
 // non-zero when a guarantee fails.
+// Engines: Chromium (over DevTools) runs all three; Firefox (over WebDriver BiDi) runs unload,
+// with its burst at full speed (BiDi cannot slow the CPU), and says why it cannot run the two
+// crash tests (BiDi cannot crash a tab). WebKit is not driven here: WebKitWebDriver speaks
+// classic WebDriver only, which can neither carry a page's last events out nor crash a tab
+// (the browser suite's durable.test.ts measures the closed-page case there). Every engine
+// found runs; `--engine=chromium,firefox` picks; OMNIKIT_REQUIRE_ENGINES=1 (CI) makes a missing
+// one an error.
 //   node test/soak/run.mjs                 quick mode (CI, part of `npm test`)
 //   node test/soak/run.mjs --full          full mode (`npm run test:soak`)
 //   --only=unload,outbox-kill,leader   --seed=<n>|random   --unload-trials=<n>   --kills=<n>
 //   --leader-trials=<n>   --concurrency=<n> (unload cases run at once)
 //   --cases=<substring> (only the unload cases whose id has it, e.g. close/0ms/with-tab)
+//   --engine=chromium,firefox
 // Seeded: every random choice (victims, delays, tab counts, churn) replays from the printed
 // seed; the browser's own timing does not, which is what the trials measure.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { random, startSoak } from './harness.mjs';
+import { random, soakEngines, startSoak } from './harness.mjs';
 import { runUnload } from './unload.mjs';
 import { runOutboxKill } from './outbox-kill.mjs';
 import { runLeader } from './leader.mjs';
@@ -48,37 +56,61 @@ for (const built of ['packages/sdk/dist/index.js', 'packages/server/dist/index.j
   }
 }
 
+const asked = args.engine?.split(',');
+for (const name of asked ?? []) {
+  if (!soakEngines[name]) {
+    console.error(`soak: unknown engine "${name}": one of ${Object.keys(soakEngines).join(', ')}`);
+    process.exit(2);
+  }
+}
+const engines = asked ?? Object.keys(soakEngines);
+const required = !!asked || process.env.OMNIKIT_REQUIRE_ENGINES === '1';
+const missing = engines.filter((name) => !soakEngines[name].find());
+
 console.log(`soak: mode=${full ? 'full' : 'quick'} seed=${seed} (replay: --seed=${seed})`);
 const started = Date.now();
-const rng = random(seed);
-// One stream per test, drawn in a fixed order, so `--only` replays a test as the whole run does.
-const seeds = { unload: rng.next(), kill: rng.next(), leader: rng.next() };
-const stream = (name) => random(Math.floor(seeds[name] * 2 ** 31));
-const tag = `${seed}`;
-const soak = await startSoak();
 const failures = [];
-try {
-  const runs = [
-    ['unload', () => runUnload(soak, stream('unload'), { ...opts.unload, tag })],
-    ['outbox-kill', () => runOutboxKill(soak, stream('kill'), { ...opts.kill, tag })],
-    ['leader', () => runLeader(soak, stream('leader'), { ...opts.leader, tag })],
-  ];
-  for (const [name, run] of runs) {
-    if (!only.includes(name)) continue;
-    const t = Date.now();
-    try {
-      const result = await run();
-      for (const line of result.lines) console.log(line);
-      failures.push(...result.failures);
-    } catch (e) {
-      failures.push(`${name}: ${e.stack ?? e}`);
+for (const engine of engines) {
+  if (missing.includes(engine)) continue;
+  const rng = random(seed);
+  // One stream per test, drawn in a fixed order, so `--only` replays a test as the whole run
+  // does, in every engine.
+  const seeds = { unload: rng.next(), kill: rng.next(), leader: rng.next() };
+  const stream = (name) => random(Math.floor(seeds[name] * 2 ** 31));
+  const tag = `${seed}:${engine}`;
+  const soak = await startSoak(engine);
+  try {
+    const runs = [
+      ['unload', () => runUnload(soak, stream('unload'), { ...opts.unload, tag })],
+      ['outbox-kill', () => runOutboxKill(soak, stream('kill'), { ...opts.kill, tag }), true],
+      ['leader', () => runLeader(soak, stream('leader'), { ...opts.leader, tag }), true],
+    ];
+    for (const [name, run, crashes] of runs) {
+      if (!only.includes(name)) continue;
+      if (crashes && !soak.canCrash) {
+        console.log(`${name}: engine=${engine} not run: its driver cannot crash a tab`);
+        continue;
+      }
+      const t = Date.now();
+      try {
+        const result = await run();
+        for (const line of result.lines) console.log(line);
+        failures.push(...result.failures.map((f) => `[${engine}] ${f}`));
+      } catch (e) {
+        failures.push(`[${engine}] ${name}: ${e.stack ?? e}`);
+      }
+      console.log(`soak: ${name} in ${engine} took ${((Date.now() - t) / 1000).toFixed(0)} s`);
     }
-    console.log(`soak: ${name} took ${((Date.now() - t) / 1000).toFixed(0)} s`);
+  } finally {
+    await soak.close();
   }
-} finally {
-  await soak.close();
+  failures.push(...soak.problems.map((p) => `[${engine}] ${p}`));
 }
-failures.push(...soak.problems);
+for (const name of missing) {
+  const line = `soak: ${name} is not installed (${soakEngines[name].install})`;
+  if (required) failures.push(line);
+  else console.log(`${line}: not run`);
+}
 console.log(
   `soak: ${failures.length ? 'FAILED' : 'ok'} in ${((Date.now() - started) / 1000).toFixed(0)} s seed=${seed}`,
 );
