@@ -46,6 +46,15 @@ export interface ProfileView {
 export interface ProfileReader {
   /** The device's current profile (undefined when the device is unknown). */
   ofDevice(q: Queryable, device: AuthedDevice): Promise<ProfileView | undefined>;
+  /**
+   * `ofDevice` plus the profile's purchase events (as `EventsRecorder.purchases` lists them),
+   * in one round trip.
+   */
+  withPurchases(
+    q: Queryable,
+    device: AuthedDevice,
+    limit: number,
+  ): Promise<(ProfileView & { purchases: { sku: string; at: number }[] }) | undefined>;
   /** The profile id of a customer of the site, when they ever signed in there. */
   ofCustomer(q: Queryable, siteId: string, customerId: string): Promise<string | null>;
 }

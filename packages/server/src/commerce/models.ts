@@ -40,6 +40,14 @@ export class Tail<R extends { id: string | number }> {
   }
 
   /**
+   * Whether a read that finds nothing above `last` would bring nothing new: every id up to
+   * `last` seen, none skipped over and still awaited.
+   */
+  covers(last: number): boolean {
+    return last <= this.cursor && this.gaps.size === 0;
+  }
+
+  /**
    * Takes the rows of one query (new rows after `after`, and any of `missing`), handing each
    * unseen one to `handle` in id order. Returns how many rows were new.
    */
@@ -65,14 +73,42 @@ export class Tail<R extends { id: string | number }> {
   }
 }
 
+/**
+ * One poll at a time: callers arriving while one runs share the next, which starts after the
+ * latest of them arrived (so it sees every row committed before each of them).
+ */
+class SharedPoll {
+  private running: Promise<void> | undefined;
+  private queued: Promise<void> | undefined;
+
+  constructor(private readonly poll: () => Promise<void>) {}
+
+  run(): Promise<void> {
+    if (this.queued) return this.queued;
+    const previous = this.running ?? Promise.resolve();
+    const next = previous
+      .catch(() => {})
+      .then(() => {
+        this.queued = undefined;
+        const run = this.poll();
+        this.running = run;
+        return run.finally(() => {
+          if (this.running === run) this.running = undefined;
+        });
+      });
+    this.queued = next;
+    return next;
+  }
+}
+
 /** The per-site models, their catalogs (product cards), and the tails that keep them current. */
 export class SiteModels {
   private readonly models = new Map<string, RecModel>();
   private readonly catalogs = new Map<string, Map<string, ProductCard>>();
   private readonly orders = new Tail<TailOrder & { id: number }>();
   private readonly events = new Tail<StoredEvent>();
-  private running: Promise<void> | undefined;
-  private queued: Promise<void> | undefined;
+  private readonly ordersPoll = new SharedPoll(() => this.pollOrders());
+  private readonly eventsPoll = new SharedPoll(() => this.pollEvents());
   /** The one EASE^R rebuild under way (sites are rebuilt one after the other). */
   private rebuilding: Promise<void> | undefined;
 
@@ -135,42 +171,37 @@ export class SiteModels {
 
   /**
    * Catches up with every row committed before this call: a request that follows a write sees
-   * it. Concurrent callers share one poll, started after the latest of them arrived.
+   * it. Concurrent callers share one poll per table, started after the latest of them arrived.
    */
-  sync(): Promise<void> {
-    if (this.queued) return this.queued;
-    const previous = this.running ?? Promise.resolve();
-    const next = previous
-      .catch(() => {})
-      .then(() => {
-        this.queued = undefined;
-        const run = this.poll();
-        this.running = run;
-        return run.finally(() => {
-          if (this.running === run) this.running = undefined;
-        });
-      });
-    this.queued = next;
-    return next;
+  async sync(): Promise<void> {
+    // Both tables at once: two round trips in parallel, not one after the other.
+    await Promise.all([this.syncEvents(), this.syncOrders()]);
   }
 
-  private async poll(): Promise<void> {
+  /** `sync` for the core's events only (views and cart additions). */
+  syncEvents(): Promise<void> {
+    return this.eventsPoll.run();
+  }
+
+  /**
+   * `sync` for orders only. `lastSeq`, when given, is the highest order seq seen by a read
+   * made after the caller arrived: when the tail already has every order up to it and awaits
+   * no late one, a poll would read nothing, so none is made.
+   */
+  syncOrders(lastSeq?: number): Promise<void> {
+    if (lastSeq !== undefined && this.orders.covers(lastSeq)) return Promise.resolve();
+    return this.ordersPoll.run();
+  }
+
+  private async pollOrders(): Promise<void> {
     const now = this.now();
     for (;;) {
-      // Both tables at once: two round trips in parallel, not one after the other.
-      const [orders, events] = await Promise.all([
-        readOrdersAfter(this.db, {
-          after: this.orders.after,
-          seqs: this.orders.missing,
-          limit: PAGE,
-        }),
-        this.coreEvents.read(this.db, {
-          after: this.events.after,
-          ids: this.events.missing,
-          limit: PAGE,
-        }),
-      ]);
-      const newOrders = this.orders.absorb(
+      const orders = await readOrdersAfter(this.db, {
+        after: this.orders.after,
+        seqs: this.orders.missing,
+        limit: PAGE,
+      });
+      const fresh = this.orders.absorb(
         orders.map((o) => ({ ...o, id: o.seq })),
         now,
         (order) => {
@@ -178,7 +209,20 @@ export class SiteModels {
           if (model && order.skus.length > 0) model.addBasket(order.skus, order.at);
         },
       );
-      const newEvents = this.events.absorb(events, now, (event) => {
+      if (fresh < PAGE) break;
+    }
+    this.refreshDense();
+  }
+
+  private async pollEvents(): Promise<void> {
+    const now = this.now();
+    for (;;) {
+      const events = await this.coreEvents.read(this.db, {
+        after: this.events.after,
+        ids: this.events.missing,
+        limit: PAGE,
+      });
+      const fresh = this.events.absorb(events, now, (event) => {
         const model = this.models.get(event.siteId);
         // Purchases reach the model as whole orders (co-purchase pairs and trending) above.
         if (!model || !event.sku || (event.kind !== 'view' && event.kind !== 'add_to_cart')) {
@@ -191,8 +235,9 @@ export class SiteModels {
           at: event.at,
         });
       });
-      if (newOrders < PAGE && newEvents < PAGE) break;
+      if (fresh < PAGE) break;
     }
+    // Views leave the weights fresh, but a rebuild that failed is retried at the next poll.
     this.refreshDense();
   }
 

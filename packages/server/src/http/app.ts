@@ -10,7 +10,11 @@ import { syncRoutes, type PushCommitted } from '../sync/http/index.js';
 import type { PokeHub } from '../sync/pokes.js';
 import { deviceFinder, deviceSeen } from '../sync/store/devices.js';
 import { readEvents, readPurchaseEvents, recordEvents } from '../sync/store/events.js';
-import { readCustomerProfileId, readProfileOfDevice } from '../sync/store/profiles.js';
+import {
+  readCustomerProfileId,
+  readProfileOfDevice,
+  readProfileWithPurchases,
+} from '../sync/store/profiles.js';
 import { createAuth } from './auth.js';
 import { readJson } from './body.js';
 import type { AppEnv, FaultHook } from './env.js';
@@ -89,6 +93,8 @@ export function createApp(services: AppServices, options: AppOptions = {}): Hono
     events: { record: recordEvents, read: readEvents, purchases: readPurchaseEvents },
     profiles: {
       ofDevice: (q, device) => readProfileOfDevice(q, device.id, device.siteId),
+      withPurchases: (q, device, limit) =>
+        readProfileWithPurchases(q, device.id, device.siteId, limit),
       ofCustomer: readCustomerProfileId,
     },
   };

@@ -11,7 +11,7 @@ import {
 import { unknownDevice } from '../../http/errors.js';
 import type { AppEnv } from '../../http/env.js';
 import { profileItems } from '../recs/index.js';
-import { readPurchases } from '../store/purchases.js';
+import { MAX_PURCHASES, readPurchases } from '../store/purchases.js';
 import { oneSku, skuList } from './params.js';
 import type { CommerceRuntime } from './runtime.js';
 
@@ -34,11 +34,17 @@ export function recommendationRoutes(app: Hono<AppEnv>, rt: CommerceRuntime): vo
     await rt.ready;
     const model = rt.models.model(device.siteId);
     if (!model) throw new OmniError('not_found', 'No catalog for this site');
-    // Catch up with every view, cart addition and order committed before this request, while
-    // the profile is read: the two are independent, so they share the wait.
-    const [profile] = await Promise.all([ctx.profiles.ofDevice(ctx.db, device), rt.models.sync()]);
+    // Catch up with every view and cart addition committed before this request while the
+    // profile and its purchase events are read (one round trip to the core), then read its
+    // orders, which also says whether any order was committed since the model's last poll.
+    // A request that follows a write sees it, and no round trip is spent on an empty poll.
+    const [profile] = await Promise.all([
+      ctx.profiles.withPurchases(ctx.db, device, MAX_PURCHASES),
+      rt.models.syncEvents(),
+    ]);
     if (!profile) throw unknownDevice();
-    const purchases = await readPurchases(ctx, device.siteId, profile);
+    const { purchases, lastSeq } = await readPurchases(ctx.db, device.siteId, profile);
+    await rt.models.syncOrders(lastSeq);
     const result = model.recommend({
       strategy,
       ...(sku !== undefined ? { sku } : {}),

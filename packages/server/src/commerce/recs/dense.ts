@@ -113,9 +113,11 @@ export function blend(
   let maxK = 0;
   for (const { s } of knn.values()) if (s > maxK) maxK = s;
   const kw = maxK > 0 ? knnWeight / maxK : 0;
-  const merged = new Map<number, { s: number; reason: Reason; part: number }>();
+  // The entries are the answer's objects (with `part` on top): a request allocates one object
+  // per candidate, not three (thousands of candidates per request, each a young-GC cost).
+  const merged = new Map<number, { id: number; s: number; reason: Reason; part: number }>();
   for (const [id, { s, reason }] of knn) {
-    if (kw > 0) merged.set(id, { s: s * kw, reason, part: s * kw });
+    if (kw > 0) merged.set(id, { id, s: s * kw, reason, part: s * kw });
   }
   if (maxE > 0) {
     for (let j = 0; j < n; j++) {
@@ -125,12 +127,12 @@ export function blend(
       const reason = weights[source[j]!]![1].reason;
       const id = ids[j]!;
       const m = merged.get(id);
-      if (!m) merged.set(id, { s: part, reason, part });
+      if (!m) merged.set(id, { id, s: part, reason, part });
       else {
         m.s += part;
         if (part > m.part) m.reason = reason;
       }
     }
   }
-  return [...merged].map(([id, { s, reason }]) => ({ id, s, reason }));
+  return [...merged.values()];
 }

@@ -183,7 +183,8 @@ export class RecModel extends RecCounts {
     for (const r of ranked) best = Math.max(best, r.s);
     // Profile scores are on the scale of their best candidate; trending joins on that scale.
     const scale = ((best > 0 ? best : 1) * weight) / max;
-    const at = new Map(ranked.map((r, x) => [r.id, x]));
+    const at = new Map<number, number>();
+    for (let x = 0; x < ranked.length; x++) at.set(ranked[x]!.id, x);
     for (const id of top) {
       const t = this.trend.score(id) * scale;
       if (!(t > 0)) break;

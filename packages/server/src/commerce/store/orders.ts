@@ -74,15 +74,20 @@ export async function insertOrders(
 /**
  * The skus of the orders recorded for a profile or for its customer id (in store or online,
  * before or after the customer first signed in here): each once with its latest time, newest
- * first. Each branch is an index scan.
+ * first. Each branch is an index scan. Also the highest order `seq` this read saw, which tells
+ * the model's tail whether it has anything to catch up with (`SiteModels.syncOrders`) without
+ * a round trip of its own.
  */
 export async function readOrderPurchases(
   q: Queryable,
   siteId: string,
   profile: { id: string; customerId: string | null },
   limit: number,
-): Promise<{ sku: string; at: number }[]> {
-  const { rows } = await q.query<{ sku: string; at: string | number }>(
+): Promise<{ bought: { sku: string; at: number }[]; lastSeq: number }> {
+  const { rows } = await q.query<{
+    last_seq: string | number | null;
+    bought: [string, string | number][];
+  }>(
     `WITH bought AS (
        SELECT l.value->>'sku' AS sku, o.at FROM orders o, jsonb_array_elements(o.lines) AS l
         WHERE o.site_id = $1 AND o.profile_id = $2
@@ -90,10 +95,17 @@ export async function readOrderPurchases(
        SELECT l.value->>'sku' AS sku, o.at FROM orders o, jsonb_array_elements(o.lines) AS l
         WHERE o.site_id = $1 AND o.customer_id = $3 AND o.profile_id IS DISTINCT FROM $2
      )
-     SELECT sku, max(at) AS at FROM bought GROUP BY sku ORDER BY max(at) DESC, sku LIMIT $4`,
+     SELECT (SELECT max(seq) FROM orders) AS last_seq,
+       (SELECT coalesce(json_agg(json_build_array(t.sku, t.at) ORDER BY t.at DESC, t.sku), '[]')
+          FROM (SELECT sku, max(at) AS at FROM bought
+                 GROUP BY sku ORDER BY max(at) DESC, sku LIMIT $4) AS t) AS bought`,
     [siteId, profile.id, profile.customerId, limit],
   );
-  return rows.map((r) => ({ sku: r.sku, at: num(r.at) }));
+  const row = rows[0];
+  return {
+    bought: (row?.bought ?? []).map(([sku, at]) => ({ sku, at: num(at) })),
+    lastSeq: num(row?.last_seq ?? 0),
+  };
 }
 
 /** An order as the recommendation tail reads it. */

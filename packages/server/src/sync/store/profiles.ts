@@ -213,6 +213,44 @@ export async function readProfileOfDevice(
   return row && { id: row.id, customerId: row.customer_id, state: row.state };
 }
 
+/**
+ * `readProfileOfDevice` plus the profile's purchase events as `readPurchaseEvents` lists them,
+ * in one round trip: the recommendation hot path reads both, and each query costs more in
+ * parsing, planning and the driver than these index scans do.
+ */
+export async function readProfileWithPurchases(
+  q: Queryable,
+  deviceId: string,
+  siteId: string,
+  limit: number,
+): Promise<
+  | (Pick<ProfileRow, 'id' | 'customerId' | 'state'> & {
+      purchases: { sku: string; at: number }[];
+    })
+  | undefined
+> {
+  const { rows } = await q.query<RawProfile & { purchases: [string, string | number][] }>(
+    `SELECT ${profileColumns},
+       (SELECT coalesce(json_agg(json_build_array(b.sku, b.at) ORDER BY b.at DESC, b.sku), '[]')
+          FROM (SELECT e.sku, max(e.at) AS at FROM events e
+                 WHERE e.site_id = $2 AND e.profile_id = p.id AND e.kind = 'purchase'
+                   AND e.sku IS NOT NULL
+                 GROUP BY e.sku ORDER BY max(e.at) DESC, e.sku LIMIT $3) AS b) AS purchases
+     FROM devices d JOIN profiles p ON p.id = d.profile_id
+     WHERE d.id = $1 AND d.site_id = $2`,
+    [deviceId, siteId, limit],
+  );
+  const row = rows[0];
+  return (
+    row && {
+      id: row.id,
+      customerId: row.customer_id,
+      state: row.state,
+      purchases: row.purchases.map(([sku, at]) => ({ sku, at: num(at) })),
+    }
+  );
+}
+
 /** The profile id of a customer of the site, when they ever signed in there. */
 export async function readCustomerProfileId(
   q: Queryable,
