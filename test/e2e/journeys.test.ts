@@ -47,10 +47,18 @@ async function newDevice(viewport = DESKTOP) {
 
 const product = (sku: string) => `${demo.storefront}/product.html?sku=${sku}`;
 
-/** Clicks the product page's own add-to-cart button (not the recommendation cards'). */
+/**
+ * Clicks the product page's own add-to-cart button (not the recommendation cards') and waits
+ * until it says "Added", which it does once the change is stored on the device, as a shopper
+ * sees it before moving on. Leaving at once loses the add in WebKit: it drops an IndexedDB
+ * write still under way when the page unloads (the browser suite's `durable-unload` line
+ * measures it, kept=0 in WebKit), where Chromium and Firefox finish it.
+ */
 async function addFromProductPage(page: Page, sku: string) {
   await page.goto(product(sku));
-  await page.locator(`article omni-add-to-cart[sku="${sku}"]`).getByRole('button').click();
+  const add = page.locator(`article omni-add-to-cart[sku="${sku}"]`);
+  await add.getByRole('button').click();
+  await add.getByRole('button', { name: 'Added', exact: true }).waitFor();
 }
 
 /** The count the header's cart button shows, as its accessible name says it. */

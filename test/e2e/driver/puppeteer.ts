@@ -66,6 +66,7 @@ async function newDevice(
     errors,
     async newPage() {
       const page = await context.newPage();
+      inFront.set(browser, page); // a new tab comes to the front
       pages.push(page);
       await page.setViewport(viewport);
       page.on('console', (m) => {
@@ -90,16 +91,33 @@ async function newDevice(
   };
 }
 
+/** The page in front in each browser: keys and clicks go to it (Firefox drops a background tab's). */
+const inFront = new WeakMap<Browser, Page>();
+
 function pageBackend(page: Page): PageBackend {
+  const toFront = async () => {
+    const browser = page.browser();
+    if (inFront.get(browser) === page) return;
+    await page.bringToFront();
+    inFront.set(browser, page);
+  };
+
   const call = (body: string, args: unknown[]) =>
     `(function () {${body}\n}).apply(null, ${JSON.stringify(args)})`;
 
   // Requests in flight, for idle(): event streams stay open by design and do not count.
   const inFlight = new Set<HTTPRequest>();
   let lastChange = Date.now();
+  const isStream = (r: HTTPRequest) => {
+    if (/text\/event-stream/.test(r.headers().accept ?? '')) return true;
+    try {
+      return r.resourceType() === 'eventsource';
+    } catch {
+      return false; // BiDi (Firefox) has no resource types; the Accept header told.
+    }
+  };
   page.on('request', (r) => {
-    if (r.resourceType() === 'eventsource' || /text\/event-stream/.test(r.headers().accept ?? ''))
-      return;
+    if (isStream(r)) return;
     inFlight.add(r);
     lastChange = Date.now();
   });
@@ -122,6 +140,7 @@ function pageBackend(page: Page): PageBackend {
     },
     run: <T>(body: string, args: unknown[]) => page.evaluate(call(body, args)) as Promise<T>,
     async click(body, args) {
+      await toFront();
       const handle = await page.evaluateHandle(call(body, args));
       const element = handle.asElement() as ElementHandle<Element> | null;
       if (!element) throw new Error('the script returned no element to click');
@@ -131,8 +150,14 @@ function pageBackend(page: Page): PageBackend {
         await handle.dispose();
       }
     },
-    press: (key: Key) => page.keyboard.press(key),
-    type: (text) => page.keyboard.type(text),
+    async press(key: Key) {
+      await toFront();
+      await page.keyboard.press(key);
+    },
+    async type(text) {
+      await toFront();
+      await page.keyboard.type(text);
+    },
     async screenshot(path) {
       await writeFile(path, await page.screenshot({ fullPage: true }));
     },

@@ -26,7 +26,6 @@ const keys: Record<Key, string> = {
   Escape: '\uE00C',
   Backspace: '\uE003',
 };
-const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 
 export async function launchWebKit(
   binary: string,
@@ -124,14 +123,28 @@ function pageBackend(session: Session, proxy: DeviceProxy): PageBackend {
     },
     run: <T>(body: string, args: unknown[]) =>
       session.executeScript(body, args as object[]) as Promise<T>,
+    // A mouse click at the element's centre, as W3C pointer actions: WebKit's element click
+    // calls an element inside a shadow root covered by its own host ("element click
+    // intercepted"), since it checks the hit with document.elementFromPoint.
     async click(body, args) {
-      const ref = (await session.executeScript(body, args as object[])) as Record<
-        string,
-        string
-      > | null;
-      const id = ref?.[ELEMENT];
-      if (!id) throw new Error('the script returned no element to click');
-      await session.elementClick(id);
+      const [x, y] = (await session.executeScript(
+        `const el = (function () {${body}\n}).apply(null, arguments);
+         const box = el.getBoundingClientRect();
+         return [Math.round(box.left + box.width / 2), Math.round(box.top + box.height / 2)];`,
+        args as object[],
+      )) as [number, number];
+      await session.performActions([
+        {
+          type: 'pointer',
+          id: 'mouse',
+          parameters: { pointerType: 'mouse' },
+          actions: [
+            { type: 'pointerMove', origin: 'viewport', x, y, duration: 0 },
+            { type: 'pointerDown', button: 0 },
+            { type: 'pointerUp', button: 0 },
+          ],
+        },
+      ]);
     },
     press: (key) =>
       keyActions([
