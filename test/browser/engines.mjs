@@ -50,7 +50,7 @@ async function reachable(url, ms, child) {
 }
 
 /** Starts Xvfb on the first free display; resolves with the display (`:N`) and the process. */
-function startXvfb() {
+export function startXvfb() {
   return new Promise((resolve, reject) => {
     // -displayfd: Xvfb picks a free display and writes its number to fd 3 once it is ready.
     const x = spawn(
@@ -74,9 +74,10 @@ function startXvfb() {
 
 /**
  * Starts WebKitWebDriver (on a private Xvfb display when there is no DISPLAY); resolves with the
- * webdriverio options of a MiniBrowser session through it, and `stop()` for both processes.
+ * webdriverio options of a MiniBrowser session through it (MiniBrowser given `browserArgs` too),
+ * and `stop()` for both processes.
  */
-export async function startWebKitDriver(binary) {
+export async function startWebKitDriver(binary, browserArgs = []) {
   const children = [];
   const stop = () => {
     for (const child of children.reverse()) child.kill();
@@ -103,7 +104,7 @@ export async function startWebKitDriver(binary) {
         browserName: 'MiniBrowser',
         // WebKitWebDriver speaks classic WebDriver only; webdriverio would otherwise ask for BiDi.
         'wdio:enforceWebDriverClassic': true,
-        'webkitgtk:browserOptions': { binary, args: ['--automation'] },
+        'webkitgtk:browserOptions': { binary, args: ['--automation', ...browserArgs] },
       },
     };
     return { options, stop };
@@ -143,7 +144,7 @@ class WebKitLauncher extends WebdriverLauncher {
   }
 }
 
-const chromiumArgs = [
+export const chromiumArgs = [
   '--no-sandbox',
   '--disable-gpu',
   '--disable-background-networking',

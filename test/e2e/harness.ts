@@ -1,6 +1,7 @@
 // The end-to-end harness: the real demo (demo/start.mjs: storefront + API on a fresh embedded
-// database, the real catalog), real Chromium through playwright-core, and one browser context
-// per device. Nothing is mocked.
+// database, the real catalog) and what the journeys do in a browser, through the driver layer
+// (test/e2e/driver/: one device is a browser context, or in WebKit its own browser). Nothing
+// is mocked.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -8,7 +9,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Device, Page } from './driver/index.js';
 
 const require = createRequire(import.meta.url);
 const root = new URL('../../', import.meta.url);
@@ -57,51 +58,12 @@ export async function startDemo(): Promise<Demo> {
   };
 }
 
-export function launch(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-    ],
-  });
-}
-
 export const DESKTOP = { width: 1280, height: 800 };
 export const MOBILE = { width: 390, height: 844 };
 
-/**
- * A device: its own browser context (its own IndexedDB, cookies and tabs). A page's
- * console.error or uncaught error fails the test that owns it, like the browser suite's rule.
- */
-export async function device(
-  browser: Browser,
-  viewport = DESKTOP,
-): Promise<BrowserContext & { errors: string[] }> {
-  const context = Object.assign(await browser.newContext({ viewport }), {
-    errors: [] as string[],
-  });
-  context.on('page', (page) => watch(page, context.errors));
-  return context;
-}
-
-function watch(page: Page, errors: string[]) {
-  page.on('console', (m) => {
-    // The browser's own log of a request the offline journey aborts on purpose.
-    if (/ERR_INTERNET_DISCONNECTED/.test(m.text())) return;
-    if (m.type() === 'error') errors.push(`${page.url()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => errors.push(`${page.url()}: ${e.message}`));
-}
-
-/** Opens a page of the storefront and waits for the script tag's client. */
-export async function open(context: BrowserContext, url: string): Promise<Page> {
-  const page = await context.newPage();
+/** Opens a page of the storefront on `device` and waits for the script tag's client. */
+export async function open(device: Device, url: string): Promise<Page> {
+  const page = await device.newPage();
   await page.goto(url);
   await page.waitForFunction(() => !!(window as { omnikit?: { cart?: unknown } }).omnikit?.cart);
   return page;
@@ -112,7 +74,7 @@ let axeSource: string | undefined;
 /** Runs axe-core on the page (open shadow roots included); resolves with the violations. */
 export async function axe(page: Page): Promise<string[]> {
   axeSource ??= await readFile(require.resolve('axe-core/axe.min.js'), 'utf8');
-  await page.addScriptTag({ content: axeSource });
+  await page.addScript(axeSource);
   return page.evaluate(async () => {
     const result = await (
       window as unknown as {
@@ -129,12 +91,11 @@ export async function axe(page: Page): Promise<string[]> {
   });
 }
 
-const shots = new URL('screenshots/', import.meta.url);
-
-/** Saves a full-page screenshot under test/e2e/screenshots/ (git-ignored). */
+/** Saves a screenshot under test/e2e/screenshots/<engine>/ (git-ignored); full-page but in WebKit. */
 export async function screenshot(page: Page, name: string): Promise<void> {
-  await mkdir(shots, { recursive: true });
-  await page.screenshot({ path: new URL(`${name}.png`, shots).pathname, fullPage: true });
+  const dir = new URL(`screenshots/${process.env.OMNIKIT_ENGINE ?? 'chromium'}/`, import.meta.url);
+  await mkdir(dir, { recursive: true });
+  await page.screenshot(new URL(`${name}.png`, dir).pathname);
 }
 
 /** Signs the device in as `customer` through the demo's stand-in login page. */
