@@ -13,6 +13,8 @@ const NAVIGATIONS = Number(process.env.WEBKIT_BFCACHE_NAVIGATIONS ?? 8);
 let demo: Demo;
 
 before(async () => {
+  // test/e2e/run.mjs runs this file in WebKit only: elsewhere it would measure nothing.
+  assert.equal(process.env.OMNIKIT_ENGINE, 'webkit', 'run with OMNIKIT_ENGINE=webkit');
   demo = await startDemo();
 });
 after(() => demo?.close());
@@ -43,14 +45,16 @@ async function navigation(engine: EngineBackend): Promise<boolean> {
 }
 
 async function measure(t: TestContext, pageCache: boolean): Promise<number> {
-  process.env.OMNIKIT_WEBKIT_PAGE_CACHE = pageCache ? '1' : '0';
-  const engine = await launch({ storefront: demo.storefront, api: demo.api });
+  const engine = await launch({
+    storefront: demo.storefront,
+    api: demo.api,
+    webkitPageCache: pageCache,
+  });
   let stalled = 0;
   try {
     for (let i = 0; i < NAVIGATIONS; i++) if (await navigation(engine)) stalled++;
   } finally {
     await engine.close();
-    delete process.env.OMNIKIT_WEBKIT_PAGE_CACHE;
   }
   t.diagnostic(
     `webkit-bfcache-idb: page_cache=${pageCache ? 'on' : 'off'} navigations=${NAVIGATIONS} stalled=${stalled}`,

@@ -6,10 +6,9 @@
 // Firefox over BiDi has no CPU throttling and no way to crash a tab: `soak.canThrottle` and
 // `soak.canCrash` say so, and the tests that need them say what they could not run.
 import { createServer } from 'node:http';
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import puppeteer from 'puppeteer-core';
+import { launch } from './engines.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const tabPage = fileURLToPath(new URL('tab.html', import.meta.url));
@@ -80,46 +79,6 @@ export function deadline(promise, ms, what) {
       timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
     }),
   ]).finally(() => clearTimeout(timer));
-}
-
-/** The engines the soak runs in, each found here or not. */
-export const soakEngines = {
-  chromium: {
-    find: () => firstExisting(process.env.CHROME_PATH, '/usr/bin/chromium'),
-    install: 'apt-get install chromium (or set CHROME_PATH)',
-  },
-  firefox: {
-    find: () => firstExisting(process.env.FIREFOX_PATH, '/usr/bin/firefox-esr', '/usr/bin/firefox'),
-    install: 'apt-get install firefox-esr (or set FIREFOX_PATH)',
-  },
-};
-
-const firstExisting = (...paths) => paths.find((p) => p && existsSync(p)) ?? null;
-
-/** The browser of `engine`, headless. */
-function launch(engine) {
-  const executablePath = soakEngines[engine].find();
-  if (engine === 'firefox') {
-    return puppeteer.launch({ browser: 'firefox', executablePath, headless: true });
-  }
-  return puppeteer.launch({
-    executablePath,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      // Tabs of one site must not share a renderer: a crash kills one tab, as on a real
-      // machine with memory to spare (and background tabs keep running at full speed).
-      '--renderer-process-limit=100',
-      '--disable-renderer-backgrounding',
-      '--disable-background-timer-throttling',
-      '--disable-backgrounding-occluded-windows',
-    ],
-  });
 }
 
 /**

@@ -22,7 +22,8 @@
 // seed; the browser's own timing does not, which is what the trials measure.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { random, soakEngines, startSoak } from './harness.mjs';
+import { soakEngines } from './engines.mjs';
+import { random, startSoak } from './harness.mjs';
 import { runUnload } from './unload.mjs';
 import { runOutboxKill } from './outbox-kill.mjs';
 import { runLeader } from './leader.mjs';

@@ -12,7 +12,7 @@ export function stream(c: Core): void {
   let opening = false;
   let attempt = 0;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
-  /** A failed stream waits for its retry timer: the opens after each sync cycle wait too. */
+  /** A stream cut after it opened waits for its retry timer, as do the opens after syncs. */
   let backingOff = false;
   /** When the stream was opened or last heard from (performance.now()). */
   let heard = 0;
@@ -100,10 +100,11 @@ export function stream(c: Core): void {
       s.onerror = () => {
         if (es !== s) return;
         c.closeStream();
-        retry();
+        retry(true);
       };
     } catch {
-      retry();
+      // No ticket (the server is down or unreachable): the next sync that works may open it.
+      retry(false);
     } finally {
       opening = false;
       // An identity change while the ticket was on its way (reopen() found this one in flight
@@ -114,9 +115,10 @@ export function stream(c: Core): void {
   }
   c.openStream = () => void open();
 
-  function retry() {
+  /** `cut`: a stream that opened was ended; the opens after sync cycles wait too then. */
+  function retry(cut: boolean) {
     if (c.closing.signal.aborted || !c.leader) return;
-    backingOff = true;
+    backingOff = cut;
     retryTimer = setTimeout(() => {
       backingOff = false;
       void open();

@@ -75,6 +75,7 @@ describe('omnikit-server CLI', () => {
 
   test('the CLI serves, logs JSON and shuts down gracefully on SIGTERM', async () => {
     const cli = await startCli();
+    let code: number | null;
     try {
       const api = new Api(cli.url);
       const d = await api.register();
@@ -82,8 +83,9 @@ describe('omnikit-server CLI', () => {
       assert.ok(cli.out().includes('"path":"/v1/devices"'));
       assert.ok(!cli.out().includes(d.token));
     } finally {
-      assert.equal(await cli.stop(), 0);
+      code = await cli.stop();
     }
+    assert.equal(code, 0, 'exits 0 on SIGTERM');
   });
 
   test("--trust-proxy limits each forwarded client address on its own; without it, all share the proxy's", async () => {

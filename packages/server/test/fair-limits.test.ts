@@ -436,6 +436,25 @@ test("a held refusal's Retry-After no longer counts the time it was held", async
   assert.equal(body.error.details.retryAfter, 2, 'the body says what the header says');
 });
 
+test("an extension's own 429 (text, no error body) is held and keeps its body; its Retry-After loses the hold", async (t) => {
+  const server = await startTestServer({
+    refusalDelayMs: 1000,
+    extensions: [
+      {
+        name: 'text-429',
+        routes(app) {
+          app.get('/v1/x/slow', (c) => c.text('slow down', 429, { 'Retry-After': '5' }));
+        },
+      },
+    ],
+  });
+  t.after(() => server.close());
+  const res = await fetch(`${server.url}/v1/x/slow`);
+  assert.equal(res.status, 429);
+  assert.equal(await res.text(), 'slow down');
+  assert.equal(res.headers.get('retry-after'), '4');
+});
+
 test('closing the server answers the refusals it holds at once', { timeout: 20_000 }, async () => {
   const seen = arrivals('/v1/health');
   const server = await startTestServer({

@@ -53,6 +53,8 @@ export interface LaunchOptions {
   storefront: string;
   /** The demo API's origin, which `blockApi` cuts off. */
   api: string;
+  /** WebKit only: keep its back/forward cache on (off by default; see driver/webkit.ts). */
+  webkitPageCache?: boolean;
 }
 
 /** Starts the engine named by OMNIKIT_ENGINE (Chromium by default). */

@@ -29,7 +29,7 @@ const keys: Record<Key, string> = {
 
 export async function launchWebKit(
   binary: string,
-  { storefront, api }: LaunchOptions,
+  { storefront, api, webkitPageCache = false }: LaunchOptions,
 ): Promise<EngineBackend> {
   // One display for every device; startWebKitDriver starts none while DISPLAY is set.
   const xvfb = process.env.DISPLAY ? null : await startXvfb();
@@ -39,7 +39,7 @@ export async function launchWebKit(
     name: 'webkit',
     label: 'WebKit',
     async newDevice(viewport) {
-      const device = await newDevice(binary, viewport, storefront, api);
+      const device = await newDevice(binary, viewport, storefront, api, webkitPageCache);
       devices.add(device);
       return device;
     },
@@ -58,13 +58,13 @@ async function newDevice(
   viewport: Viewport,
   storefront: string,
   api: string,
+  pageCache: boolean,
 ): Promise<DeviceBackend> {
   const proxy = await startProxy(storefront, api);
   // Without the back/forward cache: WebKit keeps a cached page's IndexedDB transaction frozen
   // mid-way, and the site's next page then cannot read the SDK's database (after 5 s the SDK
   // moves that page to memory). The journeys test the storefront's flows, so they run without
-  // it; test/e2e/webkit-bfcache.ts measures that stall with the cache on (README: WebKit).
-  const pageCache = process.env.OMNIKIT_WEBKIT_PAGE_CACHE === '1';
+  // it; test/e2e/webkit-bfcache.test.ts measures that stall with the cache on (README: WebKit).
   const driver = await startWebKitDriver(binary, [
     `--proxy=${proxy.url}`,
     `--enable-page-cache=${pageCache}`,

@@ -1,6 +1,6 @@
 // The middleware every request passes, outermost first: the access log (and test faults), CORS,
 // and the per-address rate limit.
-import type { Socket } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import type { MiddlewareHandler } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { errorBody, OmniError } from '@omnikit/protocol';
@@ -112,7 +112,8 @@ export class RefusalLog {
   add(method: string, path: string, address: string): void {
     // Paths and addresses are the clients': past 20 distinct ones, the rest count together.
     count(this.counts, `${method} ${path}`);
-    count(this.addresses, address);
+    // With trustProxy the address is whatever X-Forwarded-For said: only real ones are named.
+    count(this.addresses, isIP(address) ? address : 'invalid');
     this.timer ??= setTimeout(() => this.flush(), this.everyMs);
     this.timer.unref?.();
   }
@@ -164,8 +165,10 @@ export function accessLog(options: {
     if (options.closing()) c.res.headers.set('Connection', 'close');
     if (c.res.status === 429) {
       options.refusals.add(c.req.method, c.req.path, c.get('ip'));
-      const heldMs = await options.refusals.hold(socketOf(c)); // at once when the server closes
-      if (heldMs > 0) await lessToWait(c, heldMs);
+      const socket = socketOf(c);
+      const heldMs = await options.refusals.hold(socket); // at once when the server closes
+      // A client that left reads nothing: no need to rewrite its answer.
+      if (heldMs > 0 && !socket?.destroyed) await lessToWait(c, heldMs);
       // Released by shutdown: the socket must not stay open for keep-alive after it.
       if (options.closing()) c.res.headers.set('Connection', 'close');
       return;
@@ -183,16 +186,28 @@ export function accessLog(options: {
 /**
  * A 429 held for `heldMs` before it was answered: its `Retry-After` (and the body's
  * `details.retryAfter`, which says the same) counts from the refusal, so the hold is taken off.
- * A client that honours it does not wait the hold twice.
+ * A client that honours it does not wait the hold twice. A 429 of another shape (an
+ * extension's text answer) keeps its body; only the header changes.
  */
 async function lessToWait(c: AppContext, heldMs: number): Promise<void> {
   const seconds = Number(c.res.headers.get('retry-after'));
   if (!(seconds > 0)) return;
   const left = Math.max(0, Math.ceil(seconds - heldMs / 1000));
-  const body = (await c.res.json()) as { error: { details?: { retryAfter?: number } } };
-  if (body.error.details?.retryAfter !== undefined) body.error.details.retryAfter = left;
-  // Hono copies the old answer's headers onto the new one: Retry-After is set after.
-  c.res = new Response(JSON.stringify(body), c.res);
+  if (c.res.headers.get('content-type')?.startsWith('application/json')) {
+    try {
+      const body = (await c.res.clone().json()) as {
+        error?: { details?: { retryAfter?: unknown } };
+      };
+      const details = body?.error?.details;
+      if (typeof details?.retryAfter === 'number') {
+        details.retryAfter = left;
+        // Hono copies the old answer's headers onto the new one: Retry-After is set below.
+        c.res = new Response(JSON.stringify(body), c.res);
+      }
+    } catch {
+      // Not JSON after all: the body stays as it was.
+    }
+  }
   c.res.headers.set('Retry-After', String(left));
 }
 
