@@ -1,7 +1,7 @@
 // The EASE^R part of personalized recommendations: the Gram matrix of the best sellers built
 // from the model's counts, the solved weights as the model keeps them, and the blend of their
 // scores with the item kNN's.
-import type { Reason } from '@omnikit/protocol';
+import type { Candidates } from './candidates.js';
 import type { CoMatrix } from './matrix.js';
 
 /** Built EASE^R weights over `ids` (model item ids), with the basket count they were built at. */
@@ -83,21 +83,23 @@ export function denseFrom(input: DenseInput, b: Float32Array, items: number): De
 /**
  * EASE^R scores x·B over the dense items plus the kNN scores, each scaled so its best is 1:
  * kNN reaches the items EASE^R does not cover (and co-views), EASE^R ranks the best sellers.
- * An item's reason is the profile item that added the most to its score.
+ * An item's reason is the profile item that added the most to its score. `c` holds the kNN
+ * candidates on entry (score, reason) and the blended ones on return, in place: a request
+ * allocates nothing per candidate (see candidates.ts).
  */
 export function blend(
   dense: Dense,
-  weights: readonly [number, { w: number; reason: Reason }][],
-  knn: ReadonlyMap<number, { s: number; best: number; reason: Reason }>,
+  weights: readonly (readonly [number, { w: number }])[],
+  c: Candidates,
   knnWeight: number,
-): { id: number; s: number; reason: Reason }[] {
+): void {
   const { n, b, row, ids } = dense;
-  const e = new Float64Array(n);
-  const best = new Float64Array(n);
-  const source = new Int32Array(n).fill(-1);
-  weights.forEach(([id, { w }], k) => {
+  c.denseScratch(n);
+  const { denseSum: e, denseBest: best, denseSource: source } = c;
+  for (let k = 0; k < weights.length; k++) {
+    const [id, { w }] = weights[k]!;
     const r = id < row.length ? row[id]! : -1;
-    if (r < 0) return;
+    if (r < 0) continue;
     const base = r * n;
     for (let j = 0; j < n; j++) {
       const v = w * b[base + j]!;
@@ -107,32 +109,38 @@ export function blend(
         source[j] = k;
       }
     }
-  });
+  }
   let maxE = 0;
   for (let j = 0; j < n; j++) if (e[j]! > maxE) maxE = e[j]!;
   let maxK = 0;
-  for (const { s } of knn.values()) if (s > maxK) maxK = s;
+  for (let x = 0; x < c.count; x++) {
+    const s = c.score[c.ids[x]!]!;
+    if (s > maxK) maxK = s;
+  }
   const kw = maxK > 0 ? knnWeight / maxK : 0;
-  // The entries are the answer's objects (with `part` on top): a request allocates one object
-  // per candidate, not three (thousands of candidates per request, each a young-GC cost).
-  const merged = new Map<number, { id: number; s: number; reason: Reason; part: number }>();
-  for (const [id, { s, reason }] of knn) {
-    if (kw > 0) merged.set(id, { id, s: s * kw, reason, part: s * kw });
+  if (kw > 0) {
+    // `best` now holds each kNN candidate's kNN part, which EASE^R's part must beat to name
+    // the reason.
+    for (let x = 0; x < c.count; x++) {
+      const id = c.ids[x]!;
+      const part = c.score[id]! * kw;
+      c.score[id] = part;
+      c.best[id] = part;
+    }
+  } else {
+    c.clear();
   }
   if (maxE > 0) {
     for (let j = 0; j < n; j++) {
       // Only positive evidence: a negative EASE^R score says "less likely", not "recommend".
       if (!(e[j]! > 0) || source[j]! < 0) continue;
       const part = e[j]! / maxE;
-      const reason = weights[source[j]!]![1].reason;
       const id = ids[j]!;
-      const m = merged.get(id);
-      if (!m) merged.set(id, { id, s: part, reason, part });
+      if (!c.has(id)) c.add(id, part, part, source[j]!);
       else {
-        m.s += part;
-        if (part > m.part) m.reason = reason;
+        c.score[id]! += part;
+        if (part > c.best[id]!) c.reason[id] = source[j]!;
       }
     }
   }
-  return [...merged.values()];
 }

@@ -5,11 +5,11 @@
 // weights (dense.ts) are rebuilt from them off the request path (`refreshDense`); a request only
 // reads.
 import { LIMITS, OmniError, STRATEGIES, isStrategy, type Reason } from '@omnikit/protocol';
+import { Candidates, TRENDING } from './candidates.js';
 import { Collector, reasonFor } from './collector.js';
 import { RecCounts } from './counts.js';
 import { blend, denseFrom, denseInput, type Dense, type DenseInput } from './dense.js';
 import { easeWeights, easeWeightsAsync } from './ease.js';
-import type { CoMatrix } from './matrix.js';
 import type {
   EventType,
   ProfileItems,
@@ -32,6 +32,8 @@ const TREND_CANDIDATES = 256;
 /** Item-based recommendations over orders and live events, updated one write at a time. */
 export class RecModel extends RecCounts {
   private dense: Dense | undefined;
+  /** The personalized ranking's reused working memory (see candidates.ts). */
+  private readonly candidates = new Candidates();
   private denseBuild: Promise<void> | undefined;
 
   /** Recommendations for one request; never random, and never empty when items are known. */
@@ -123,74 +125,64 @@ export class RecModel extends RecCounts {
       .sort((a, b) => b[1].w - a[1].w || a[0] - b[0])
       .slice(0, this.options.maxProfileItems);
     if (weights.length === 0) return;
-    const knn = this.knnScores(weights);
-    const dense = this.dense;
-    let ranked: { id: number; s: number; reason: Reason }[];
-    if (dense && this.options.denseMaxItems > 0) {
-      ranked = blend(dense, weights, knn, this.options.denseKnnWeight);
-      // Tuned together with EASE^R; a shop too small for it keeps plain kNN answers.
-      this.addTrend(ranked);
-    } else {
-      ranked = [...knn].map(([id, { s, reason }]) => ({ id, s, reason }));
-    }
-    ranked.sort((a, b) => b.s - a.s || a.id - b.id);
-    for (const { id, s, reason } of ranked) {
-      if (out.full) return;
-      out.add(this.skus[id]!, s, reason);
+    // A filter that asks this model again runs while the shared arrays are in use.
+    const c = this.candidates.busy ? new Candidates() : this.candidates;
+    c.busy = true;
+    try {
+      this.knnScores(weights, c);
+      const dense = this.dense;
+      if (dense && this.options.denseMaxItems > 0) {
+        blend(dense, weights, c, this.options.denseKnnWeight);
+        // Tuned together with EASE^R; a shop too small for it keeps plain kNN answers.
+        this.addTrend(c);
+      }
+      // Reason objects only for what the answer may take, not for every candidate.
+      c.rank();
+      for (let id = c.next(); id >= 0 && !out.full; id = c.next()) {
+        const k = c.reason[id]!;
+        const reason: Reason =
+          k === TRENDING ? { code: 'trending', text: 'trending' } : weights[k]![1].reason;
+        out.add(this.skus[id]!, c.score[id]!, reason);
+      }
+    } finally {
+      c.busy = false;
     }
   }
 
-  /** kNN scores: the weighted sum of each candidate's similarity to the profile's items. */
-  private knnScores(
-    weights: readonly [number, { w: number; reason: Reason }][],
-  ): Map<number, { s: number; best: number; reason: Reason }> {
-    const scores = new Map<number, { s: number; best: number; reason: Reason }>();
+  /**
+   * kNN scores into `c`: the weighted sum of each candidate's similarity to the profile's items;
+   * its reason is the profile item (index in `weights`) with the largest single contribution.
+   */
+  private knnScores(weights: readonly [number, { w: number }][], c: Candidates): void {
+    c.reset(this.skus.length);
     const vw = this.options.viewSimilarityWeight;
-    const accumulate = (matrix: CoMatrix, source: number, w: number, reason: Reason): void => {
-      const { ids, sims } = matrix.neighbours(source);
-      for (let x = 0; x < ids.length; x++) {
-        const c = ids[x]!;
-        const contribution = w * sims[x]!;
-        const entry = scores.get(c);
-        if (!entry) scores.set(c, { s: contribution, best: contribution, reason });
-        else {
-          entry.s += contribution;
-          if (contribution > entry.best) {
-            entry.best = contribution;
-            entry.reason = reason;
-          }
-        }
-      }
-    };
-    for (const [id, { w, reason }] of weights) {
-      accumulate(this.bought, id, w, reason);
-      if (vw > 0) accumulate(this.viewed, id, w * vw, reason);
+    for (let k = 0; k < weights.length; k++) {
+      const [id, { w }] = weights[k]!;
+      c.addNeighbours(this.bought.neighbours(id), w, k);
+      if (vw > 0) c.addNeighbours(this.viewed.neighbours(id), w * vw, k);
     }
-    return scores;
   }
 
   /**
    * Adds `trendWeight` × trending (scaled to a best of 1) to the candidates, and the trending
    * top items as candidates of their own: the season counts too, not only the profile.
    */
-  private addTrend(ranked: { id: number; s: number; reason: Reason }[]): void {
+  private addTrend(c: Candidates): void {
     const weight = this.options.trendWeight;
-    if (!(weight > 0) || ranked.length === 0) return;
+    if (!(weight > 0) || c.count === 0) return;
     const top = this.trend.top(TREND_CANDIDATES, this.skus.length);
     const max = top.length > 0 ? this.trend.score(top[0]!) : 0;
     if (!(max > 0)) return;
     let best = 0;
-    for (const r of ranked) best = Math.max(best, r.s);
+    for (let x = 0; x < c.count; x++) best = Math.max(best, c.score[c.ids[x]!]!);
     // Profile scores are on the scale of their best candidate; trending joins on that scale.
     const scale = ((best > 0 ? best : 1) * weight) / max;
-    const at = new Map<number, number>();
-    for (let x = 0; x < ranked.length; x++) at.set(ranked[x]!.id, x);
-    for (const id of top) {
+    for (let x = 0; x < top.length; x++) {
+      const id = top[x]!;
       const t = this.trend.score(id) * scale;
       if (!(t > 0)) break;
-      const x = at.get(id);
-      if (x !== undefined) ranked[x]!.s += t;
-      else ranked.push({ id, s: t, reason: { code: 'trending', text: 'trending' } });
+      if (c.has(id)) c.score[id]! += t;
+      else c.add(id, t, t, TRENDING);
     }
   }
 
