@@ -192,7 +192,9 @@ export function accessLog(options: {
 async function lessToWait(c: AppContext, heldMs: number): Promise<void> {
   const seconds = Number(c.res.headers.get('retry-after'));
   if (!(seconds > 0)) return;
-  const left = Math.max(0, Math.ceil(seconds - heldMs / 1000));
+  // Whole seconds held, never more than were: a timer may fire a fraction of a millisecond
+  // before its time by performance.now(), so 999.6 ms held counts as the second it was.
+  const left = Math.max(0, seconds - Math.floor(heldMs / 1000 + 0.01));
   if (c.res.headers.get('content-type')?.startsWith('application/json')) {
     try {
       const body = (await c.res.clone().json()) as {
