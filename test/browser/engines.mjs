@@ -196,3 +196,30 @@ export const engines = {
 };
 
 export const engineNames = /** @type {(keyof typeof engines)[]} */ (Object.keys(engines));
+
+/**
+ * The engines a runner's command line asks for (`--engine a,b`, repeatable; every engine when
+ * none is named), whether a missing one is an error (named, or OMNIKIT_REQUIRE_ENGINES=1), and
+ * the other arguments. Exits 2 on an unknown engine.
+ */
+export function selectEngines(argv) {
+  const asked = [];
+  const rest = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--engine') asked.push(...(argv[++i] ?? '').split(','));
+    else if (a.startsWith('--engine=')) asked.push(...a.slice('--engine='.length).split(','));
+    else rest.push(a);
+  }
+  for (const name of asked) {
+    if (!engines[name]) {
+      console.error(`unknown engine "${name}": one of ${engineNames.join(', ')}`);
+      process.exit(2);
+    }
+  }
+  return {
+    selected: asked.length ? [...new Set(asked)] : engineNames,
+    required: asked.length > 0 || process.env.OMNIKIT_REQUIRE_ENGINES === '1',
+    rest,
+  };
+}

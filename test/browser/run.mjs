@@ -12,30 +12,14 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { engineNames, engines } from './engines.mjs';
+import { engines, selectEngines } from './engines.mjs';
 
 const require = createRequire(import.meta.url);
 const root = fileURLToPath(new URL('../..', import.meta.url));
 // The package's main module sits next to its CLI (dist/index.js, dist/bin.js).
 const wtr = join(dirname(require.resolve('@web/test-runner')), 'bin.js');
 
-const asked = [];
-const rest = [];
-const argv = process.argv.slice(2);
-for (let i = 0; i < argv.length; i++) {
-  const a = argv[i];
-  if (a === '--engine') asked.push(...(argv[++i] ?? '').split(','));
-  else if (a.startsWith('--engine=')) asked.push(...a.slice('--engine='.length).split(','));
-  else rest.push(a);
-}
-for (const name of asked) {
-  if (!engines[name]) {
-    console.error(`unknown engine "${name}": one of ${engineNames.join(', ')}`);
-    process.exit(2);
-  }
-}
-const selected = asked.length ? [...new Set(asked)] : engineNames;
-const required = asked.length > 0 || process.env.OMNIKIT_REQUIRE_ENGINES === '1';
+const { selected, required, rest } = selectEngines(process.argv.slice(2));
 
 const tmp = mkdtempSync(join(tmpdir(), 'omnikit-engines-'));
 const rows = [];

@@ -11,29 +11,15 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { engineNames, engines } from '../browser/engines.mjs';
+import { engines, selectEngines } from '../browser/engines.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-const asked = [];
-const argv = process.argv.slice(2);
-for (let i = 0; i < argv.length; i++) {
-  const a = argv[i];
-  if (a === '--engine') asked.push(...(argv[++i] ?? '').split(','));
-  else if (a.startsWith('--engine=')) asked.push(...a.slice('--engine='.length).split(','));
-  else {
-    console.error(`unknown argument "${a}": node test/e2e/run.mjs [--engine name]...`);
-    process.exit(2);
-  }
+const { selected, required, rest } = selectEngines(process.argv.slice(2));
+if (rest.length) {
+  console.error(`unknown argument "${rest[0]}": node test/e2e/run.mjs [--engine name]...`);
+  process.exit(2);
 }
-for (const name of asked) {
-  if (!engines[name]) {
-    console.error(`unknown engine "${name}": one of ${engineNames.join(', ')}`);
-    process.exit(2);
-  }
-}
-const selected = asked.length ? [...new Set(asked)] : engineNames;
-const required = asked.length > 0 || process.env.OMNIKIT_REQUIRE_ENGINES === '1';
 
 const tmp = mkdtempSync(join(tmpdir(), 'omnikit-e2e-'));
 const rows = [];
