@@ -8,6 +8,7 @@ import { cartOf, testConfig, uniqueNs, until } from '../../packages/sdk/test/hel
 
 type DeviceWindow = Window & {
   omniReady: Promise<OmniClient>;
+  stage?: string;
   seen: { streams: number; opened: number; pulls: number };
 };
 
@@ -18,20 +19,57 @@ const slack = 2000;
 
 const frames: HTMLIFrameElement[] = [];
 
+/** `promise`, or an error naming `what` after `ms`. */
+function within<T>(promise: Promise<T>, ms: number, what: () => string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout>;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what()} after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Registers the site's worker for `mode`'s folder and waits until it is active, so that the
+ * device pages opened next are controlled from their first request. (A page whose navigation
+ * began before the worker activated is not claimed by `clients.claim()` if it was not yet
+ * running then, and would stay uncontrolled.)
+ */
+async function activeWorker(mode: 'pass' | 'hold'): Promise<void> {
+  const registration = await navigator.serviceWorker.register(`/__omni/sw/${mode}/sw.js`);
+  const worker = registration.installing ?? registration.waiting ?? registration.active!;
+  if (worker.state === 'activated') return;
+  await new Promise<void>((resolve) =>
+    worker.addEventListener('statechange', () => worker.state === 'activated' && resolve()),
+  );
+}
+
 async function devicePage(mode: 'pass' | 'hold'): Promise<DeviceWindow> {
+  const { endpoint, sites } = await testConfig();
   const frame = document.createElement('iframe');
   const loaded = new Promise((resolve) => frame.addEventListener('load', resolve, { once: true }));
-  frame.src = `/__omni/sw/${mode}/device.html?ns=${encodeURIComponent(uniqueNs(`sw-${mode}`))}&poll=${poll}`;
+  const query = new URLSearchParams({
+    ns: uniqueNs(`sw-${mode}`),
+    endpoint,
+    key: sites.sum.publishableKey,
+    poll: String(poll),
+  });
+  frame.src = `/__omni/sw/${mode}/device.html?${query}`;
   document.body.append(frame);
   frames.push(frame);
   await loaded;
   return frame.contentWindow as DeviceWindow;
 }
 
+/** The device's started client; a device that does not start fails with how far it got. */
+const startedClient = (w: DeviceWindow) =>
+  within(w.omniReady, 15_000, () => `the device page did not start (stage: ${w.stage})`);
+
 afterEach(async () => {
   for (const frame of frames.splice(0)) {
     const win = frame.contentWindow as DeviceWindow;
-    await (await win.omniReady).close();
+    // A device that never started has nothing to close; its failure is the test's.
+    const client = await within(win.omniReady, 1000, () => 'not started').catch(() => undefined);
+    await client?.close();
     frame.remove();
   }
 });
@@ -51,11 +89,14 @@ describe('sync behind a site service worker', () => {
   for (const [mode, what] of Object.entries(modes) as [keyof typeof modes, string][]) {
     it(`with ${what}, two devices converge within the fallback interval`, async function () {
       this.timeout(40_000);
+      await activeWorker(mode);
       const [wa, wb] = await Promise.all([devicePage(mode), devicePage(mode)]);
-      const [a, b] = await Promise.all([wa.omniReady, wb.omniReady]);
+      const [a, b] = await Promise.all([startedClient(wa), startedClient(wb)]);
       a.cart.add('SW-JOIN', 1);
-      await b.identity.claimHandoff((await a.identity.createHandoff()).code);
-      await a.sync();
+      const step = <T>(p: Promise<T>, label: string) => within(p, 10_000, () => label);
+      const { code } = await step(a.identity.createHandoff(), 'A creating a handoff');
+      await step(b.identity.claimHandoff(code), 'B claiming the handoff');
+      await step(a.sync(), "A's sync");
       const pullsBefore = wb.seen.pulls;
 
       const started = performance.now();
