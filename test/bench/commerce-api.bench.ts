@@ -19,6 +19,11 @@ const site: SiteConfig = {
 };
 const unlimited = { capacity: 1e9, refillPerSecond: 1e9 };
 const N = Number(process.env.BENCH_REQUESTS ?? 400);
+/**
+ * BENCH_DENSE_MAX_ITEMS=0 serves personalized from item kNN alone, without the EASE^R blend: to
+ * compare the request path with a commit from before the blend (test/bench/ab.mjs).
+ */
+const denseMaxItems = process.env.BENCH_DENSE_MAX_ITEMS;
 
 async function timed(n: number, fn: (i: number) => Promise<void>): Promise<number[]> {
   const out: number[] = [];
@@ -38,7 +43,10 @@ async function get(url: string, headers: Record<string, string>): Promise<unknow
 
 async function run(kind: 'pglite' | 'postgres'): Promise<void> {
   const schema = `bench_${randomBytes(4).toString('hex')}`;
-  const ext = commerceExtension({ demo: { dir: demoDir } });
+  const ext = commerceExtension({
+    demo: { dir: demoDir },
+    ...(denseMaxItems === undefined ? {} : { recs: { denseMaxItems: Number(denseMaxItems) } }),
+  });
   const t0 = performance.now();
   const server = await startServer({
     sites: [site],
