@@ -17,7 +17,12 @@ export function sync(c: Core): void {
   let attempt = 0;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
 
-  c.delay = (n, after) => after ?? (Math.min(maxMs, baseMs * 2 ** n) * (1 + Math.random())) / 2;
+  // A server's Retry-After, up to a fifth later (clients it refused at once come back spread,
+  // never early); else the backoff, jittered down to half.
+  c.delay = (n, after) =>
+    after != null
+      ? after * (1 + Math.random() / 5)
+      : (Math.min(maxMs, baseMs * 2 ** n) * (1 + Math.random())) / 2;
   c.token = async () => (await ensureDevice()).token;
   c.again = () => !!c.running && (again = true);
   c.stopTimers = () => clearTimeout(retryTimer);

@@ -276,6 +276,41 @@ describe('faults: pushes', () => {
     expect((times[1] ?? 0) - (times[0] ?? 0)).to.be.at.least(950);
   });
 
+  it('spreads the retries after a Retry-After: up to a fifth later, never earlier', async () => {
+    const ns = uniqueNs();
+    const c = await ready(ns);
+    const times: number[] = [];
+    worker.use(
+      http.post(
+        push(),
+        () => {
+          times.push(performance.now());
+          return HttpResponse.json(
+            { error: { code: 'rate_limited', message: 'slow down' } },
+            { status: 429, headers: { 'Retry-After': '1' } },
+          );
+        },
+        { once: true },
+      ),
+      http.post(push(), async ({ request }) => {
+        times.push(performance.now());
+        return fetch(bypass(request));
+      }),
+    );
+    // The client's draw at its most: the retry comes a fifth of the Retry-After later.
+    const random = Math.random;
+    Math.random = () => 0.99;
+    try {
+      c.cart.add('A', 3);
+      await until(c, (s) => s.status.error?.code === 'rate_limited', 'the 429');
+    } finally {
+      Math.random = random;
+    }
+    await until(c, (s) => s.status.pending === 0 && s.status.state === 'online', 'recovered');
+    expect(await serverCart(ns)).to.deep.equal({ BASE: 1, A: 3 });
+    expect((times[1] ?? 0) - (times[0] ?? 0)).to.be.at.least(1150);
+  });
+
   it('sync() waiting out a Retry-After joins the run the retry starts, never a second one', async () => {
     const ns = uniqueNs();
     const c = await ready(ns);
@@ -300,8 +335,16 @@ describe('faults: pushes', () => {
         return res;
       }),
     );
-    c.cart.add('A', 3);
-    await until(c, (s) => s.status.error?.code === 'rate_limited', 'the 429');
+    // No jitter on the Retry-After here (its least draw): the timer trick below tells the
+    // retry timer's full second from sync()'s rest of it.
+    const random = Math.random;
+    Math.random = () => 0;
+    try {
+      c.cart.add('A', 3);
+      await until(c, (s) => s.status.error?.code === 'rate_limited', 'the 429');
+    } finally {
+      Math.random = random;
+    }
     // sync() waits until the Retry-After is over, as the retry timer does. Both end together;
     // which fires first is up to the browser's timer rounding and load: here sync()'s wait
     // (the only one under 1000 ms: the rest of the 1 s) ends a little after the timer's run
