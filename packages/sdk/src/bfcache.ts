@@ -6,8 +6,12 @@
 // for this page or any tab to sequence) and holds back new ones, and `pageshow` runs the
 // aborted ones again from the start. A plain unload changes nothing.
 
-/** The `pagehide`s (persisted) so far: a timeout that runs across one starts again (core.ts). */
+/**
+ * The `pagehide`s (persisted) so far, and whether the page is hidden since the last: a timeout
+ * that runs across one starts again (core.ts).
+ */
 export let hides = 0;
+export let frozen = false;
 
 type Tx = { abort(): void; done: Promise<void> };
 
@@ -19,6 +23,7 @@ export function freezeGuard() {
   const onHide = (e: PageTransitionEvent) => {
     if (!e.persisted) return;
     hides++;
+    frozen = true;
     hold ??= new Promise((r) => (thaw = r));
     live.forEach((tx) => {
       try {
@@ -28,7 +33,7 @@ export function freezeGuard() {
       }
     });
   };
-  const onShow = () => ((hold = undefined), thaw());
+  const onShow = () => ((frozen = false), (hold = undefined), thaw());
   addEventListener('pagehide', onHide);
   addEventListener('pageshow', onShow);
   return {

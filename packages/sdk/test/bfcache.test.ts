@@ -20,7 +20,11 @@ afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()));
 });
 
-async function device(ns: string, network: TestNetwork): Promise<OmniClient> {
+async function device(
+  ns: string,
+  network: TestNetwork,
+  storageTimeoutMs?: number,
+): Promise<OmniClient> {
   const cfg = await testConfig();
   const c = createClient({
     endpoint: cfg.endpoint,
@@ -29,6 +33,7 @@ async function device(ns: string, network: TestNetwork): Promise<OmniClient> {
     network,
     retry: { baseMs: 20, maxMs: 200 },
     timeoutMs: 3000,
+    storageTimeoutMs,
     logger: quietLogger(),
   });
   clients.push(c);
@@ -167,5 +172,26 @@ describe('back/forward cache', () => {
     // close() waits for the snapshot writes: the base of B's push is stored after all.
     await c.close();
     expect(await readAtOnce(ns)).to.deep.equal({ lastSeq: 2, outbox: [], drafts: [] });
+  });
+
+  it('a page cached for longer than storageTimeoutMs goes on with IndexedDB once shown', async () => {
+    const ns = uniqueNs('bfcache');
+    await registered(ns);
+    const network = testNetwork(false);
+    const c = await device(ns, network, 1000);
+    await c.start();
+    const held = holdNext(ns, 'add', (e) => (e as { args: { sku: string } }).args.sku === 'B');
+    const stored = c.cart.add('B', 1);
+    await held.holding;
+    page('pagehide');
+    // Cached for 2.5 timeouts; this page is not frozen for real, so its timers run meanwhile.
+    await new Promise((r) => setTimeout(r, 2500));
+    held.release();
+    page('pageshow');
+    await stored;
+    network.setOnline(true);
+    await c.sync();
+    expect(c.status.storage).to.equal('indexeddb');
+    expect((await serverSnapshot(ns)).lastSeq).to.equal(2);
   });
 });
