@@ -44,7 +44,7 @@ for (const name of selected) {
       '--test-reporter=tap',
       `--test-reporter-destination=${tap}`,
       'test/e2e/journeys.test.ts',
-      // WebKit's back/forward cache stall, measured (the journeys run without the cache there).
+      // WebKit's back/forward cache: the next page never stalls behind a cached one.
       ...(name === 'webkit' ? ['test/e2e/webkit-bfcache.test.ts'] : []),
     ],
     { cwd: root, stdio: 'inherit', env: { ...process.env, OMNIKIT_ENGINE: name } },

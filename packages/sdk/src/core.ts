@@ -10,6 +10,7 @@ import type {
   MutationArgs,
   MutationName,
 } from '@omnikit/protocol';
+import { frozen, hides } from './bfcache.js';
 import type { Call, Network } from './http.js';
 import type { Device, Draft, Entry, Loaded, Store } from './store.js';
 import type { TabMessage } from './tabs.js';
@@ -180,10 +181,19 @@ export const retryAfter = (e: unknown) =>
 export const gone = (e: unknown) =>
   ((e as OmniError).details as { reason?: string } | undefined)?.reason === 'unknown_device';
 
+/**
+ * `p`, unless it takes over `ms` while the page is shown. A page frozen meanwhile (bfcache.ts)
+ * gets `ms` again once shown: its timer may fire as it is shown (or while hidden, if not frozen
+ * at once), before the store has run again what the freeze aborted.
+ */
 export const withTimeout = <T>(p: Promise<T>, ms: number): Promise<T> =>
   Promise.race([
     p,
-    new Promise<never>((_, reject) => setTimeout(reject, ms, new Error('timed out'))),
+    new Promise<never>((_, reject) => {
+      const arm = (at: number) =>
+        setTimeout(() => (frozen || at < hides ? arm(hides) : reject(new Error('timed out'))), ms);
+      arm(hides);
+    }),
   ]);
 
 /**

@@ -12,8 +12,10 @@
 // `sequence` then gives drafts their seqs in the main database, in one transaction that also
 // records each tab's highest sequenced draft (its mark), so a draft becomes exactly one outbox
 // entry however many tabs (or retries) sequence it, and is deleted from the drafts afterwards.
+// A `pagehide` that may freeze the page aborts the transactions that read (bfcache.ts).
 import { openDB, type DBSchema } from 'idb';
 import { OmniError, type Mutation, type Snapshot } from '@omnikit/protocol';
+import { freezeGuard } from './bfcache.js';
 
 /** What the server gave this browser at registration. The token never leaves storage. */
 export interface Device {
@@ -114,6 +116,8 @@ const draftKey = (d: Draft): [string, number] => [d.id.slice(0, TAB_ID), +d.id.s
 const MARK_TTL = 30 * 864e5;
 /** Every mark key sorts in this range: arrays sort after strings. */
 const marks = () => IDBKeyRange.bound(['t'], ['t', []]);
+/** A base, as far as telling whether another tab wrote one. */
+const tag = (b: Snapshot | null) => b && [b.profileId, b.version, b.lastSeq].join();
 
 type Lost = (deleted: boolean) => void;
 /**
@@ -164,7 +168,10 @@ export async function idbStore(name: string, lost: Lost, timeoutMs: number): Pro
   // Deleting the database from another connection (devtools, clear-site-data) fires
   // `versionchange` on this one, which idb reports as `blocking`.
 
-  const rw = () => db.transaction([META, 'outbox'], 'readwrite');
+  const { track, run, stop } = freezeGuard();
+  /** The base this tab last read or wrote: a redone `setBase` does not write over another's. */
+  let seen: string | null = null;
+  const rw = () => track(db.transaction([META, 'outbox'], 'readwrite'));
   const meta = async (tx: ReturnType<typeof rw>) =>
     ((await tx.objectStore(META).get(META)) as Meta | undefined) ?? empty();
   /** A write to the drafts, under way before this returns; never behind a read. */
@@ -178,97 +185,110 @@ export async function idbStore(name: string, lost: Lost, timeoutMs: number): Pro
 
   return {
     kind: 'indexeddb',
-    async load() {
-      const tx = db.transaction([META, 'outbox']);
-      const td = dr.transaction('drafts');
-      const all = Promise.all([
-        tx.objectStore(META).get(META) as Promise<Meta | undefined>,
-        tx.objectStore('outbox').getAll(),
-        td.store.getAll(),
-      ]);
-      // Committed at once, so a draft's write queued behind never waits for this page.
-      td.commit?.();
-      tx.commit?.();
-      const [m, outbox, drafts] = await all;
-      return { ...(m ?? empty()), outbox, drafts };
-    },
+    load: () =>
+      run(async () => {
+        const tx = track(db.transaction([META, 'outbox']));
+        const td = track(dr.transaction('drafts'));
+        const all = Promise.all([
+          tx.objectStore(META).get(META) as Promise<Meta | undefined>,
+          tx.objectStore('outbox').getAll(),
+          td.store.getAll(),
+        ]);
+        // Committed at once, so a draft's write queued behind never waits for this page.
+        td.commit?.();
+        tx.commit?.();
+        const [m, outbox, drafts] = await all;
+        seen = tag(m?.base ?? null);
+        return { ...(m ?? empty()), outbox, drafts };
+      }),
     save: (drafts) => write((s) => drafts.forEach((d) => s.put(d, draftKey(d)))),
-    async sequence(list) {
-      if (!list.length) return [];
-      const tx = rw();
-      const kv = tx.objectStore(META);
-      const now = Date.now();
-      const [m, keys, values] = await Promise.all([
-        meta(tx),
-        kv.getAllKeys(marks()),
-        kv.getAll(marks()) as Promise<[number, number][]>,
-      ]);
-      const mark = new Map(keys.map((k, i) => [(k as MarkKey)[1], values[i]![0]]));
-      // Marks of tabs long gone go.
-      keys.forEach((k, i) => values[i]![1] < now - MARK_TTL && kv.delete(k));
-      // Per tab in its order, so a mark never passes a draft not looked at yet.
-      const fresh = [...list].sort(byTab).filter((d) => {
-        const [tab, n] = draftKey(d);
-        if (n <= (mark.get(tab) ?? 0)) return false;
-        mark.set(tab, n);
-        return true;
-      });
-      const added = withSeq(m, fresh);
-      await Promise.all([
-        kv.put(m, META),
-        ...[...new Set(list.map((d) => draftKey(d)[0]))].map((tab) =>
-          kv.put([mark.get(tab)!, now], ['t', tab]),
-        ),
-        ...added.map((a) => tx.objectStore('outbox').add(a)),
-        tx.done,
-      ]);
-      // Sequenced: the drafts can go (one left behind now is skipped by its mark next time).
-      // The entries are committed (a leader may be sending them): returned even when this fails
-      // (the database deleted meanwhile), or memory would sequence their drafts a second time.
-      try {
-        await write((s) => list.forEach((d) => s.delete(draftKey(d))));
-      } catch {
-        // Skipped by the marks, or gone with the database.
-      }
-      return added;
+    sequence: (list) => run(() => sequence(list)),
+    setBase: (base) =>
+      run(async (again) => {
+        const tx = rw();
+        const m = await meta(tx);
+        // Another tab wrote a base while this page was frozen: its own is not older than this.
+        if (again && tag(m.base) !== seen) return;
+        m.base = base;
+        m.seq = Math.max(m.seq, base.lastSeq);
+        await Promise.all([
+          tx.objectStore(META).put(m, META),
+          base.lastSeq > 0 && tx.objectStore('outbox').delete(IDBKeyRange.upperBound(base.lastSeq)),
+          tx.done,
+        ]);
+        seen = tag(base);
+      }),
+    setDevice: (device) =>
+      run(async () => {
+        const tx = rw();
+        const m = await meta(tx);
+        if (!m.device) {
+          m.device = device;
+          await tx.objectStore(META).put(m, META);
+        }
+        await tx.done;
+        return m.device;
+      }),
+    reset: (keep) =>
+      run(async () => {
+        const tx = rw();
+        const m = await meta(tx);
+        await Promise.all([
+          ...(keep
+            ? [tx.objectStore(META).put({ ...m, device: null }, META)]
+            : [
+                tx.objectStore(META).clear(),
+                tx.objectStore('outbox').clear(),
+                write((s) => s.clear()),
+              ]),
+          tx.done,
+        ]);
+      }),
+    close() {
+      stop();
+      conns.forEach((c) => c.close());
     },
-    async setBase(base) {
-      const tx = rw();
-      const m = await meta(tx);
-      m.base = base;
-      m.seq = Math.max(m.seq, base.lastSeq);
-      await Promise.all([
-        tx.objectStore(META).put(m, META),
-        base.lastSeq > 0 && tx.objectStore('outbox').delete(IDBKeyRange.upperBound(base.lastSeq)),
-        tx.done,
-      ]);
-    },
-    async setDevice(device) {
-      const tx = rw();
-      const m = await meta(tx);
-      if (!m.device) {
-        m.device = device;
-        await tx.objectStore(META).put(m, META);
-      }
-      await tx.done;
-      return m.device;
-    },
-    async reset(keep) {
-      const tx = rw();
-      const m = await meta(tx);
-      await Promise.all([
-        ...(keep
-          ? [tx.objectStore(META).put({ ...m, device: null }, META)]
-          : [
-              tx.objectStore(META).clear(),
-              tx.objectStore('outbox').clear(),
-              write((s) => s.clear()),
-            ]),
-        tx.done,
-      ]);
-    },
-    close: () => conns.forEach((c) => c.close()),
   };
+
+  async function sequence(list: readonly Draft[]): Promise<Entry[]> {
+    if (!list.length) return [];
+    const tx = rw();
+    const kv = tx.objectStore(META);
+    const now = Date.now();
+    const [m, keys, values] = await Promise.all([
+      meta(tx),
+      kv.getAllKeys(marks()),
+      kv.getAll(marks()) as Promise<[number, number][]>,
+    ]);
+    const mark = new Map(keys.map((k, i) => [(k as MarkKey)[1], values[i]![0]]));
+    // Marks of tabs long gone go.
+    keys.forEach((k, i) => values[i]![1] < now - MARK_TTL && kv.delete(k));
+    // Per tab in its order, so a mark never passes a draft not looked at yet.
+    const fresh = [...list].sort(byTab).filter((d) => {
+      const [tab, n] = draftKey(d);
+      if (n <= (mark.get(tab) ?? 0)) return false;
+      mark.set(tab, n);
+      return true;
+    });
+    const added = withSeq(m, fresh);
+    await Promise.all([
+      kv.put(m, META),
+      ...[...new Set(list.map((d) => draftKey(d)[0]))].map((tab) =>
+        kv.put([mark.get(tab)!, now], ['t', tab]),
+      ),
+      ...added.map((a) => tx.objectStore('outbox').add(a)),
+      tx.done,
+    ]);
+    // Sequenced: the drafts can go (one left behind now is skipped by its mark next time).
+    // The entries are committed (a leader may be sending them): returned even when this fails
+    // (the database deleted meanwhile), or memory would sequence their drafts a second time.
+    try {
+      await write((s) => list.forEach((d) => s.delete(draftKey(d))));
+    } catch {
+      // Skipped by the marks, or gone with the database.
+    }
+    return added;
+  }
 }
 
 /** Wraps any storage failure into the typed error the client reports. */

@@ -53,7 +53,7 @@ export interface LaunchOptions {
   storefront: string;
   /** The demo API's origin, which `blockApi` cuts off. */
   api: string;
-  /** WebKit only: keep its back/forward cache on (off by default; see driver/webkit.ts). */
+  /** WebKit only: false turns its back/forward cache off (on by default, as shoppers have it). */
   webkitPageCache?: boolean;
 }
 

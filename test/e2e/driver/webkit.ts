@@ -3,7 +3,10 @@
 // Xvfb display for the run. WebKitWebDriver holds one session at a time, and a MiniBrowser in
 // automation mode keeps its data in memory only, so a device is its own WebKitWebDriver and
 // MiniBrowser: its own IndexedDB and cookies. Its traffic goes through its own proxy (proxy.ts),
-// which blocks the API and reports page errors, as WebDriver classic can do neither.
+// which blocks the API and reports page errors, as WebDriver classic can do neither. Its
+// back/forward cache is on, as a shopper has it (the journeys ran with it off until the SDK
+// stopped a cached page's frozen IndexedDB transaction from stalling the next page, issue 18);
+// `webkitPageCache: false` turns it off for webkit-bfcache.test.ts's comparison.
 import { writeFile } from 'node:fs/promises';
 import { remote } from 'webdriverio';
 import { startWebKitDriver, startXvfb } from '../../browser/engines.mjs';
@@ -29,7 +32,7 @@ const keys: Record<Key, string> = {
 
 export async function launchWebKit(
   binary: string,
-  { storefront, api, webkitPageCache = false }: LaunchOptions,
+  { storefront, api, webkitPageCache = true }: LaunchOptions,
 ): Promise<EngineBackend> {
   // One display for every device; startWebKitDriver starts none while DISPLAY is set.
   const xvfb = process.env.DISPLAY ? null : await startXvfb();
@@ -61,13 +64,12 @@ async function newDevice(
   pageCache: boolean,
 ): Promise<DeviceBackend> {
   const proxy = await startProxy(storefront, api);
-  // Without the back/forward cache: WebKit keeps a cached page's IndexedDB transaction frozen
-  // mid-way, and the site's next page then cannot read the SDK's database (after 5 s the SDK
-  // moves that page to memory). The journeys test the storefront's flows, so they run without
-  // it; test/e2e/webkit-bfcache.test.ts measures that stall with the cache on (README: WebKit).
+  // MiniBrowser's default is the cache on: WebKit keeps a cached page's IndexedDB transactions
+  // as they were, and the SDK aborts those that could hold the site's next page from its
+  // database (packages/sdk/src/bfcache.ts).
   const driver = await startWebKitDriver(binary, [
     `--proxy=${proxy.url}`,
-    `--enable-page-cache=${pageCache}`,
+    ...(pageCache ? [] : ['--enable-page-cache=false']),
   ]);
   let session: Session;
   try {

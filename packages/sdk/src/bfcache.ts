@@ -1,0 +1,63 @@
+// The back/forward cache. WebKit keeps a page the shopper leaves in it with its IndexedDB
+// transactions as they were: one frozen between a read and its write (store.ts: `sequence`,
+// `setBase`) holds the database from the site's next page, which gives up on it after
+// `storageTimeoutMs` and moves to memory. So a `pagehide` that may freeze the page (`persisted`)
+// aborts the store's reading transactions (nothing of theirs is written: a draft stays a draft,
+// for this page or any tab to sequence) and holds back new ones, and `pageshow` runs the
+// aborted ones again from the start. A plain unload changes nothing.
+
+/**
+ * The `pagehide`s (persisted) so far, and whether the page is hidden since the last: a timeout
+ * that runs across one starts again (core.ts).
+ */
+export let hides = 0;
+export let frozen = false;
+
+type Tx = { abort(): void; done: Promise<void> };
+
+/** Guards one store's transactions; `stop()` when the store closes. */
+export function freezeGuard() {
+  const live = new Set<Tx>();
+  let hold: Promise<void> | undefined;
+  let thaw = () => {};
+  const onHide = (e: PageTransitionEvent) => {
+    if (!e.persisted) return;
+    hides++;
+    frozen = true;
+    hold ??= new Promise((r) => (thaw = r));
+    live.forEach((tx) => {
+      try {
+        tx.abort();
+      } catch {
+        // Committing already: it needs nothing more of this page.
+      }
+    });
+  };
+  const onShow = () => ((frozen = false), (hold = undefined), thaw());
+  addEventListener('pagehide', onHide);
+  addEventListener('pageshow', onShow);
+  return {
+    /** Aborted by the next `pagehide` (persisted) while under way. */
+    track<T extends Tx>(tx: T): T {
+      live.add(tx);
+      void tx.done.catch(() => {}).then(() => live.delete(tx));
+      return tx;
+    },
+    /** Runs `f` once the page is shown; again (`again`) when a `pagehide` aborted its run. */
+    async run<T>(f: (again: boolean) => Promise<T>): Promise<T> {
+      for (let again = false; ; again = true) {
+        await hold;
+        const at = hides;
+        try {
+          return await f(again);
+        } catch (e) {
+          if (at === hides) throw e;
+        }
+      }
+    },
+    stop() {
+      removeEventListener('pagehide', onHide);
+      removeEventListener('pageshow', onShow);
+    },
+  };
+}
