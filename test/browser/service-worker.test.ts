@@ -38,9 +38,10 @@ async function activeWorker(mode: 'pass' | 'hold'): Promise<void> {
   const registration = await navigator.serviceWorker.register(`/__omni/sw/${mode}/sw.js`);
   const worker = registration.installing ?? registration.waiting ?? registration.active!;
   if (worker.state === 'activated') return;
-  await new Promise<void>((resolve) =>
+  const activated = new Promise<void>((resolve) =>
     worker.addEventListener('statechange', () => worker.state === 'activated' && resolve()),
   );
+  await within(activated, 10_000, () => `the site's worker did not activate (${worker.state})`);
 }
 
 async function devicePage(mode: 'pass' | 'hold'): Promise<DeviceWindow> {

@@ -8,22 +8,28 @@
 
 /**
  * The `pagehide`s (persisted) so far, and whether the page is hidden since the last: a timeout
- * that runs across one starts again (core.ts).
+ * that runs across one starts again (core.ts). Kept by listeners of their own, added with the
+ * first store and never removed, so a store closed while the page is hidden leaves neither
+ * stuck.
  */
 export let hides = 0;
 export let frozen = false;
+let watching = false;
 
 type Tx = { abort(): void; done: Promise<void> };
 
 /** Guards one store's transactions; `stop()` when the store closes. */
 export function freezeGuard() {
+  if (!watching) {
+    watching = true;
+    addEventListener('pagehide', (e) => e.persisted && ((frozen = true), hides++));
+    addEventListener('pageshow', () => (frozen = false));
+  }
   const live = new Set<Tx>();
   let hold: Promise<void> | undefined;
   let thaw = () => {};
   const onHide = (e: PageTransitionEvent) => {
     if (!e.persisted) return;
-    hides++;
-    frozen = true;
     hold ??= new Promise((r) => (thaw = r));
     live.forEach((tx) => {
       try {
@@ -33,7 +39,7 @@ export function freezeGuard() {
       }
     });
   };
-  const onShow = () => ((frozen = false), (hold = undefined), thaw());
+  const onShow = () => ((hold = undefined), thaw());
   addEventListener('pagehide', onHide);
   addEventListener('pageshow', onShow);
   return {
@@ -55,9 +61,11 @@ export function freezeGuard() {
         }
       }
     },
+    /** Lets what waits for the page to be shown go on (and fail on the closed store). */
     stop() {
       removeEventListener('pagehide', onHide);
       removeEventListener('pageshow', onShow);
+      thaw();
     },
   };
 }

@@ -117,7 +117,16 @@ const MARK_TTL = 30 * 864e5;
 /** Every mark key sorts in this range: arrays sort after strings. */
 const marks = () => IDBKeyRange.bound(['t'], ['t', []]);
 /** A base, as far as telling whether another tab wrote one. */
-const tag = (b: Snapshot | null) => b && [b.profileId, b.version, b.lastSeq].join();
+export const tag = (b: Snapshot | null) => b && [b.profileId, b.version, b.lastSeq].join();
+/**
+ * Whether a `setBase` run again after a freeze leaves the stored base `b` as it is: this one's
+ * or newer (the same profile), or one another tab stored meanwhile (`seen` is this tab's last).
+ */
+export const kept = (b: Snapshot | null, base: Snapshot, seen: string | null) =>
+  !!b &&
+  (b.profileId === base.profileId
+    ? b.version > base.version || (b.version === base.version && b.lastSeq >= base.lastSeq)
+    : tag(b) !== seen);
 
 type Lost = (deleted: boolean) => void;
 /**
@@ -207,8 +216,7 @@ export async function idbStore(name: string, lost: Lost, timeoutMs: number): Pro
       run(async (again) => {
         const tx = rw();
         const m = await meta(tx);
-        // Another tab wrote a base while this page was frozen: its own is not older than this.
-        if (again && tag(m.base) !== seen) return;
+        if (again && kept(m.base, base, seen)) return;
         m.base = base;
         m.seq = Math.max(m.seq, base.lastSeq);
         await Promise.all([

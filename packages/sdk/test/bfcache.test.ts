@@ -6,6 +6,10 @@
 import { expect } from '@open-wc/testing';
 import { openDB } from 'idb';
 import { createClient, type OmniClient } from '@omnikit/sdk';
+import { freezeGuard } from '../src/bfcache.js';
+import { withTimeout } from '../src/core.js';
+import { kept, tag } from '../src/store.js';
+import type { Snapshot } from '@omnikit/protocol';
 import {
   quietLogger,
   serverSnapshot,
@@ -193,5 +197,40 @@ describe('back/forward cache', () => {
     await c.sync();
     expect(c.status.storage).to.equal('indexeddb');
     expect((await serverSnapshot(ns)).lastSeq).to.equal(2);
+  });
+
+  it('a base stored again once shown keeps a newer one another tab stored, not an older one', () => {
+    const base = (profileId: string, version: number, lastSeq: number) =>
+      ({ profileId, customerId: null, version, lastSeq, state: {} }) as unknown as Snapshot;
+    const mine = base('p', 5, 9);
+    // What this tab last saw is not what is stored (another tab wrote before), yet the stored
+    // base of the same profile is older: run again, this one is stored.
+    expect(kept(base('p', 4, 9), mine, tag(base('p', 3, 2)))).to.equal(false);
+    expect(kept(base('p', 5, 8), mine, tag(base('p', 5, 8)))).to.equal(false);
+    // The same or newer: kept.
+    expect(kept(base('p', 5, 9), mine, null)).to.equal(true);
+    expect(kept(base('p', 6, 1), mine, null)).to.equal(true);
+    // Another profile: kept only if another tab stored it since this tab's last.
+    expect(kept(base('q', 1, 1), mine, tag(base('q', 1, 1)))).to.equal(false);
+    expect(kept(base('q', 1, 1), mine, tag(base('p', 5, 8)))).to.equal(true);
+    expect(kept(null, mine, null)).to.equal(false);
+  });
+
+  it('a store closed while the page is cached leaves no timeout stuck and nothing waiting', async () => {
+    const guard = freezeGuard();
+    page('pagehide');
+    const waiting = guard.run(async () => 'ran');
+    guard.stop();
+    page('pageshow');
+    expect(await waiting).to.equal('ran');
+    page('pagehide');
+    guard.stop();
+    const other = freezeGuard();
+    other.stop();
+    page('pageshow');
+    // Shown again: a timeout fires after its time, though the store that saw the hide is gone.
+    const never = new Promise<never>(() => {});
+    const error = await withTimeout(never, 50).catch((e: Error) => e);
+    expect(error).to.be.an('error');
   });
 });
