@@ -4,6 +4,8 @@
 // automation mode keeps its data in memory only, so a device is its own WebKitWebDriver and
 // MiniBrowser: its own IndexedDB and cookies. Its traffic goes through its own proxy (proxy.ts),
 // which blocks the API and reports page errors, as WebDriver classic can do neither.
+// The soak (test/soak/webkit.mjs) drives its WebKit tabs through the same sessions
+// (startWebKitSession, shareDisplay), several windows each.
 import { writeFile } from 'node:fs/promises';
 import { remote } from 'webdriverio';
 import { startWebKitDriver, startXvfb } from '../../browser/engines.mjs';
@@ -27,13 +29,25 @@ const keys: Record<Key, string> = {
   Backspace: '\uE003',
 };
 
+/**
+ * One Xvfb display for every session of a run (startWebKitDriver starts none while DISPLAY is
+ * set); resolves with what stops it again.
+ */
+export async function shareDisplay(): Promise<() => void> {
+  const xvfb = process.env.DISPLAY ? null : await startXvfb();
+  if (!xvfb) return () => {};
+  process.env.DISPLAY = xvfb.display;
+  return () => {
+    xvfb.process.kill();
+    delete process.env.DISPLAY;
+  };
+}
+
 export async function launchWebKit(
   binary: string,
   { storefront, api, webkitPageCache = false }: LaunchOptions,
 ): Promise<EngineBackend> {
-  // One display for every device; startWebKitDriver starts none while DISPLAY is set.
-  const xvfb = process.env.DISPLAY ? null : await startXvfb();
-  if (xvfb) process.env.DISPLAY = xvfb.display;
+  const stopDisplay = await shareDisplay();
   const devices = new Set<DeviceBackend>();
   return {
     name: 'webkit',
@@ -45,10 +59,59 @@ export async function launchWebKit(
     },
     async close() {
       for (const device of devices) await device.close();
-      if (xvfb) {
-        xvfb.process.kill();
-        delete process.env.DISPLAY;
-      }
+      stopDisplay();
+    },
+  };
+}
+
+/** A MiniBrowser session of its own behind a proxy of its own (see the top of this file). */
+export interface WebKitSession {
+  session: Session;
+  proxy: DeviceProxy;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a MiniBrowser (its own WebKitWebDriver) whose traffic goes through its own proxy for
+ * `storefront` and `api`, with the back/forward cache on or off, and `args` given to it too.
+ */
+export async function startWebKitSession(
+  binary: string,
+  {
+    storefront,
+    api,
+    pageCache = false,
+    args = [],
+  }: { storefront: string; api: string; pageCache?: boolean; args?: string[] },
+): Promise<WebKitSession> {
+  const proxy = await startProxy(storefront, api);
+  // Without the back/forward cache: WebKit keeps a cached page's IndexedDB transaction frozen
+  // mid-way, and the site's next page then cannot read the SDK's database (after 5 s the SDK
+  // moves that page to memory). The journeys test the storefront's flows, so they run without
+  // it; test/e2e/webkit-bfcache.test.ts measures that stall with the cache on (README: WebKit).
+  const driver = await startWebKitDriver(binary, [
+    `--proxy=${proxy.url}`,
+    `--enable-page-cache=${pageCache}`,
+    ...args,
+  ]);
+  let session: Session;
+  try {
+    session = await remote(driver.options as Parameters<typeof remote>[0]);
+  } catch (e) {
+    driver.stop();
+    await proxy.close();
+    throw e;
+  }
+  let closed = false;
+  return {
+    session,
+    proxy,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await session.deleteSession().catch(() => {});
+      driver.stop();
+      await proxy.close();
     },
   };
 }
@@ -60,25 +123,12 @@ async function newDevice(
   api: string,
   pageCache: boolean,
 ): Promise<DeviceBackend> {
-  const proxy = await startProxy(storefront, api);
-  // Without the back/forward cache: WebKit keeps a cached page's IndexedDB transaction frozen
-  // mid-way, and the site's next page then cannot read the SDK's database (after 5 s the SDK
-  // moves that page to memory). The journeys test the storefront's flows, so they run without
-  // it; test/e2e/webkit-bfcache.test.ts measures that stall with the cache on (README: WebKit).
-  const driver = await startWebKitDriver(binary, [
-    `--proxy=${proxy.url}`,
-    `--enable-page-cache=${pageCache}`,
-  ]);
-  let session: Session;
-  try {
-    session = await remote(driver.options as Parameters<typeof remote>[0]);
-  } catch (e) {
-    driver.stop();
-    await proxy.close();
-    throw e;
-  }
+  const { session, proxy, close } = await startWebKitSession(binary, {
+    storefront,
+    api,
+    pageCache,
+  });
   let page: PageBackend | null = null;
-  let closed = false;
   return {
     errors: proxy.errors,
     async newPage() {
@@ -91,13 +141,7 @@ async function newDevice(
     async blockApi(on) {
       proxy.blockApi(on);
     },
-    async close() {
-      if (closed) return;
-      closed = true;
-      await session.deleteSession().catch(() => {});
-      driver.stop();
-      await proxy.close();
-    },
+    close,
   };
 }
 
