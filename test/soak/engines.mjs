@@ -2,8 +2,8 @@
 // them), and how each is driven:
 //   chromium  puppeteer-core over DevTools: CPU throttling, and Page.crash crashes a tab.
 //   firefox   puppeteer-core over WebDriver BiDi: no CPU throttling; a tab is crashed by
-//             SIGKILL to its content process (firefox.mjs: one process per tab, told apart by
-//             the process that appeared while the tab opened).
+//             SIGKILL to its content process (firefox.mjs: one process per tab, the one whose
+//             memory grows when the tab fills 64 MB).
 //   webkit    WebKitGTK's MiniBrowser over classic WebDriver (webkit.mjs): no throttling, and no
 //             crash: WebKit ends the WebDriver session when any page it drives loses its web
 //             process, so the tabs that outlive a crash could no longer be driven (measured:
@@ -14,7 +14,7 @@
 // `loaded()` has; `release(ns)` ends a profile the tests are done with; `close()`.
 import puppeteer from 'puppeteer-core';
 import { chromiumArgs, engines } from '../browser/engines.mjs';
-import { contentProcesses, killProcess } from './firefox.mjs';
+import { killProcess, tabProcess } from './firefox.mjs';
 import { deadline } from './tab.mjs';
 
 /** The engines the soak runs in (found and installed as the browser suite's are). */
@@ -40,17 +40,25 @@ async function crashChromium(tab) {
 }
 
 /**
- * Firefox: SIGKILL to the tab's content process. The tab must then no longer run scripts (its
- * crash page is the parent process's): were it the wrong process, the run stops here.
+ * Firefox: SIGKILL to the tab's content process; resolves once the browser has noticed, that is
+ * once the tab no longer runs scripts (its crash page is the parent process's). A script asked
+ * for in the moment after the kill may still answer, so it is asked again until none does:
+ * were it the wrong process, it never would, and the run stops here.
  */
 async function crashFirefox(page, name, pid) {
   await killProcess(pid);
-  const answered = await deadline(
-    page.evaluate(() => true),
-    10000,
-    `${name}: after crash`,
-  ).catch(() => false);
-  if (answered) throw new Error(`${name}: still runs scripts after its process ${pid} was killed`);
+  const until = Date.now() + 10000;
+  while (
+    await deadline(
+      page.evaluate(() => true),
+      2000,
+      'after crash',
+    ).catch(() => false)
+  ) {
+    if (Date.now() > until)
+      throw new Error(`${name}: still runs scripts 10 s after its process ${pid} was killed`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 /** Launches `engine`; `problems` collects what pages report that fails the run. */
@@ -67,8 +75,8 @@ export async function launch(engine, { origin, api, problems }) {
         executablePath,
         headless: true,
         extraPrefsFirefox: {
-          // Every tab in a content process of its own, none launched ahead of a tab: the one
-          // process that appears while a tab opens is that tab's (firefox.mjs).
+          // Every tab in a content process of its own (firefox.mjs tells which), none launched
+          // ahead of a tab.
           'dom.ipc.processCount': 100,
           'dom.ipc.processPrelaunch.enabled': false,
         },
@@ -114,18 +122,18 @@ export async function launch(engine, { origin, api, problems }) {
     return page;
   }
 
-  // Firefox: tabs open one at a time, so the content process that appears is the tab's.
+  // Firefox: one tab at a time tells which process is its own (firefox.mjs).
   let opening = Promise.resolve();
   async function openFirefox(name, url, hear, loaded) {
     const turn = opening.then(async () => {
-      const before = new Set(contentProcesses(browser.process().pid));
       const page = await openPage(name, url, hear, loaded);
-      const fresh = contentProcesses(browser.process().pid).filter((pid) => !before.has(pid));
-      if (fresh.length !== 1) {
+      try {
+        const pid = await tabProcess(browser.process().pid, page, name);
+        return { page, crash: () => crashFirefox(page, name, pid) };
+      } catch (e) {
         await page.close();
-        throw new Error(`${name}: ${fresh.length} content processes appeared, not one`);
+        throw e;
       }
-      return { page, crash: () => crashFirefox(page, name, fresh[0]) };
     });
     opening = turn.catch(() => {});
     return turn;
