@@ -92,22 +92,26 @@ async function startProfile(binary, { origin, api, problems, browser }) {
      * those for the current window run side by side (a sync may take a while), and a switch to
      * another window waits until every command under way has answered.
      */
-    async inWindow(handle, fn) {
+    inWindow(handle, fn) {
       const turn = gate.then(async () => {
-        if (current === handle) return;
-        await Promise.allSettled(busy);
-        current = handle;
-        await session.switchToWindow(handle);
+        if (current !== handle) {
+          await Promise.allSettled(busy);
+          // Unknown should the switch fail (the window gone): the next command switches.
+          current = null;
+          await session.switchToWindow(handle);
+          current = handle;
+        }
+        const command = fn(session);
+        busy.add(command);
+        command.then(
+          () => busy.delete(command),
+          () => busy.delete(command),
+        );
+        // Wrapped: the next command's turn waits for this one to start, not to answer.
+        return { command };
       });
       gate = turn.catch(() => {});
-      await turn;
-      const command = fn(session);
-      busy.add(command);
-      command.then(
-        () => busy.delete(command),
-        () => busy.delete(command),
-      );
-      return command;
+      return turn.then(({ command }) => command);
     },
     async newPage() {
       const { handle } = await profile.inWindow(blank, () => session.createWindow('tab'));
