@@ -139,6 +139,7 @@ export async function runLeader(soak, rng, { trials, tag }) {
     }
   }
   await Promise.all(tabs.map((t) => t.close()));
+  await soak.release(ns);
   const p95 = percentile(takeovers, 95);
   const line = `leader: engine=${soak.engine} trials=${takeovers.length} max_leaders=${counts.maxLeaders} min_leaders=${counts.minLeaders} takeover_p50_ms=${percentile(takeovers, 50)} takeover_p95_ms=${p95} takeover_max_ms=${percentile(takeovers, 100)} changes=${counts.changes} lost=${counts.lost} duplicated=${counts.duplicated} stuck=${counts.stuck}`;
   const failures = [...problems.map((p) => `leader: ${p}`)];

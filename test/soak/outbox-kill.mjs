@@ -78,6 +78,7 @@ export async function runOutboxKill(soak, rng, { kills, perRound, tag }) {
       if (qty > 1) counts.duplicated++;
     }
     await Promise.all(tabs.map((t) => t.close()));
+    await soak.release(ns);
   }
   const c = counts;
   const line = `outbox-kill: engine=${soak.engine} kills=${c.kills} leader_kills=${c.leaderKills} changes=${c.changes} stored=${c.stored} lost=${c.lost} duplicated=${c.duplicated} unstored_lost=${c.unstored} stuck=${c.stuck}`;

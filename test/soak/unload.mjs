@@ -93,7 +93,8 @@ async function runCase(soak, rng, c, trials, tag) {
     if (checker !== tab) stuck = (await checker.settle()) || stuck;
     if (stuck) counts.stuck++;
     const device = await checker.run(() => window.soak.token());
-    const cart = await soak.serverCart(device);
+    // No device stored: nothing of this profile ever reached the server (every change lost).
+    const cart = device ? await soak.serverCart(device) : new Map();
     // What resolved: what the binding carried out, and what the page noted in localStorage.
     const noted = await checker.run(() => window.soak.resolved());
     const resolved = new Set([...heard, ...noted.filter((sku) => skus.includes(sku))]);
@@ -114,6 +115,7 @@ async function runCase(soak, rng, c, trials, tag) {
     }
   }
   await Promise.all([tab.close(), other?.close()]);
+  await soak.release(ns);
   return counts;
 }
 
@@ -166,7 +168,7 @@ export async function runUnload(soak, rng, { trials, concurrency, tag, cases: on
     );
   }
   lines.push(
-    `unload: engine=${soak.engine} cases=${cases.length} trials=${total.trials} changes=${total.changes} resolved=${total.resolved} lost=${total.lost} lost_with_tab=${lostWithTab} lost_resolved=${total.lostResolved} duplicated=${total.duplicated} stuck=${total.stuck} sdk_promises=${promised}`,
+    `unload: engine=${soak.engine} cases=${cases.length} trials=${total.trials} changes=${total.changes} resolved=${total.resolved} lost=${total.lost} lost_with_tab=${lostWithTab} lost_resolved=${total.lostResolved} duplicated=${total.duplicated} stuck=${total.stuck} sdk_promises=${promised}${soak.settings ? ` ${soak.settings}` : ''}`,
   );
   const failures = [];
   if (total.lostResolved) failures.push(`unload: ${total.lostResolved} resolved change(s) lost`);

@@ -7,6 +7,8 @@
 // back/forward cache is on, as a shopper has it (the journeys ran with it off until the SDK
 // stopped a cached page's frozen IndexedDB transaction from stalling the next page, issue 18);
 // `webkitPageCache: false` turns it off for webkit-bfcache.test.ts's comparison.
+// The soak (test/soak/webkit.mjs) drives its WebKit tabs through the same sessions
+// (startWebKitSession, shareDisplay), several windows each.
 import { writeFile } from 'node:fs/promises';
 import { remote } from 'webdriverio';
 import { startWebKitDriver, startXvfb } from '../../browser/engines.mjs';
@@ -30,13 +32,25 @@ const keys: Record<Key, string> = {
   Backspace: '\uE003',
 };
 
+/**
+ * One Xvfb display for every session of a run (startWebKitDriver starts none while DISPLAY is
+ * set); resolves with what stops it again.
+ */
+export async function shareDisplay(): Promise<() => void> {
+  const xvfb = process.env.DISPLAY ? null : await startXvfb();
+  if (!xvfb) return () => {};
+  process.env.DISPLAY = xvfb.display;
+  return () => {
+    xvfb.process.kill();
+    delete process.env.DISPLAY;
+  };
+}
+
 export async function launchWebKit(
   binary: string,
   { storefront, api, webkitPageCache = true }: LaunchOptions,
 ): Promise<EngineBackend> {
-  // One display for every device; startWebKitDriver starts none while DISPLAY is set.
-  const xvfb = process.env.DISPLAY ? null : await startXvfb();
-  if (xvfb) process.env.DISPLAY = xvfb.display;
+  const stopDisplay = await shareDisplay();
   const devices = new Set<DeviceBackend>();
   return {
     name: 'webkit',
@@ -48,10 +62,58 @@ export async function launchWebKit(
     },
     async close() {
       for (const device of devices) await device.close();
-      if (xvfb) {
-        xvfb.process.kill();
-        delete process.env.DISPLAY;
-      }
+      stopDisplay();
+    },
+  };
+}
+
+/** A MiniBrowser session of its own behind a proxy of its own (see the top of this file). */
+export interface WebKitSession {
+  session: Session;
+  proxy: DeviceProxy;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a MiniBrowser (its own WebKitWebDriver) whose traffic goes through its own proxy for
+ * `storefront` and `api`, with the back/forward cache on or off, and `args` given to it too.
+ */
+export async function startWebKitSession(
+  binary: string,
+  {
+    storefront,
+    api,
+    pageCache = true,
+    args = [],
+  }: { storefront: string; api: string; pageCache?: boolean; args?: string[] },
+): Promise<WebKitSession> {
+  const proxy = await startProxy(storefront, api);
+  // MiniBrowser's default is the cache on: WebKit keeps a cached page's IndexedDB transactions
+  // as they were, and the SDK aborts those that could hold the site's next page from its
+  // database (packages/sdk/src/bfcache.ts).
+  const driver = await startWebKitDriver(binary, [
+    `--proxy=${proxy.url}`,
+    ...(pageCache ? [] : ['--enable-page-cache=false']),
+    ...args,
+  ]);
+  let session: Session;
+  try {
+    session = await remote(driver.options as Parameters<typeof remote>[0]);
+  } catch (e) {
+    driver.stop();
+    await proxy.close();
+    throw e;
+  }
+  let closed = false;
+  return {
+    session,
+    proxy,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await session.deleteSession().catch(() => {});
+      driver.stop();
+      await proxy.close();
     },
   };
 }
@@ -63,24 +125,12 @@ async function newDevice(
   api: string,
   pageCache: boolean,
 ): Promise<DeviceBackend> {
-  const proxy = await startProxy(storefront, api);
-  // MiniBrowser's default is the cache on: WebKit keeps a cached page's IndexedDB transactions
-  // as they were, and the SDK aborts those that could hold the site's next page from its
-  // database (packages/sdk/src/bfcache.ts).
-  const driver = await startWebKitDriver(binary, [
-    `--proxy=${proxy.url}`,
-    ...(pageCache ? [] : ['--enable-page-cache=false']),
-  ]);
-  let session: Session;
-  try {
-    session = await remote(driver.options as Parameters<typeof remote>[0]);
-  } catch (e) {
-    driver.stop();
-    await proxy.close();
-    throw e;
-  }
+  const { session, proxy, close } = await startWebKitSession(binary, {
+    storefront,
+    api,
+    pageCache,
+  });
   let page: PageBackend | null = null;
-  let closed = false;
   return {
     errors: proxy.errors,
     async newPage() {
@@ -93,13 +143,7 @@ async function newDevice(
     async blockApi(on) {
       proxy.blockApi(on);
     },
-    async close() {
-      if (closed) return;
-      closed = true;
-      await session.deleteSession().catch(() => {});
-      driver.stop();
-      await proxy.close();
-    },
+    close,
   };
 }
 

@@ -1,0 +1,78 @@
+// Firefox's tabs as processes: its content processes ("Web Content", or "Isolated Web Co" with
+// Fission) are descendants of the browser's process (through its fork server), and SIGKILL to
+// one is a real renderer crash: no pagehide, no unload, and the tab shows Firefox's crash page.
+// Which tab a process runs is in neither its command line (the fork server launches them all
+// alike) nor the order they appear in (a new tab may start in one process and move to another),
+// so the tab tells: it fills 64 MB, and its process is the one whose resident memory grew by
+// that much meanwhile (engines.mjs opens Firefox's tabs one at a time for it).
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+/** Every content process under `root` (the browser's pid). */
+export function contentProcesses(root) {
+  const rows = execFileSync('ps', ['-eo', 'pid=,ppid=,comm='], { encoding: 'utf8' })
+    .split('\n')
+    .map((line) => line.trim().match(/^(\d+)\s+(\d+)\s+(.*)$/))
+    .filter(Boolean)
+    .map(([, pid, ppid, comm]) => ({ pid: Number(pid), ppid: Number(ppid), comm }));
+  const under = new Set([root]);
+  // Parents come before children in pid order, except after pid wrap-around: repeat until done.
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const r of rows) {
+      if (!under.has(r.pid) && under.has(r.ppid)) {
+        under.add(r.pid);
+        grew = true;
+      }
+    }
+  }
+  return rows
+    .filter((r) => under.has(r.pid) && /^(Web Content|Isolated Web Co)/.test(r.comm))
+    .map((r) => r.pid);
+}
+
+/** The state letter of a process (R, S, Z...), or null once it is gone. */
+function state(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0];
+  } catch {
+    return null;
+  }
+}
+
+/** Kills `pid` with SIGKILL; resolves once it is dead (gone, or a zombie its parent has yet to reap). */
+export async function killProcess(pid) {
+  if (!state(pid) || state(pid) === 'Z') throw new Error(`process ${pid} is not running`);
+  process.kill(pid, 'SIGKILL');
+  const until = Date.now() + 10000;
+  while (state(pid) && state(pid) !== 'Z') {
+    if (Date.now() > until) throw new Error(`process ${pid} still runs 10 s after SIGKILL`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Resident memory of `pid` in bytes (0 once it is gone). */
+function resident(pid) {
+  try {
+    return Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * 4096;
+  } catch {
+    return 0;
+  }
+}
+
+const BALLAST = 64 * 2 ** 20;
+
+/** The content process under `root` that runs `page` (see the top of this file). */
+export async function tabProcess(root, page, name) {
+  const pids = contentProcesses(root);
+  const before = pids.map(resident);
+  await page.evaluate((bytes) => {
+    window.__soakBallast = new Uint8Array(bytes).fill(1);
+  }, BALLAST);
+  const grew = pids.filter((pid, i) => resident(pid) - before[i] > BALLAST * 0.75);
+  await page.evaluate(() => {
+    window.__soakBallast = null;
+  });
+  if (grew.length !== 1) throw new Error(`${name}: ${grew.length} processes grew, not one`);
+  return grew[0];
+}
