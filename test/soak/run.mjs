@@ -8,7 +8,7 @@
 // Engines (engines.mjs): Chromium over DevTools runs all three. Firefox over WebDriver BiDi runs
 // all three: its burst runs at full speed (BiDi cannot slow the CPU: `cpu1x-burst3`), and a tab
 // is crashed by SIGKILL to its own content process. WebKit (MiniBrowser over classic WebDriver,
-// one browser per simulated profile, back/forward cache off: `page_cache=off`, see webkit.mjs)
+// one browser per simulated profile, back/forward cache on, see webkit.mjs)
 // runs unload at full speed; a page's last events there go out as beacons and its resolved
 // changes are read back from localStorage. There a burst made 0-1 ms before its lone tab closes
 // can lose the changes not yet resolved (counted in lost=, allowed: no promise was kept, and

@@ -9,9 +9,10 @@
 // Classic WebDriver has neither bindings nor console events: the page reports its events with
 // beacons to the origin (tab.html), the proxy reports console.error and uncaught errors, and a
 // window that closed itself is noticed by polling the session's window handles.
-// Back/forward cache off: with it, a page navigated away from is frozen with its IndexedDB
-// transactions, and the next page of the site stalls on the SDK's database (being fixed in the
-// SDK; test/e2e/webkit-bfcache.test.ts measures it). The unload line says `page_cache=off`.
+// Back/forward cache on, as shoppers have it: a page navigated away from is frozen with its
+// IndexedDB transactions, which the SDK aborts on `pagehide` so the site's next page does not
+// stall on its database (packages/sdk/src/bfcache.ts; test/e2e/webkit-bfcache.test.ts). With
+// it off (`webkitPageCache = false`) the unload line says `page_cache=off`.
 import { tsImport } from 'tsx/esm/api';
 
 const { startWebKitSession, shareDisplay } = await tsImport(
@@ -20,7 +21,7 @@ const { startWebKitSession, shareDisplay } = await tsImport(
 );
 
 /** WebKit's answer to `pageCache`: the flag given to MiniBrowser. */
-export const webkitPageCache = false;
+export const webkitPageCache = true;
 
 /** Runs `fn` (its source) in the page with `arg`; answers { v } or { e }. */
 const script = (fn) => `const done = arguments[arguments.length - 1];
