@@ -45,8 +45,8 @@ async function crashChromium(tab) {
  * for in the moment after the kill may still answer, so it is asked again until none does:
  * were it the wrong process, it never would, and the run stops here.
  */
-async function crashFirefox(page, name, pid) {
-  await killProcess(pid);
+async function crashFirefox(page, name, pid, root) {
+  await killProcess(pid, root);
   const until = Date.now() + 10000;
   while (
     await deadline(
@@ -129,7 +129,8 @@ export async function launch(engine, { origin, api, problems }) {
       const page = await openPage(name, url, hear, loaded);
       try {
         const pid = await tabProcess(browser.process().pid, page, name);
-        return { page, crash: () => crashFirefox(page, name, pid) };
+        const root = browser.process().pid;
+        return { page, crash: () => crashFirefox(page, name, pid, root) };
       } catch (e) {
         await page.close();
         throw e;

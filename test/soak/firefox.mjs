@@ -40,8 +40,15 @@ function state(pid) {
   }
 }
 
-/** Kills `pid` with SIGKILL; resolves once it is dead (gone, or a zombie its parent has yet to reap). */
-export async function killProcess(pid) {
+/**
+ * Kills `pid`, a content process of the browser `root`, with SIGKILL; resolves once it is dead
+ * (gone, or a zombie its parent has yet to reap). A pid that is no longer one of the browser's
+ * content processes (it died, and the number may have gone to another program) is refused.
+ */
+export async function killProcess(pid, root) {
+  if (!contentProcesses(root).includes(pid)) {
+    throw new Error(`process ${pid} is no longer a content process of the browser ${root}`);
+  }
   if (!state(pid) || state(pid) === 'Z') throw new Error(`process ${pid} is not running`);
   process.kill(pid, 'SIGKILL');
   const until = Date.now() + 10000;

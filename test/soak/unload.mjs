@@ -70,6 +70,9 @@ async function runCase(soak, rng, c, trials, tag) {
       c.action === 'close'
         ? tab.next((e) => e.type === 'closed', 20000, 'closed', since)
         : tab.ready(since, 20000);
+    // Awaited below; a page whose answer comes late must not leave it rejected unobserved
+    // meanwhile (node would exit on it instead of the case failing).
+    gone.catch(() => {});
     // The page may be gone before the answer comes back: what it did is in its events.
     await tab.page
       .evaluate(({ skus, action, delay }) => window.soak.act(skus, action, delay), {
