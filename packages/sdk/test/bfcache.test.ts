@@ -118,28 +118,44 @@ async function registered(ns: string) {
 
 const skus = (lines: { key: string; qty: number }[]) => lines.map((l) => [l.key, l.qty]);
 
+/**
+ * An offline device of a registered profile whose change B is being sequenced (held open) when
+ * its page goes into the cache. `shown()` brings the page back, and once B is stored goes
+ * online, syncs and checks the client kept IndexedDB.
+ */
+async function cachedDuringSequence(storageTimeoutMs?: number) {
+  const ns = uniqueNs('bfcache');
+  await registered(ns);
+  const network = testNetwork(false);
+  const c = await device(ns, network, storageTimeoutMs);
+  await c.start();
+  const held = holdNext(ns, 'add', (e) => (e as { args: { sku: string } }).args.sku === 'B');
+  const stored = c.cart.add('B', 1);
+  await held.holding;
+  page('pagehide');
+  return {
+    ns,
+    held,
+    async shown() {
+      page('pageshow');
+      await stored;
+      network.setOnline(true);
+      await c.sync();
+      expect(c.status.storage).to.equal('indexeddb');
+    },
+  };
+}
+
 describe('back/forward cache', () => {
   it('a sequence under way when the page is cached: the database is free at once, the change sent once', async () => {
-    const ns = uniqueNs('bfcache');
-    await registered(ns);
-    const network = testNetwork(false);
-    const c = await device(ns, network);
-    await c.start();
-    const held = holdNext(ns, 'add', (e) => (e as { args: { sku: string } }).args.sku === 'B');
-    const stored = c.cart.add('B', 1);
-    await held.holding;
-    page('pagehide');
+    const { ns, held, shown } = await cachedDuringSequence();
     try {
       // Nothing of the sequence was written: B is still a draft, for this page or any tab.
       expect(await readAtOnce(ns)).to.deep.equal({ lastSeq: 1, outbox: [], drafts: ['B'] });
     } finally {
       held.release();
     }
-    page('pageshow');
-    await stored;
-    network.setOnline(true);
-    await c.sync();
-    expect(c.status.storage).to.equal('indexeddb');
+    await shown();
     const server = await serverSnapshot(ns);
     // Each change given one seq, and taken once.
     expect(server.lastSeq).to.equal(2);
@@ -179,23 +195,11 @@ describe('back/forward cache', () => {
   });
 
   it('a page cached for longer than storageTimeoutMs goes on with IndexedDB once shown', async () => {
-    const ns = uniqueNs('bfcache');
-    await registered(ns);
-    const network = testNetwork(false);
-    const c = await device(ns, network, 1000);
-    await c.start();
-    const held = holdNext(ns, 'add', (e) => (e as { args: { sku: string } }).args.sku === 'B');
-    const stored = c.cart.add('B', 1);
-    await held.holding;
-    page('pagehide');
+    const { ns, held, shown } = await cachedDuringSequence(1000);
     // Cached for 2.5 timeouts; this page is not frozen for real, so its timers run meanwhile.
     await new Promise((r) => setTimeout(r, 2500));
     held.release();
-    page('pageshow');
-    await stored;
-    network.setOnline(true);
-    await c.sync();
-    expect(c.status.storage).to.equal('indexeddb');
+    await shown();
     expect((await serverSnapshot(ns)).lastSeq).to.equal(2);
   });
 

@@ -105,6 +105,42 @@ function errorsOf(c: OmniClient): OmniError[] {
 }
 
 /** A handler that lets the next push reach the server, then answers the client with `reply`. */
+/** The next push answered 429 with `Retry-After: 1` (noting when in `times`, if given). */
+const rateLimitedOnce = (times?: number[]) =>
+  http.post(
+    push(),
+    () => {
+      times?.push(performance.now());
+      return HttpResponse.json(
+        { error: { code: 'rate_limited', message: 'slow down' } },
+        { status: 429, headers: { 'Retry-After': '1' } },
+      );
+    },
+    { once: true },
+  );
+
+/** Every push after it reaches the server, noting when in `times`. */
+const timedPushes = (times: number[]) =>
+  http.post(push(), async ({ request }) => {
+    times.push(performance.now());
+    return fetch(bypass(request));
+  });
+
+/**
+ * Adds `sku` and waits for the 429, with the client's random draws fixed at `draw` meanwhile
+ * (the Retry-After's jitter is drawn when the refusal arrives).
+ */
+async function refusedWithDraw(c: OmniClient, sku: string, draw: number) {
+  const random = Math.random;
+  Math.random = () => draw;
+  try {
+    c.cart.add(sku, 3);
+    await until(c, (s) => s.status.error?.code === 'rate_limited', 'the 429');
+  } finally {
+    Math.random = random;
+  }
+}
+
 const appliedThen = (reply: () => Response | Promise<Response>) =>
   http.post(
     push(),
@@ -247,23 +283,7 @@ describe('faults: pushes', () => {
     const ns = uniqueNs();
     const c = await ready(ns);
     const times: number[] = [];
-    worker.use(
-      http.post(
-        push(),
-        () => {
-          times.push(performance.now());
-          return HttpResponse.json(
-            { error: { code: 'rate_limited', message: 'slow down' } },
-            { status: 429, headers: { 'Retry-After': '1' } },
-          );
-        },
-        { once: true },
-      ),
-      http.post(push(), async ({ request }) => {
-        times.push(performance.now());
-        return fetch(bypass(request));
-      }),
-    );
+    worker.use(rateLimitedOnce(times), timedPushes(times));
     const errors = errorsOf(c);
     c.cart.add('A', 3);
     await until(c, (s) => s.status.error?.code === 'rate_limited', 'the 429');
@@ -280,32 +300,9 @@ describe('faults: pushes', () => {
     const ns = uniqueNs();
     const c = await ready(ns);
     const times: number[] = [];
-    worker.use(
-      http.post(
-        push(),
-        () => {
-          times.push(performance.now());
-          return HttpResponse.json(
-            { error: { code: 'rate_limited', message: 'slow down' } },
-            { status: 429, headers: { 'Retry-After': '1' } },
-          );
-        },
-        { once: true },
-      ),
-      http.post(push(), async ({ request }) => {
-        times.push(performance.now());
-        return fetch(bypass(request));
-      }),
-    );
+    worker.use(rateLimitedOnce(times), timedPushes(times));
     // The client's draw at its most: the retry comes a fifth of the Retry-After later.
-    const random = Math.random;
-    Math.random = () => 0.99;
-    try {
-      c.cart.add('A', 3);
-      await until(c, (s) => s.status.error?.code === 'rate_limited', 'the 429');
-    } finally {
-      Math.random = random;
-    }
+    await refusedWithDraw(c, 'A', 0.99);
     await until(c, (s) => s.status.pending === 0 && s.status.state === 'online', 'recovered');
     expect(await serverCart(ns)).to.deep.equal({ BASE: 1, A: 3 });
     expect((times[1] ?? 0) - (times[0] ?? 0)).to.be.at.least(1150);
@@ -317,15 +314,7 @@ describe('faults: pushes', () => {
     let inFlight = 0;
     let most = 0;
     worker.use(
-      http.post(
-        push(),
-        () =>
-          HttpResponse.json(
-            { error: { code: 'rate_limited', message: 'slow down' } },
-            { status: 429, headers: { 'Retry-After': '1' } },
-          ),
-        { once: true },
-      ),
+      rateLimitedOnce(),
       http.post(push(), async ({ request }) => {
         most = Math.max(most, ++inFlight);
         // A little latency, so two runs started together would be seen pushing together.
@@ -337,14 +326,7 @@ describe('faults: pushes', () => {
     );
     // No jitter on the Retry-After here (its least draw): the timer trick below tells the
     // retry timer's full second from sync()'s rest of it.
-    const random = Math.random;
-    Math.random = () => 0;
-    try {
-      c.cart.add('A', 3);
-      await until(c, (s) => s.status.error?.code === 'rate_limited', 'the 429');
-    } finally {
-      Math.random = random;
-    }
+    await refusedWithDraw(c, 'A', 0);
     // sync() waits until the Retry-After is over, as the retry timer does. Both end together;
     // which fires first is up to the browser's timer rounding and load: here sync()'s wait
     // (the only one under 1000 ms: the rest of the 1 s) ends a little after the timer's run
