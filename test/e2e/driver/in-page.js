@@ -237,5 +237,28 @@ window.__omnikitE2E ||= (() => {
     return landsOn(el);
   };
 
-  return { resolve, one, visible, clickable, accessibleName };
+  /** `flatText` without what is not displayed (a `hidden` loading slot or empty-cart text). */
+  const shownText = (node) => {
+    if (node.nodeType === Node.ELEMENT_NODE && getComputedStyle(node).display === 'none') return '';
+    if (node.nodeType !== Node.ELEMENT_NODE || skipped.has(node.localName)) return flatText(node);
+    let kids = node.shadowRoot ? node.shadowRoot.childNodes : node.childNodes;
+    if (node.localName === 'slot' && node.assignedNodes().length) kids = node.assignedNodes();
+    return [...kids].map(shownText).join(' ');
+  };
+
+  /** What the page's client holds and what its main element shows (for a wait that timed out). */
+  const explain = () => {
+    const client = window.omnikit;
+    const main = document.querySelector('main');
+    return {
+      url: location.pathname + location.search,
+      visibility: document.visibilityState,
+      // An error's message is not an own enumerable property: JSON would drop it.
+      status: client && { ...client.state.status, error: `${client.state.status.error ?? ''}` },
+      lines: client?.state.cart.lines.map((l) => `${l.sku} x ${l.qty}`),
+      shown: main ? shownText(main).replace(/\s+/g, ' ').trim().slice(0, 400) : null,
+    };
+  };
+
+  return { resolve, one, visible, clickable, accessibleName, explain };
 })();

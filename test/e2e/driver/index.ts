@@ -140,17 +140,19 @@ export class Locator {
   /** Waits until the one element is visible (or, for 'hidden', until none is). */
   async waitFor(o: { state?: 'visible' | 'hidden'; timeout?: number } = {}): Promise<void> {
     const state = o.state ?? 'visible';
-    await poll(`${this} to be ${state}`, o.timeout ?? DEFAULT_TIMEOUT, async () => {
-      const shown = await this.page.backend.run<boolean[]>(
-        `${helpers}return q.resolve(arguments[0]).map(q.visible);`,
-        [this.steps],
-      );
-      if (shown.length > 1) throw new StrictError(`${shown.length} elements match ${this}`);
-      const visible = shown[0] === true;
-      return (state === 'visible') === visible ? true : undefined;
-    }).catch((e: Error) => {
-      throw e.cause instanceof StrictError ? e.cause : e;
-    });
+    await this.page
+      .explained(`${this} to be ${state}`, o.timeout, async () => {
+        const shown = await this.page.backend.run<boolean[]>(
+          `${helpers}return q.resolve(arguments[0]).map(q.visible);`,
+          [this.steps],
+        );
+        if (shown.length > 1) throw new StrictError(`${shown.length} elements match ${this}`);
+        const visible = shown[0] === true;
+        return (state === 'visible') === visible ? true : undefined;
+      })
+      .catch((e: Error) => {
+        throw e.cause instanceof StrictError ? e.cause : e;
+      });
   }
 
   private body(action: string) {
@@ -251,9 +253,23 @@ export class Page {
     arg?: A,
     o: { timeout?: number } = {},
   ): Promise<void> {
-    await poll(`${fn}`, o.timeout ?? DEFAULT_TIMEOUT, async () =>
+    await this.explained(`${fn}`, o.timeout, async () =>
       (await this.evaluate(fn, arg)) ? true : undefined,
     );
+  }
+  /**
+   * `poll`, and when it times out, what the page's client held then (its address, status,
+   * cart and the text of its main element) appended to the error: a wait that fails once in
+   * many runs then says why, without a rerun.
+   */
+  async explained<T>(what: string, timeout = DEFAULT_TIMEOUT, check: () => Promise<T | undefined>) {
+    return poll(what, timeout, check).catch(async (e: Error) => {
+      const seen = await this.backend
+        .run<string>(`${helpers}return JSON.stringify(q.explain());`, [])
+        .catch((why: unknown) => `(could not read the page: ${why})`);
+      e.message += `\n  the page then: ${seen}`;
+      throw e;
+    });
   }
   /** Waits until the network settles (Playwright's 'networkidle', event streams aside). */
   waitForNetworkIdle(o: { timeout?: number } = {}) {
