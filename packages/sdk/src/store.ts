@@ -15,7 +15,7 @@
 // A `pagehide` that may freeze the page aborts the transactions that read (bfcache.ts).
 import { openDB, type DBSchema } from 'idb';
 import { OmniError, type Mutation, type Snapshot } from '@omnikit/protocol';
-import { freezeGuard } from './bfcache.js';
+import { freezeGuard, kept, tag } from './bfcache.js';
 
 /** What the server gave this browser at registration. The token never leaves storage. */
 export interface Device {
@@ -116,17 +116,6 @@ const draftKey = (d: Draft): [string, number] => [d.id.slice(0, TAB_ID), +d.id.s
 const MARK_TTL = 30 * 864e5;
 /** Every mark key sorts in this range: arrays sort after strings. */
 const marks = () => IDBKeyRange.bound(['t'], ['t', []]);
-/** A base, as far as telling whether another tab wrote one. */
-export const tag = (b: Snapshot | null) => b && [b.profileId, b.version, b.lastSeq].join();
-/**
- * Whether a `setBase` run again after a freeze leaves the stored base `b` as it is: this one's
- * or newer (the same profile), or one another tab stored meanwhile (`seen` is this tab's last).
- */
-export const kept = (b: Snapshot | null, base: Snapshot, seen: string | null) =>
-  !!b &&
-  (b.profileId === base.profileId
-    ? b.version > base.version || (b.version === base.version && b.lastSeq >= base.lastSeq)
-    : tag(b) !== seen);
 
 type Lost = (deleted: boolean) => void;
 /**
