@@ -5,6 +5,19 @@
 // aborts the store's reading transactions (nothing of theirs is written: a draft stays a draft,
 // for this page or any tab to sequence) and holds back new ones, and `pageshow` runs the
 // aborted ones again from the start. A plain unload changes nothing.
+import type { Snapshot } from '@omnikit/protocol';
+
+/** A base, as far as telling whether another tab wrote one. */
+export const tag = (b: Snapshot | null) => b && [b.profileId, b.version, b.lastSeq].join();
+/**
+ * Whether a `setBase` run again after a freeze leaves the stored base `b` as it is: this one's
+ * or newer (the same profile), or one another tab stored meanwhile (`seen` is this tab's last).
+ */
+export const kept = (b: Snapshot | null, base: Snapshot, seen: string | null) =>
+  !!b &&
+  (b.profileId === base.profileId
+    ? b.version > base.version || (b.version === base.version && b.lastSeq >= base.lastSeq)
+    : tag(b) !== seen);
 
 /**
  * The `pagehide`s (persisted) so far, and whether the page is hidden since the last: a timeout

@@ -13,9 +13,10 @@
 // records each tab's highest sequenced draft (its mark), so a draft becomes exactly one outbox
 // entry however many tabs (or retries) sequence it, and is deleted from the drafts afterwards.
 // A `pagehide` that may freeze the page aborts the transactions that read (bfcache.ts).
-import { openDB, type DBSchema } from 'idb';
+import { openDB, unwrap, wrap, type DBSchema } from 'idb';
 import { OmniError, type Mutation, type Snapshot } from '@omnikit/protocol';
-import { freezeGuard } from './bfcache.js';
+import { freezeGuard, kept, tag } from './bfcache.js';
+import { withTimeout } from './core.js';
 
 /** What the server gave this browser at registration. The token never leaves storage. */
 export interface Device {
@@ -116,25 +117,16 @@ const draftKey = (d: Draft): [string, number] => [d.id.slice(0, TAB_ID), +d.id.s
 const MARK_TTL = 30 * 864e5;
 /** Every mark key sorts in this range: arrays sort after strings. */
 const marks = () => IDBKeyRange.bound(['t'], ['t', []]);
-/** A base, as far as telling whether another tab wrote one. */
-export const tag = (b: Snapshot | null) => b && [b.profileId, b.version, b.lastSeq].join();
-/**
- * Whether a `setBase` run again after a freeze leaves the stored base `b` as it is: this one's
- * or newer (the same profile), or one another tab stored meanwhile (`seen` is this tab's last).
- */
-export const kept = (b: Snapshot | null, base: Snapshot, seen: string | null) =>
-  !!b &&
-  (b.profileId === base.profileId
-    ? b.version > base.version || (b.version === base.version && b.lastSeq >= base.lastSeq)
-    : tag(b) !== seen);
+const clear = (...s: IDBObjectStore[]) => s.forEach((o) => o.clear());
 
 type Lost = (deleted: boolean) => void;
 /**
  * Opens the IndexedDB store. `lost` is called once when the connection goes away for good:
  * a newer version wants to upgrade (`blocking`: the data stays), the database was deleted while
- * open (`blocking` to no version), or the browser killed it (`terminated`: storage cleared,
- * maybe); `deleted` unless the data stays. Rejects with a `storage` error when IndexedDB is
- * missing or the open does not settle within `timeoutMs` (an upgrade blocked by an old tab).
+ * open (devtools, clear-site-data: `blocking` to no version), or the browser killed it
+ * (`terminated`: storage cleared, maybe); `deleted` unless the data stays. Rejects when
+ * IndexedDB is missing or the open does not settle within `timeoutMs` while the page is shown
+ * (an upgrade blocked by an old tab).
  */
 export async function idbStore(name: string, lost: Lost, timeoutMs: number): Promise<Store> {
   const conns: { close(): void }[] = [];
@@ -143,9 +135,13 @@ export async function idbStore(name: string, lost: Lost, timeoutMs: number): Pro
     blocking: (_: number, next: number | null) => gone(next === null),
     terminated: () => gone(true),
   };
+  // Before the open: its timeout must know of a `pagehide` during it (the page's first store).
+  const { track, run, stop } = freezeGuard();
   const opening = Promise.all([
     openDB<OmniDB>(name, VERSION, {
-      upgrade(up, oldVersion) {
+      upgrade(up, oldVersion, _, tx) {
+        // `done` rejects when it aborts (the page closing meanwhile): the failed open says so.
+        tx.done.catch(() => {});
         // Versioned: each step brings the schema from the previous version to the next.
         if (oldVersion < 1) {
           up.createObjectStore(META);
@@ -155,41 +151,39 @@ export async function idbStore(name: string, lost: Lost, timeoutMs: number): Pro
       ...on,
     }),
     openDB<DraftsDB>(`${name}:drafts`, 1, {
-      upgrade: (up) => void up.createObjectStore('drafts'),
+      upgrade(up, _, __, tx) {
+        tx.done.catch(() => {});
+        up.createObjectStore('drafts');
+      },
       ...on,
     }),
   ]);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const [db, dr] = await Promise.race([
-    opening,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        // If it opens after all, close it at once: this page has moved on to memory.
-        opening.then(
-          (late) => late.forEach((c) => c.close()),
-          () => {},
-        );
-        reject(new Error('open timed out (blocked by another tab?)'));
-      }, timeoutMs);
-    }),
-  ]).finally(() => clearTimeout(timer));
+  // Timed as the store's calls are (core.ts): time spent frozen in the bfcache does not count.
+  const [db, dr] = await withTimeout(opening, timeoutMs).catch((e) => {
+    stop();
+    // If it opens after all, close it at once: this page has moved on to memory.
+    opening.then(
+      (late) => late.forEach((c) => c.close()),
+      () => {},
+    );
+    throw e;
+  });
   conns.push(db, dr);
-  // Deleting the database from another connection (devtools, clear-site-data) fires
-  // `versionchange` on this one, which idb reports as `blocking`.
 
-  const { track, run, stop } = freezeGuard();
   /** The base this tab last read or wrote: a redone `setBase` does not write over another's. */
   let seen: string | null = null;
   const rw = () => track(db.transaction([META, 'outbox'], 'readwrite'));
   const meta = async (tx: ReturnType<typeof rw>) =>
     ((await tx.objectStore(META).get(META)) as Meta | undefined) ?? empty();
-  /** A write to the drafts, under way before this returns; never behind a read. */
-  const write = (f: (s: IDBObjectStore) => void) => {
-    const tx = dr.transaction('drafts', 'readwrite');
-    f(tx.store as unknown as IDBObjectStore);
+  // A write without reads (to the drafts unless told), under way before this returns and committed
+  // at once: never behind a read, nor aborted by a freeze (not tracked). On the native stores: an
+  // abort rejects the `done` returned, not also request promises that nobody observes.
+  const write = (f: (...s: IDBObjectStore[]) => void, d = unwrap(dr), names = ['drafts']) => {
+    const tx = d.transaction(names, 'readwrite');
+    f(...names.map((n) => tx.objectStore(n)));
     // Older browsers without commit() commit when the task ends.
     tx.commit?.();
-    return tx.done;
+    return wrap(tx).done;
   };
 
   return {
@@ -238,20 +232,17 @@ export async function idbStore(name: string, lost: Lost, timeoutMs: number): Pro
         return m.device;
       }),
     reset: (keep) =>
-      run(async () => {
-        const tx = rw();
-        const m = await meta(tx);
-        await Promise.all([
-          ...(keep
-            ? [tx.objectStore(META).put({ ...m, device: null }, META)]
-            : [
-                tx.objectStore(META).clear(),
-                tx.objectStore('outbox').clear(),
-                write((s) => s.clear()),
-              ]),
-          tx.done,
-        ]);
-      }),
+      keep
+        ? // Reads the meta record to keep the rest: guarded, so run again after a freeze, which is
+          // harmless (a device stored meanwhile goes too, but every tab registers again on reset).
+          run(async () => {
+            const tx = rw();
+            const m = await meta(tx);
+            await Promise.all([tx.objectStore(META).put({ ...m, device: null }, META), tx.done]);
+          })
+        : // Forgetting reads nothing: committed at once, whatever a navigation does, so no next
+          // page sees the device without its drafts (nor does this one reset again once shown).
+          Promise.all([write(clear), write(clear, unwrap(db), [META, 'outbox'])]).then(() => {}),
     close() {
       stop();
       conns.forEach((c) => c.close());
@@ -269,8 +260,8 @@ export async function idbStore(name: string, lost: Lost, timeoutMs: number): Pro
       kv.getAll(marks()) as Promise<[number, number][]>,
     ]);
     const mark = new Map(keys.map((k, i) => [(k as MarkKey)[1], values[i]![0]]));
-    // Marks of tabs long gone go.
-    keys.forEach((k, i) => values[i]![1] < now - MARK_TTL && kv.delete(k));
+    // Marks of tabs long gone go (awaited below, as every request's promise here).
+    const old = keys.map((k, i) => values[i]![1] < now - MARK_TTL && kv.delete(k));
     // Per tab in its order, so a mark never passes a draft not looked at yet.
     const fresh = [...list].sort(byTab).filter((d) => {
       const [tab, n] = draftKey(d);
@@ -280,6 +271,7 @@ export async function idbStore(name: string, lost: Lost, timeoutMs: number): Pro
     });
     const added = withSeq(m, fresh);
     await Promise.all([
+      ...old,
       kv.put(m, META),
       ...[...new Set(list.map((d) => draftKey(d)[0]))].map((tab) =>
         kv.put([mark.get(tab)!, now], ['t', tab]),

@@ -6,9 +6,8 @@
 import { expect } from '@open-wc/testing';
 import { openDB } from 'idb';
 import { createClient, type OmniClient } from '@omnikit/sdk';
-import { freezeGuard } from '../src/bfcache.js';
+import { freezeGuard, kept, tag } from '../src/bfcache.js';
 import { withTimeout } from '../src/core.js';
-import { kept, tag } from '../src/store.js';
 import type { Snapshot } from '@omnikit/protocol';
 import {
   quietLogger,
