@@ -3,15 +3,17 @@
 //   chromium  puppeteer-core over DevTools: CPU throttling, and Page.crash crashes a tab.
 //   firefox   puppeteer-core over WebDriver BiDi: no CPU throttling; a tab is crashed by
 //             SIGKILL to its content process (firefox.mjs: one process per tab, the one whose
-//             memory grows when the tab fills 64 MB).
+//             memory grows when the tab fills 64 MB; only a tab opened `crashable` is asked).
 //   webkit    WebKitGTK's MiniBrowser over classic WebDriver (webkit.mjs): no throttling, and no
 //             crash: WebKit ends the WebDriver session when any page it drives loses its web
 //             process, so the tabs that outlive a crash could no longer be driven (measured:
 //             after `kill -9` of one tab's WebKitWebProcess the other tabs run on, but every
 //             command answers "invalid session id").
-// Each `launch` gives the same small browser: `open(ns, name, url, hear, loaded)` opens a tab of
-// simulated browser profile `ns` at `url` whose page reports events to `hear`, resolving once
-// `loaded()` has; `release(ns)` ends a profile the tests are done with; `close()`.
+// Each `launch` gives the same small browser: `open(ns, name, url, hear, loaded, crashable)`
+// opens a tab of simulated browser profile `ns` at `url` whose page reports events to `hear`,
+// resolving once `loaded()` has, with its way to crash it where the engine has one and the tab
+// is `crashable` (a tab of the crash tests); `release(ns)` ends a profile the tests are done
+// with; `close()`. A tab that fails to open is closed again.
 import puppeteer from 'puppeteer-core';
 import { chromiumArgs, engines } from '../browser/engines.mjs';
 import { killProcess, tabProcess } from './firefox.mjs';
@@ -108,44 +110,52 @@ export async function launch(engine, { origin, api, problems }) {
     }
   }
 
-  async function openPage(name, url, hear, loaded) {
+  /**
+   * Opens and loads a tab, then asks `crasher(page)` for its way to crash it (null: none); a tab
+   * that fails on the way is closed again.
+   */
+  async function openPage(name, url, hear, loaded, crasher) {
     const page = await newPage();
-    await page.exposeFunction('__soak', (raw) => hear(JSON.parse(raw)));
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(`${name}: console.error ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`${name}: ${e.message}`));
-    // Replacing the blank page's entry keeps the history one entry long, as in a tab the shopper
-    // opened with a link: then the page's own window.close() is allowed to close it.
-    await page.evaluate((url) => location.replace(url), url);
-    await loaded();
-    return page;
+    try {
+      await page.exposeFunction('__soak', (raw) => hear(JSON.parse(raw)));
+      page.on('console', (m) => {
+        if (m.type() === 'error') problems.push(`${name}: console.error ${m.text()}`);
+      });
+      page.on('pageerror', (e) => problems.push(`${name}: ${e.message}`));
+      // Replacing the blank page's entry keeps the history one entry long, as in a tab the
+      // shopper opened with a link: then the page's own window.close() is allowed to close it.
+      await page.evaluate((url) => location.replace(url), url);
+      await loaded();
+      return { page, crash: await crasher(page) };
+    } catch (e) {
+      await page.close().catch(() => {});
+      throw e;
+    }
   }
 
-  // Firefox: one tab at a time tells which process is its own (firefox.mjs).
+  // Firefox: a tab that may be crashed tells which process is its own, one such tab at a time
+  // (firefox.mjs); the others need no process and open as they come. (The crash tests and the
+  // unload test never run at once, so no other tab opens while one fills its ballast.)
   let opening = Promise.resolve();
-  async function openFirefox(name, url, hear, loaded) {
-    const turn = opening.then(async () => {
-      const page = await openPage(name, url, hear, loaded);
-      try {
-        const pid = await tabProcess(browser.process().pid, page, name);
+  function openFirefox(name, url, hear, loaded, crashable) {
+    if (!crashable) return openPage(name, url, hear, loaded, async () => null);
+    const turn = opening.then(() =>
+      openPage(name, url, hear, loaded, async (page) => {
         const root = browser.process().pid;
-        return { page, crash: () => crashFirefox(page, name, pid, root) };
-      } catch (e) {
-        await page.close();
-        throw e;
-      }
-    });
+        const pid = await tabProcess(root, page, name);
+        return () => crashFirefox(page, name, pid, root);
+      }),
+    );
     opening = turn.catch(() => {});
     return turn;
   }
 
   return {
     throttle: !firefox,
-    open: (_ns, name, url, hear, loaded) =>
+    open: (_ns, name, url, hear, loaded, crashable) =>
       firefox
-        ? openFirefox(name, url, hear, loaded)
-        : openPage(name, url, hear, loaded).then((page) => ({ page, crash: crashChromium })),
+        ? openFirefox(name, url, hear, loaded, crashable)
+        : openPage(name, url, hear, loaded, async () => (crashable ? crashChromium : null)),
     release: async () => {},
     close: () => browser.close(),
   };

@@ -4,40 +4,16 @@
 // Which tab a process runs is in neither its command line (the fork server launches them all
 // alike) nor the order they appear in (a new tab may start in one process and move to another),
 // so the tab tells: it fills 64 MB, and its process is the one whose resident memory grew by
-// that much meanwhile (engines.mjs opens Firefox's tabs one at a time for it).
-import { execFileSync } from 'node:child_process';
+// that much meanwhile (engines.mjs opens such tabs one at a time for it). Only a tab the crash
+// tests may kill is asked (`crashable`); the unload test's tabs never fill it.
 import { readFileSync } from 'node:fs';
+import { descendants, state } from './processes.mjs';
 
 /** Every content process under `root` (the browser's pid). */
 export function contentProcesses(root) {
-  const rows = execFileSync('ps', ['-eo', 'pid=,ppid=,comm='], { encoding: 'utf8' })
-    .split('\n')
-    .map((line) => line.trim().match(/^(\d+)\s+(\d+)\s+(.*)$/))
-    .filter(Boolean)
-    .map(([, pid, ppid, comm]) => ({ pid: Number(pid), ppid: Number(ppid), comm }));
-  const under = new Set([root]);
-  // Parents come before children in pid order, except after pid wrap-around: repeat until done.
-  for (let grew = true; grew;) {
-    grew = false;
-    for (const r of rows) {
-      if (!under.has(r.pid) && under.has(r.ppid)) {
-        under.add(r.pid);
-        grew = true;
-      }
-    }
-  }
-  return rows
-    .filter((r) => under.has(r.pid) && /^(Web Content|Isolated Web Co)/.test(r.comm))
+  return descendants(root)
+    .filter((r) => /^(Web Content|Isolated Web Co)/.test(r.comm))
     .map((r) => r.pid);
-}
-
-/** The state letter of a process (R, S, Z...), or null once it is gone. */
-function state(pid) {
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0];
-  } catch {
-    return null;
-  }
 }
 
 /**

@@ -10,7 +10,8 @@ import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { cannotCrash, launch } from './engines.mjs';
-import { Tab } from './tab.mjs';
+import { browserProcesses, identity, killSurvivors } from './processes.mjs';
+import { deadline, Tab } from './tab.mjs';
 
 export { deadline, waitLeader } from './tab.mjs';
 
@@ -83,9 +84,11 @@ export function percentile(xs, p) {
 }
 
 /**
- * Starts everything. `tab(ns, name)` opens a tab of simulated browser profile `ns` (its storage
- * namespace); the returned `Tab` knows the events its page reported (across reloads) and waits
- * for them. `release(ns)` says a test is done with a profile (WebKit ends its browser).
+ * Starts everything. `tab(ns, name, { crashable })` opens a tab of simulated browser profile `ns`
+ * (its storage namespace), one the crash tests may crash if `crashable`; the returned `Tab`
+ * knows the events its page reported (across reloads) and waits for them. `release(ns)` says a
+ * test is done with a profile (WebKit ends its browser). `close()` ends it all, whatever state
+ * it is in, and may be called again.
  */
 export async function startSoak(engine = 'chromium') {
   /** Tabs by name: a beacon's event names its tab. */
@@ -113,13 +116,18 @@ export async function startSoak(engine = 'chromium') {
   const problems = [];
   const browser = await launch(engine, { origin, api: server.url, problems });
 
-  async function tab(ns, name, path = '/tab.html') {
+  async function tab(ns, name, { crashable = false } = {}) {
     const t = new Tab(name);
     named.set(name, t);
     const q = new URLSearchParams({ ns, tab: name, ep: server.url, key: publishableKey });
     const hear = (e) => t.hear(e);
-    const { page, crash } = await browser.open(ns, name, `${origin}${path}?${q}`, hear, () =>
-      t.ready(),
+    const { page, crash } = await browser.open(
+      ns,
+      name,
+      `${origin}/tab.html?${q}`,
+      hear,
+      () => t.ready(),
+      crashable,
     );
     t.attach(page, crash);
     return t;
@@ -135,10 +143,27 @@ export async function startSoak(engine = 'chromium') {
     return new Map(snap.state.cart.lines.map((l) => [l.sku, l.qty]));
   }
 
+  /**
+   * The browser's own close first (bounded: one that hangs must not keep the run), then every
+   * browser process the soak started that outlived it is killed (processes.mjs): those seen
+   * under node before the close and after it.
+   */
+  let closing = null;
   async function close() {
-    await browser.close();
-    await server.close();
-    await new Promise((resolve) => http.close(resolve));
+    closing ??= (async () => {
+      const ours = new Set(browserProcesses().map((p) => identity(p.pid)));
+      try {
+        await deadline(browser.close(), 60000, `closing ${engine}`);
+      } finally {
+        for (const p of browserProcesses()) ours.add(identity(p.pid));
+        ours.delete(null);
+        await killSurvivors(ours);
+        await server.close();
+        http.closeAllConnections();
+        await new Promise((resolve) => http.close(resolve));
+      }
+    })();
+    return closing;
   }
 
   return {

@@ -19,11 +19,14 @@ export async function runLeader(soak, rng, { trials, tag }) {
   const r = random(Math.floor(rng.next() * 2 ** 31));
   const ns = `leader:${tag}`;
   let n = 0;
-  const open = () => soak.tab(ns, `L#${n++}`);
+  /** Every tab this test opened: however it ends, they are closed (see the end). */
+  const all = [];
+  const open = async () => {
+    const t = await soak.tab(ns, `L#${n++}`, { crashable: true });
+    all.push(t);
+    return t;
+  };
   let tabs = [];
-  const size = r.int(10, 20);
-  for (let i = 0; i < size; i++) tabs.push(await open());
-  await tabs[0].run(() => window.soak.online());
   const takeovers = [];
   const made = new Set();
   const counts = {
@@ -129,17 +132,23 @@ export async function runLeader(soak, rng, { trials, tag }) {
     return true;
   }
 
-  for (let trial = 0; trial < trials; trial++) {
-    try {
-      if (!(await trialOnce(trial))) break;
-    } catch (e) {
-      const seen = await leaders(tabs).catch(() => null);
-      problems.push(`trial ${trial}: ${e.message}; leaders then: ${JSON.stringify(seen)}`);
-      break;
+  try {
+    const size = r.int(10, 20);
+    for (let i = 0; i < size; i++) tabs.push(await open());
+    await tabs[0].run(() => window.soak.online());
+    for (let trial = 0; trial < trials; trial++) {
+      try {
+        if (!(await trialOnce(trial))) break;
+      } catch (e) {
+        const seen = await leaders(tabs).catch(() => null);
+        problems.push(`trial ${trial}: ${e.message}; leaders then: ${JSON.stringify(seen)}`);
+        break;
+      }
     }
+  } finally {
+    await Promise.allSettled(all.map((t) => t.close()));
+    await soak.release(ns);
   }
-  await Promise.all(tabs.map((t) => t.close()));
-  await soak.release(ns);
   const p95 = percentile(takeovers, 95);
   const line = `leader: engine=${soak.engine} trials=${takeovers.length} max_leaders=${counts.maxLeaders} min_leaders=${counts.minLeaders} takeover_p50_ms=${percentile(takeovers, 50)} takeover_p95_ms=${p95} takeover_max_ms=${percentile(takeovers, 100)} changes=${counts.changes} lost=${counts.lost} duplicated=${counts.duplicated} stuck=${counts.stuck}`;
   const failures = [...problems.map((p) => `leader: ${p}`)];

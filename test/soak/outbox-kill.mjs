@@ -24,61 +24,65 @@ export async function runOutboxKill(soak, rng, { kills, perRound, tag }) {
     let n = 0;
     const all = [];
     const open = async () => {
-      const t = await soak.tab(ns, `k${round}#${n++}`);
+      const t = await soak.tab(ns, `k${round}#${n++}`, { crashable: true });
       all.push(t);
       return t;
     };
-    const tabs = [];
-    for (let i = r.int(2, 3); i > 0; i--) tabs.push(await open());
-    await tabs[0].run(() => window.soak.online());
-    /** sku -> the tab that made it. */
-    const madeBy = new Map();
-    const stored = new Set();
-    const doubtful = new Set();
-    let seq = 0;
-    for (let k = 0; k < perRound && counts.kills < kills; k++) {
-      const writer = r.pick(tabs);
-      const leader = await writer.run(() => window.soak.leaderTab());
-      // The victim: the writer itself, the leader (whose push is in flight), or anyone.
-      const victim = r.chance(1 / 3)
-        ? writer
-        : r.chance(0.5)
-          ? (tabs.find((t) => t.name === leader) ?? writer)
-          : r.pick(tabs);
-      if (victim.name === leader) counts.leaderKills++;
-      const skus = Array.from({ length: r.int(1, 3) }, () => `K${round}-${seq++}`);
-      for (const sku of skus) madeBy.set(sku, writer);
-      const wait = r.int(0, 30);
-      // Not awaited: the crash may land before, during or after the writes.
-      const wrote = writer.run((skus) => window.soak.add(skus), skus).catch(() => {});
-      await new Promise((resolve) => setTimeout(resolve, wait));
-      await victim.crash();
-      counts.kills++;
-      await wrote;
-      const survivor = tabs.find((t) => t !== victim);
-      for (const sku of await survivor.run(() => window.soak.outbox())) stored.add(sku);
-      if (victim === writer) for (const sku of skus) doubtful.add(sku);
-      // Earlier changes of the victim were long stored or delivered: the outbox read says.
-      for (const [sku, by] of madeBy) if (by === victim) doubtful.add(sku);
-      await victim.close();
-      tabs[tabs.indexOf(victim)] = await open();
+    try {
+      const tabs = [];
+      for (let i = r.int(2, 3); i > 0; i--) tabs.push(await open());
+      await tabs[0].run(() => window.soak.online());
+      /** sku -> the tab that made it. */
+      const madeBy = new Map();
+      const stored = new Set();
+      const doubtful = new Set();
+      let seq = 0;
+      for (let k = 0; k < perRound && counts.kills < kills; k++) {
+        const writer = r.pick(tabs);
+        const leader = await writer.run(() => window.soak.leaderTab());
+        // The victim: the writer itself, the leader (whose push is in flight), or anyone.
+        const victim = r.chance(1 / 3)
+          ? writer
+          : r.chance(0.5)
+            ? (tabs.find((t) => t.name === leader) ?? writer)
+            : r.pick(tabs);
+        if (victim.name === leader) counts.leaderKills++;
+        const skus = Array.from({ length: r.int(1, 3) }, () => `K${round}-${seq++}`);
+        for (const sku of skus) madeBy.set(sku, writer);
+        const wait = r.int(0, 30);
+        // Not awaited: the crash may land before, during or after the writes.
+        const wrote = writer.run((skus) => window.soak.add(skus), skus).catch(() => {});
+        await new Promise((resolve) => setTimeout(resolve, wait));
+        await victim.crash();
+        counts.kills++;
+        await wrote;
+        const survivor = tabs.find((t) => t !== victim);
+        for (const sku of await survivor.run(() => window.soak.outbox())) stored.add(sku);
+        if (victim === writer) for (const sku of skus) doubtful.add(sku);
+        // Earlier changes of the victim were long stored or delivered: the outbox read says.
+        for (const [sku, by] of madeBy) if (by === victim) doubtful.add(sku);
+        await victim.close();
+        tabs[tabs.indexOf(victim)] = await open();
+      }
+      // Everyone syncs; the server must then hold every change that was stored or whose tab
+      // lived, once.
+      for (const t of tabs) if (await t.settle()) counts.stuck++;
+      for (const t of all) for (const e of t.events) if (e.type === 'resolved') stored.add(e.sku);
+      const cart = await soak.serverCart(await tabs[0].run(() => window.soak.token()));
+      for (const sku of madeBy.keys()) {
+        const qty = cart.get(sku) ?? 0;
+        const expected = stored.has(sku) || !doubtful.has(sku);
+        counts.changes++;
+        if (stored.has(sku)) counts.stored++;
+        if (qty === 0 && expected) counts.lost++;
+        if (qty === 0 && !expected) counts.unstored++;
+        if (qty > 1) counts.duplicated++;
+      }
+    } finally {
+      // However the round ends (a crash that fails, a deadline), its tabs and its profile go.
+      await Promise.allSettled(all.map((t) => t.close()));
+      await soak.release(ns);
     }
-    // Everyone syncs; the server must then hold every change that was stored or whose tab
-    // lived, once.
-    for (const t of tabs) if (await t.settle()) counts.stuck++;
-    for (const t of all) for (const e of t.events) if (e.type === 'resolved') stored.add(e.sku);
-    const cart = await soak.serverCart(await tabs[0].run(() => window.soak.token()));
-    for (const sku of madeBy.keys()) {
-      const qty = cart.get(sku) ?? 0;
-      const expected = stored.has(sku) || !doubtful.has(sku);
-      counts.changes++;
-      if (stored.has(sku)) counts.stored++;
-      if (qty === 0 && expected) counts.lost++;
-      if (qty === 0 && !expected) counts.unstored++;
-      if (qty > 1) counts.duplicated++;
-    }
-    await Promise.all(tabs.map((t) => t.close()));
-    await soak.release(ns);
   }
   const c = counts;
   const line = `outbox-kill: engine=${soak.engine} kills=${c.kills} leader_kills=${c.leaderKills} changes=${c.changes} stored=${c.stored} lost=${c.lost} duplicated=${c.duplicated} unstored_lost=${c.unstored} stuck=${c.stuck}`;

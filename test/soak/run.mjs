@@ -10,9 +10,10 @@
 // is crashed by SIGKILL to its own content process. WebKit (MiniBrowser over classic WebDriver,
 // one browser per simulated profile, back/forward cache on, see webkit.mjs)
 // runs unload at full speed; a page's last events there go out as beacons and its resolved
-// changes are read back from localStorage. There a burst made 0-1 ms before its lone tab closes
-// can lose the changes not yet resolved (counted in lost=, allowed: no promise was kept, and
-// none is lost with another tab open). It cannot run the crash tests, and says why: `kill
+// changes are read back from localStorage. In every engine, unload allows (counts in lost=)
+// the loss of a change not yet resolved when its lone tab goes away, and fails on any other
+// (unload.mjs); WebKit is where such losses were seen, in a burst 0-1 ms before its lone tab
+// closes. WebKit cannot run the crash tests, and says why: `kill
 // -9` of one tab's WebKitWebProcess is a real crash that the other tabs survive, but WebKit then
 // ends the WebDriver session, so they can no longer be driven. Every engine found runs;
 // `--engine=chromium,webkit` picks; OMNIKIT_REQUIRE_ENGINES=1 (CI) makes a missing one an error.
@@ -24,10 +25,14 @@
 //   --engine=chromium,firefox,webkit
 // Seeded: every random choice (victims, delays, tab counts, churn) replays from the printed
 // seed; the browser's own timing does not, which is what the trials measure.
+// However a run ends (a failed case, Ctrl-C, a rejection or exception nothing handled), each
+// test closes its tabs and profiles, and the run its browsers, and kills any browser process
+// of its own that outlived them; an error nothing handled is printed and exits non-zero.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { soakEngines } from './engines.mjs';
-import { random, startSoak } from './harness.mjs';
+import { deadline, random, startSoak } from './harness.mjs';
+import { browserProcesses, identity, killSurvivors } from './processes.mjs';
 import { runUnload } from './unload.mjs';
 import { runOutboxKill } from './outbox-kill.mjs';
 import { runLeader } from './leader.mjs';
@@ -75,57 +80,87 @@ const missing = engines.filter((name) => !soakEngines[name].find());
 console.log(`soak: mode=${full ? 'full' : 'quick'} seed=${seed} (replay: --seed=${seed})`);
 const started = Date.now();
 const failures = [];
-// Stopped from outside (Ctrl-C, a CI timeout): the browsers go too (WebKit's would outlive us).
+/** The engine's soak under way: what a run that ends early has to close. */
 let running = null;
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, async () => {
-    await running?.close().catch(() => {});
-    process.exit(130);
-  });
-}
-for (const engine of engines) {
-  if (missing.includes(engine)) continue;
-  const rng = random(seed);
-  // One stream per test, drawn in a fixed order, so `--only` replays a test as the whole run
-  // does, in every engine.
-  const seeds = { unload: rng.next(), kill: rng.next(), leader: rng.next() };
-  const stream = (name) => random(Math.floor(seeds[name] * 2 ** 31));
-  const tag = `${seed}:${engine}`;
-  const soak = (running = await startSoak(engine));
+
+/**
+ * Ends the run early: stopped from outside (Ctrl-C, a CI timeout), or a rejection or exception
+ * nothing handled (a bug of the soak's own, or a driver's). What it started goes too: the
+ * soak's browsers and server, and any browser process that outlived them (WebKit's would run
+ * on under init, holding their display). The first reason wins; a second one is printed.
+ */
+let ending = false;
+async function abort(code, why, error) {
+  if (error !== undefined) console.error(`soak: ${why}:`, error);
+  if (ending) return;
+  ending = true;
+  if (error !== undefined) console.log('soak: FAILED (see the error above), cleaning up');
   try {
-    const runs = [
-      ['unload', () => runUnload(soak, stream('unload'), { ...opts.unload, tag })],
-      ['outbox-kill', () => runOutboxKill(soak, stream('kill'), { ...opts.kill, tag }), true],
-      ['leader', () => runLeader(soak, stream('leader'), { ...opts.leader, tag }), true],
-    ];
-    for (const [name, run, crashes] of runs) {
-      if (!only.includes(name)) continue;
-      if (crashes && soak.cannotCrash) {
-        console.log(`${name}: engine=${engine} not run: ${soak.cannotCrash}`);
-        continue;
-      }
-      const t = Date.now();
-      try {
-        const result = await run();
-        for (const line of result.lines) console.log(line);
-        failures.push(...result.failures.map((f) => `[${engine}] ${f}`));
-      } catch (e) {
-        failures.push(`[${engine}] ${name}: ${e.stack ?? e}`);
-      }
-      console.log(`soak: ${name} in ${engine} took ${((Date.now() - t) / 1000).toFixed(0)} s`);
-    }
-  } finally {
-    await soak.close();
+    await deadline(running?.close() ?? Promise.resolve(), 90000, 'closing the soak');
+  } catch (e) {
+    console.error(`soak: ${e.message}`);
   }
-  failures.push(...soak.problems.map((p) => `[${engine}] ${p}`));
+  await killSurvivors(new Set(browserProcesses().map((p) => identity(p.pid))));
+  process.exit(code);
 }
-for (const name of missing) {
-  const line = `soak: ${name} is not installed (${soakEngines[name].install})`;
-  if (required) failures.push(line);
-  else console.log(`${line}: not run`);
+for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => abort(130));
+process.on('unhandledRejection', (e) => abort(1, 'unhandled rejection', e));
+process.on('uncaughtException', (e) => abort(1, 'uncaught exception', e));
+
+/** Every engine in turn; resolves with the exit code (null when ending early). */
+async function main() {
+  for (const engine of engines) {
+    if (missing.includes(engine)) continue;
+    const rng = random(seed);
+    // One stream per test, drawn in a fixed order, so `--only` replays a test as the whole run
+    // does, in every engine.
+    const seeds = { unload: rng.next(), kill: rng.next(), leader: rng.next() };
+    const stream = (name) => random(Math.floor(seeds[name] * 2 ** 31));
+    const tag = `${seed}:${engine}`;
+    const soak = (running = await startSoak(engine));
+    try {
+      const runs = [
+        ['unload', () => runUnload(soak, stream('unload'), { ...opts.unload, tag })],
+        ['outbox-kill', () => runOutboxKill(soak, stream('kill'), { ...opts.kill, tag }), true],
+        ['leader', () => runLeader(soak, stream('leader'), { ...opts.leader, tag }), true],
+      ];
+      for (const [name, run, crashes] of runs) {
+        if (!only.includes(name)) continue;
+        if (crashes && soak.cannotCrash) {
+          console.log(`${name}: engine=${engine} not run: ${soak.cannotCrash}`);
+          continue;
+        }
+        const t = Date.now();
+        try {
+          const result = await run();
+          for (const line of result.lines) console.log(line);
+          failures.push(...result.failures.map((f) => `[${engine}] ${f}`));
+        } catch (e) {
+          failures.push(`[${engine}] ${name}: ${e.stack ?? e}`);
+        }
+        console.log(`soak: ${name} in ${engine} took ${((Date.now() - t) / 1000).toFixed(0)} s`);
+      }
+    } finally {
+      await soak.close();
+      running = null;
+    }
+    failures.push(...soak.problems.map((p) => `[${engine}] ${p}`));
+  }
+  // Ending early (see abort): that has the last word, and the exit code.
+  if (ending) return null;
+  for (const name of missing) {
+    const line = `soak: ${name} is not installed (${soakEngines[name].install})`;
+    if (required) failures.push(line);
+    else console.log(`${line}: not run`);
+  }
+  console.log(
+    `soak: ${failures.length ? 'FAILED' : 'ok'} in ${((Date.now() - started) / 1000).toFixed(0)} s seed=${seed}`,
+  );
+  for (const f of failures) console.error(`soak: ${f}`);
+  return failures.length ? 1 : 0;
 }
-console.log(
-  `soak: ${failures.length ? 'FAILED' : 'ok'} in ${((Date.now() - started) / 1000).toFixed(0)} s seed=${seed}`,
+
+main().then(
+  (code) => code === null || process.exit(code),
+  (e) => abort(1, 'failed', e),
 );
-for (const f of failures) console.error(`soak: ${f}`);
-process.exit(failures.length ? 1 : 0);

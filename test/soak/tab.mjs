@@ -29,7 +29,7 @@ export class Tab {
   /**
    * Gives the tab its page (open and loaded), and `crash(tab)`: the engine's way to crash the
    * page's renderer without pagehide or unload, resolving once it is dead (null where the
-   * engine cannot).
+   * engine cannot, or the tab was not opened `crashable`).
    */
   attach(page, crash) {
     this.page = page;
@@ -108,7 +108,10 @@ export class Tab {
 
   /** Crashes the renderer (no unload, no pagehide: a tab killed by the OS or a bug). */
   async crash() {
-    if (!this.crasher) throw new Error(`${this.name}: this engine cannot crash a tab`);
+    if (!this.crasher)
+      throw new Error(
+        `${this.name}: cannot be crashed (not opened crashable, or its engine cannot)`,
+      );
     await this.crasher(this);
     this.crashed = true;
     this.hear({ type: 'crashed', tab: this.name, at: Date.now() });

@@ -14,6 +14,7 @@
 // stall on its database (packages/sdk/src/bfcache.ts; test/e2e/webkit-bfcache.test.ts). With
 // it off (`webkitPageCache = false`) the unload line says `page_cache=off`.
 import { tsImport } from 'tsx/esm/api';
+import { driverProcesses, killSurvivors } from './processes.mjs';
 
 const { startWebKitSession, shareDisplay } = await tsImport(
   '../e2e/driver/webkit.ts',
@@ -125,7 +126,11 @@ async function startProfile(binary, { origin, api, problems, browser }) {
       ended = true;
       await polling;
       problems.push(...wk.proxy.errors);
+      // Ended by its session's end and its driver's SIGTERM; were a MiniBrowser to outlive its
+      // driver it would run on under init, out of the soak's sight: killed here.
+      const processes = driverProcesses(session.options.port);
       await wk.close();
+      await killSurvivors(processes);
     },
   };
   // Window handles need no current window: asked beside the queue, every 100 ms while a tab
@@ -164,17 +169,25 @@ export async function launchWebKit(binary, { origin, api, problems }) {
         profiles.set(ns, startProfile(binary, { origin, api, problems, browser }));
       }
       const page = await (await profiles.get(ns)).newPage();
-      // A window's first page replaces its blank one: one history entry, so the page's own
-      // window.close() may close it, as a tab opened with a link.
-      await page.evaluate((url) => location.replace(url), url);
-      await loaded();
+      try {
+        // A window's first page replaces its blank one: one history entry, so the page's own
+        // window.close() may close it, as a tab opened with a link.
+        await page.evaluate((url) => location.replace(url), url);
+        await loaded();
+      } catch (e) {
+        await page.close().catch(() => {});
+        throw e;
+      }
       return { page, crash: null };
     },
     release,
     async close() {
       browser.connected = false;
-      await Promise.all([...profiles.keys()].map(release));
-      stopDisplay();
+      try {
+        await Promise.allSettled([...profiles.keys()].map(release));
+      } finally {
+        stopDisplay();
+      }
     },
   };
 }
