@@ -12,6 +12,8 @@ const roots = [
   ['test/node', '.test.ts'],
   ['test/contract', '.test.ts'],
   ['test/browser', '.node.ts'],
+  // The soak's own logic on fake tabs (its browser runs are test/soak/run.mjs).
+  ['test/soak', '.test.mjs'],
 ];
 const files = roots.flatMap(([root, suffix]) => {
   try {
