@@ -100,8 +100,16 @@ async function abort(code, why, error) {
   } catch (e) {
     console.error(`soak: ${e.message}`);
   }
-  await killSurvivors(new Set(browserProcesses().map((p) => identity(p.pid))));
-  process.exit(code);
+  try {
+    // A process gone between the table and its /proc read has no identity (null).
+    const ours = new Set(browserProcesses().map((p) => identity(p.pid)));
+    ours.delete(null);
+    await killSurvivors(ours);
+  } finally {
+    // Whatever the clean-up met, the run ends with its code (an exit left to an empty event
+    // loop would be 0).
+    process.exit(code);
+  }
 }
 for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => abort(130));
 process.on('unhandledRejection', (e) => abort(1, 'unhandled rejection', e));
@@ -111,6 +119,8 @@ process.on('uncaughtException', (e) => abort(1, 'uncaught exception', e));
 async function main() {
   for (const engine of engines) {
     if (missing.includes(engine)) continue;
+    // Ending early: no browser may start after abort() took stock of the processes to kill.
+    if (ending) return null;
     const rng = random(seed);
     // One stream per test, drawn in a fixed order, so `--only` replays a test as the whole run
     // does, in every engine.
@@ -125,6 +135,7 @@ async function main() {
         ['leader', () => runLeader(soak, stream('leader'), { ...opts.leader, tag }), true],
       ];
       for (const [name, run, crashes] of runs) {
+        if (ending) return null;
         if (!only.includes(name)) continue;
         if (crashes && soak.cannotCrash) {
           console.log(`${name}: engine=${engine} not run: ${soak.cannotCrash}`);

@@ -214,7 +214,7 @@ export async function runUnload(soak, rng, { trials, concurrency, tag, cases: on
   if (total.duplicated) failures.push(`unload: ${total.duplicated} change(s) duplicated`);
   if (total.stuck)
     failures.push(`unload: ${total.stuck} trial(s) with a stuck sync (stored, never pushed)`);
-  if (promised && lostWithTab) {
+  if (lostWithTab) {
     failures.push(`unload: ${lostWithTab} change(s) lost although another tab was open`);
   }
   return { lines, failures };

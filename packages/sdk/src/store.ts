@@ -240,8 +240,8 @@ export async function idbStore(name: string, lost: Lost, timeoutMs: number): Pro
             const m = await meta(tx);
             await Promise.all([tx.objectStore(META).put({ ...m, device: null }, META), tx.done]);
           })
-        : // Forgetting reads nothing: committed at once, whatever a navigation does, so no next
-          // page sees the device without its drafts (nor does this one reset again once shown).
+        : // Forgetting reads nothing: committed at once, not aborted by a freeze. Left: Chromium
+          // aborts the main one alone if the page goes while a read queued before it still runs.
           Promise.all([write(clear), write(clear, unwrap(db), [META, 'outbox'])]).then(() => {}),
     close() {
       stop();
