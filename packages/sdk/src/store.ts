@@ -137,7 +137,7 @@ export async function idbStore(name: string, lost: Lost, timeoutMs: number): Pro
   };
   // Before the open: its timeout must know of a `pagehide` during it (the page's first store).
   const { track, run, stop } = freezeGuard();
-  const opening = Promise.all([
+  const opens = [
     openDB<OmniDB>(name, VERSION, {
       upgrade(up, oldVersion, _, tx) {
         // `done` rejects when it aborts (the page closing meanwhile): the failed open says so.
@@ -157,15 +157,12 @@ export async function idbStore(name: string, lost: Lost, timeoutMs: number): Pro
       },
       ...on,
     }),
-  ]);
+  ] as const;
   // Timed as the store's calls are (core.ts): time spent frozen in the bfcache does not count.
-  const [db, dr] = await withTimeout(opening, timeoutMs).catch((e) => {
+  const [db, dr] = await withTimeout(Promise.all(opens), timeoutMs).catch((e) => {
     stop();
-    // If it opens after all, close it at once: this page has moved on to memory.
-    opening.then(
-      (late) => late.forEach((c) => c.close()),
-      () => {},
-    );
+    // Either that opens (late, or while the other failed) is closed: this page moved to memory.
+    opens.forEach((o) => o.then((c) => c.close()).catch(() => {}));
     throw e;
   });
   conns.push(db, dr);

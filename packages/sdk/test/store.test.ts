@@ -180,6 +180,16 @@ describe('IndexedDB store', () => {
       .finally(() => (proto.createObjectStore = create));
     expect(error?.name).to.equal('AbortError');
     expect(await seen()).to.deep.equal([]);
+    // The main database, which did open, is closed again: nothing of the failed store holds it.
+    const deleting = indexedDB.deleteDatabase(ns);
+    expect(
+      await new Promise(
+        (r) => (
+          (deleting.onsuccess = () => r('deleted')),
+          (deleting.onblocked = () => r('blocked'))
+        ),
+      ),
+    ).to.equal('deleted');
   });
 
   it('a save whose transaction aborts rejects its promise, and leaves no rejection unhandled', async () => {
