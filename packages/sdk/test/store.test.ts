@@ -136,6 +136,15 @@ async function stored(ns: string) {
   }
 }
 
+/** What `p` rejects with (null if it resolves), once `restore` has undone the fault. */
+const failure = (p: Promise<unknown>, restore: () => void) =>
+  p
+    .then(
+      () => null,
+      (e: Error) => e,
+    )
+    .finally(restore);
+
 describe('IndexedDB store', () => {
   // First in the file: the page's first store, which no earlier one has set up for a pagehide.
   it('a page cached during its first open, for longer than the timeout, opens once shown', async () => {
@@ -172,12 +181,12 @@ describe('IndexedDB store', () => {
       if (this.name === `${ns}:drafts`) store.transaction.abort();
       return store;
     };
-    const error = await idbStore(ns, () => {}, 5000)
-      .then(
-        () => null,
-        (e: Error) => e,
-      )
-      .finally(() => (proto.createObjectStore = create));
+    const error = await failure(
+      idbStore(ns, () => {}, 5000),
+      () => {
+        proto.createObjectStore = create;
+      },
+    );
     expect(error?.name).to.equal('AbortError');
     expect(await seen()).to.deep.equal([]);
     // The main database, which did open, is closed again: nothing of the failed store holds it.
@@ -197,13 +206,7 @@ describe('IndexedDB store', () => {
     const s = await open(ns);
     const seen = unhandledRejections();
     const restore = abortAtCommit(`${ns}:drafts`);
-    const error = await s
-      .save([draft('A'), draft('B')])
-      .then(
-        () => null,
-        (e: Error) => e,
-      )
-      .finally(restore);
+    const error = await failure(s.save([draft('A'), draft('B')]), restore);
     expect(error?.name).to.equal('AbortError');
     expect(await seen()).to.deep.equal([]);
     expect(await stored(ns)).to.deep.include({ drafts: 0 });
@@ -221,13 +224,7 @@ describe('IndexedDB store', () => {
     const seen = unhandledRejections();
     // Aborted with the mark's deletion asked for, not done yet.
     const restore = afterNext('add', ns, 'outbox', (outbox) => outbox.transaction.abort());
-    const error = await s
-      .sequence([a])
-      .then(
-        () => null,
-        (e: Error) => e,
-      )
-      .finally(restore);
+    const error = await failure(s.sequence([a]), restore);
     expect(error?.name).to.equal('AbortError');
     expect(await seen()).to.deep.equal([]);
     // Nothing of it written: A is a draft still.
