@@ -19,6 +19,37 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const tabPage = fileURLToPath(new URL('tab.html', import.meta.url));
 export const publishableKey = 'pk_soak';
 
+/**
+ * Runs `run(open, opened)` on simulated browser profile `ns`, where `open(name, options)` opens
+ * its tabs (`soak.tab`) and `opened` lists every one it opened so far. However it ends (done, failed, past `ms` when given), every tab it opened is
+ * closed and the profile released before this returns or throws: nothing of a test outlives it.
+ * A run still under way once `ms` passed opens no more tabs, and fails at its next command to a
+ * closed tab or at its own next deadline.
+ */
+export async function onProfile(soak, ns, run, ms) {
+  const opened = [];
+  let stopped = false;
+  const open = async (name, options) => {
+    if (stopped) throw new Error(`${ns}: stopped`);
+    const t = await soak.tab(ns, name, options);
+    opened.push(t);
+    // Opened while the run was being stopped: closed below with the others.
+    if (stopped) throw new Error(`${ns}: stopped`);
+    return t;
+  };
+  const closeAll = () => Promise.allSettled(opened.map((t) => t.close()));
+  const running = run(open, opened);
+  try {
+    return await (ms === undefined ? running : deadline(running, ms, ns));
+  } finally {
+    stopped = true;
+    await closeAll();
+    await running.catch(() => {});
+    await closeAll();
+    await soak.release(ns);
+  }
+}
+
 /** URL prefix -> directory of built files a page may import. */
 const mounts = {
   '/dist/sdk/': `${root}packages/sdk/dist/`,

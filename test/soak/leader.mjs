@@ -4,7 +4,7 @@
 // leader lock and opened the poke stream (does the leader's work), then, once settled, how
 // many live tabs act as leader (hold a poke stream) and whether that is the lock's holder, and
 // whether every change a follower made reached the server, once.
-import { percentile, random } from './harness.mjs';
+import { onProfile, percentile, random } from './harness.mjs';
 
 /** Every live tab's view: which tab the lock manager names leader, which tabs hold a stream. */
 async function leaders(tabs) {
@@ -19,13 +19,9 @@ export async function runLeader(soak, rng, { trials, tag }) {
   const r = random(Math.floor(rng.next() * 2 ** 31));
   const ns = `leader:${tag}`;
   let n = 0;
-  /** Every tab this test opened: however it ends, they are closed (see the end). */
-  const all = [];
-  const open = async () => {
-    const t = await soak.tab(ns, `L#${n++}`, { crashable: true });
-    all.push(t);
-    return t;
-  };
+  /** The profile's `open` (onProfile: however the test ends, its tabs are closed). */
+  let openTab;
+  const open = () => openTab(`L#${n++}`, { crashable: true });
   let tabs = [];
   const takeovers = [];
   const made = new Set();
@@ -132,7 +128,8 @@ export async function runLeader(soak, rng, { trials, tag }) {
     return true;
   }
 
-  try {
+  await onProfile(soak, ns, async (o) => {
+    openTab = o;
     const size = r.int(10, 20);
     for (let i = 0; i < size; i++) tabs.push(await open());
     await tabs[0].run(() => window.soak.online());
@@ -145,10 +142,7 @@ export async function runLeader(soak, rng, { trials, tag }) {
         break;
       }
     }
-  } finally {
-    await Promise.allSettled(all.map((t) => t.close()));
-    await soak.release(ns);
-  }
+  });
   const p95 = percentile(takeovers, 95);
   const line = `leader: engine=${soak.engine} trials=${takeovers.length} max_leaders=${counts.maxLeaders} min_leaders=${counts.minLeaders} takeover_p50_ms=${percentile(takeovers, 50)} takeover_p95_ms=${p95} takeover_max_ms=${percentile(takeovers, 100)} changes=${counts.changes} lost=${counts.lost} duplicated=${counts.duplicated} stuck=${counts.stuck}`;
   const failures = [...problems.map((p) => `leader: ${p}`)];

@@ -4,7 +4,7 @@
 // A change counts as stored when its promise resolved or when the IndexedDB outbox held it
 // just after the crash; every stored change and every change of a tab that was not killed
 // must reach the server exactly once, delivered by another tab or by the reopened one.
-import { random } from './harness.mjs';
+import { onProfile, random } from './harness.mjs';
 
 /** Runs `kills` crashes in rounds of `perRound` on a fresh profile each; returns the line. */
 export async function runOutboxKill(soak, rng, { kills, perRound, tag }) {
@@ -22,13 +22,10 @@ export async function runOutboxKill(soak, rng, { kills, perRound, tag }) {
     const r = random(Math.floor(rng.next() * 2 ** 31));
     const ns = `kill:${tag}:${round}`;
     let n = 0;
-    const all = [];
-    const open = async () => {
-      const t = await soak.tab(ns, `k${round}#${n++}`, { crashable: true });
-      all.push(t);
-      return t;
-    };
-    try {
+    // However the round ends (a crash that fails, a deadline), its tabs and its profile go.
+    // `all`: every tab of the round, the crashed ones too (their events say what resolved).
+    await onProfile(soak, ns, async (openTab, all) => {
+      const open = () => openTab(`k${round}#${n++}`, { crashable: true });
       const tabs = [];
       for (let i = r.int(2, 3); i > 0; i--) tabs.push(await open());
       await tabs[0].run(() => window.soak.online());
@@ -78,11 +75,7 @@ export async function runOutboxKill(soak, rng, { kills, perRound, tag }) {
         if (qty === 0 && !expected) counts.unstored++;
         if (qty > 1) counts.duplicated++;
       }
-    } finally {
-      // However the round ends (a crash that fails, a deadline), its tabs and its profile go.
-      await Promise.allSettled(all.map((t) => t.close()));
-      await soak.release(ns);
-    }
+    });
   }
   const c = counts;
   const line = `outbox-kill: engine=${soak.engine} kills=${c.kills} leader_kills=${c.leaderKills} changes=${c.changes} stored=${c.stored} lost=${c.lost} duplicated=${c.duplicated} unstored_lost=${c.unstored} stuck=${c.stuck}`;

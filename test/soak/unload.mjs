@@ -7,7 +7,7 @@
 // on a change lost while another tab of the site was open (lost_with_tab), on a change applied
 // twice and on a stuck sync. It allows the one loss the SDK does not promise against: a change
 // whose promise had not resolved when its lone tab went away (counted in lost=).
-import { deadline, random, waitLeader } from './harness.mjs';
+import { deadline, onProfile, random, waitLeader } from './harness.mjs';
 
 const actions = ['close', 'reload', 'navigate'];
 const delays = [0, 1, 5, 20];
@@ -41,31 +41,13 @@ export function unloadCases(canThrottle = true) {
  * before it returns or throws: nothing of a case outlives it.
  */
 export async function runCase(soak, rng, c, trials, tag) {
-  const ns = `unload:${tag}:${c.id}`;
-  const opened = [];
-  let stopped = false;
   let n = 0;
-  const open = async () => {
-    if (stopped) throw new Error(`unload case ${c.id}: stopped`);
-    const t = await soak.tab(ns, `${c.id}#${n++}`);
-    opened.push(t);
-    // Opened while the case was being stopped: closed below with the others.
-    if (stopped) throw new Error(`unload case ${c.id}: stopped`);
-    return t;
-  };
-  const closeAll = () => Promise.allSettled(opened.map((t) => t.close()));
-  const running = runTrials(soak, rng, c, trials, open);
-  try {
-    return await deadline(running, trials * 60000, `unload case ${c.id}`);
-  } finally {
-    // A trial still under way (the case ran out of time) fails at its next command to a closed
-    // tab, or at its own next deadline; it opens no more tabs.
-    stopped = true;
-    await closeAll();
-    await running.catch(() => {});
-    await closeAll();
-    await soak.release(ns);
-  }
+  return onProfile(
+    soak,
+    `unload:${tag}:${c.id}`,
+    (open) => runTrials(soak, rng, c, trials, () => open(`${c.id}#${n++}`)),
+    trials * 60000,
+  );
 }
 
 async function runTrials(soak, rng, c, trials, open) {

@@ -27,13 +27,17 @@ window.__omnikitE2E ||= (() => {
 
   const skipped = new Set(['script', 'style', 'template', 'noscript']);
 
-  /** The text a shopper sees in `node`: shadow trees rendered, slots filled. */
-  const flatText = (node) => {
+  /**
+   * The text a shopper sees in `node`: shadow trees rendered, slots filled; with `displayed`,
+   * without what is not displayed (a `hidden` loading slot or empty-cart text).
+   */
+  const flatText = (node, displayed = false) => {
     if (node.nodeType === Node.TEXT_NODE) return node.data;
     if (node.nodeType !== Node.ELEMENT_NODE || skipped.has(node.localName)) return '';
+    if (displayed && getComputedStyle(node).display === 'none') return '';
     let kids = node.shadowRoot ? node.shadowRoot.childNodes : node.childNodes;
     if (node.localName === 'slot' && node.assignedNodes().length) kids = node.assignedNodes();
-    return [...kids].map(flatText).join(node.shadowRoot ? ' ' : '');
+    return [...kids].map((k) => flatText(k, displayed)).join(node.shadowRoot ? ' ' : '');
   };
 
   const implicitRole = (el) => {
@@ -237,15 +241,6 @@ window.__omnikitE2E ||= (() => {
     return landsOn(el);
   };
 
-  /** `flatText` without what is not displayed (a `hidden` loading slot or empty-cart text). */
-  const shownText = (node) => {
-    if (node.nodeType === Node.ELEMENT_NODE && getComputedStyle(node).display === 'none') return '';
-    if (node.nodeType !== Node.ELEMENT_NODE || skipped.has(node.localName)) return flatText(node);
-    let kids = node.shadowRoot ? node.shadowRoot.childNodes : node.childNodes;
-    if (node.localName === 'slot' && node.assignedNodes().length) kids = node.assignedNodes();
-    return [...kids].map(shownText).join(' ');
-  };
-
   /** What the page's client holds and what its main element shows (for a wait that timed out). */
   const explain = () => {
     const client = window.omnikit;
@@ -256,7 +251,7 @@ window.__omnikitE2E ||= (() => {
       // An error's message is not an own enumerable property: JSON would drop it.
       status: client && { ...client.state.status, error: `${client.state.status.error ?? ''}` },
       lines: client?.state.cart.lines.map((l) => `${l.sku} x ${l.qty}`),
-      shown: main ? shownText(main).replace(/\s+/g, ' ').trim().slice(0, 400) : null,
+      shown: main ? flatText(main, true).replace(/\s+/g, ' ').trim().slice(0, 400) : null,
     };
   };
 
