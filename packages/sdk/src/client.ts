@@ -1,14 +1,15 @@
-// The client: composes the modules (the local view, the outbox and storage, tab sync, the sync
-// loop and its poke stream, identity, commerce reads) over one shared record (core.ts), and
-// holds the lifecycle: when it starts, how sync() waits, consent, close().
+// The client: composes the modules (the local view, the outbox and storage, the tab rescue, tab
+// sync, the sync loop and its poke stream, identity, commerce reads) over one shared record
+// (core.ts), and holds the lifecycle: when it starts, how sync() waits, consent, close().
 import { OmniError, lineKey, withOptions, emptyState } from '@omnikit/protocol';
 import { commerce } from './commerce.js';
 import { abortable, gone, retryAfter, type Core } from './core.js';
 import { DEV_MODE } from './dev.js';
 import { browserNetwork, request } from './http.js';
 import { identity } from './identity.js';
-import { outbox } from './outbox.js';
 import { memoryStore } from './memory.js';
+import { outbox } from './outbox.js';
+import { rescue } from './rescue.js';
 import { TAB_ID } from './store.js';
 import { stream } from './stream.js';
 import { sync } from './sync.js';
@@ -50,6 +51,7 @@ export function createClient(options: ClientOptions): OmniClient {
   const c = {
     o: options,
     endpoint,
+    storageMs: options.storageTimeoutMs ?? 5000,
     ns: options.namespace ?? `omnikit:${options.publishableKey}`,
     currency: options.currency ?? 'USD',
     net,
@@ -103,6 +105,7 @@ export function createClient(options: ClientOptions): OmniClient {
   } as Partial<Core> as Core;
   const { subscribe, on, register } = view(c);
   outbox(c);
+  rescue(c);
   tabSync(c);
   sync(c);
   stream(c);

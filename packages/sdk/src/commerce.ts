@@ -1,21 +1,19 @@
 // Commerce reads that need this shopper's device: recommendations (the server weighs the
 // profile's cart and views). Catalog and stock reads need no device: catalog.ts, an opt-in.
-import { OmniError, type Recommendation } from '@omnikit/protocol';
-import { field, query, type Core } from './core.js';
+import type { Recommendation } from '@omnikit/protocol';
+import { consented, field, query, type Core } from './core.js';
 import type { OmniClient } from './types.js';
 
 /** Builds the client's `recommendations`. */
 export function commerce(c: Core): OmniClient['recommendations'] {
   return {
     async get(q) {
-      await c.start();
-      if (c.consent !== 'granted') throw new OmniError('forbidden', 'consent is not granted');
       // The server excludes the profile's cart and weighs its views: it must have them all.
-      await c.push();
+      const token = await consented(c);
       const items = await c.get(
         `/v1/recommendations?${query(q)}`,
         (b) => field(b, 'items', Array.isArray) as Recommendation[],
-        await c.token(),
+        token,
       );
       // Catalog prices in the client's currency become cart prices.
       for (const { product: p } of items) if (p.currency === c.currency) c.prices[p.sku] = p.price;

@@ -2,13 +2,13 @@
 // its comments name) and the functions they call on each other, plus small helpers. A module is
 // a function that fills in its part of the record (`view(c)`, `outbox(c)`...); client.ts calls
 // them in order and composes the public object.
-import type {
+import {
   OmniError,
-  ProfileState,
-  Snapshot,
-  Mutation,
-  MutationArgs,
-  MutationName,
+  type ProfileState,
+  type Snapshot,
+  type Mutation,
+  type MutationArgs,
+  type MutationName,
 } from '@omnikit/protocol';
 import { frozen, hides } from './bfcache.js';
 import type { Call, Network } from './http.js';
@@ -29,6 +29,8 @@ export interface Core {
   /** The endpoint without a trailing slash. */
   readonly endpoint: string;
   readonly ns: string;
+  /** How long a storage operation may take before the tab moves to memory. */
+  readonly storageMs: number;
   /**
    * `':mem'` once the database was deleted while open, else `''`: the tabs open then share
    * memory, not a store, in a group whose channel and locks are `<ns>:mem…` (see tab-sync.ts).
@@ -92,18 +94,20 @@ export interface Core {
   adopt(l: Loaded, before: ReadonlySet<string>): void;
   /** Reads the store and adopts (or uses) it, unless the store changed meanwhile; tells whether. */
   reload(use?: (l: Loaded, before: ReadonlySet<string>) => void): Promise<boolean>;
+  /** Opens storage (once consent is granted) and writes what waited for it. */
+  persist(): Promise<void>;
   addPending(ms: readonly Entry[]): void;
   /** Moves to memory; `deleted`: the database went with what it held. */
   fallback(cause: unknown, deleted?: boolean): void;
   report(cause: unknown): void;
   flushLocal(): Promise<void>;
   settle(): Promise<void>;
+
+  // ---- the tab rescue (rescue.ts) ----
   watchTab(tab: string): void;
   watchNew(tab: string): void;
   /** Forgets which tabs are watched (joining the tabs again watches them anew). */
   unwatch(): void;
-  /** Opens storage (once consent is granted) and writes what waited for it. */
-  persist(): Promise<void>;
 
   // ---- tabs (tab-sync.ts) ----
   leader: boolean;
@@ -172,6 +176,17 @@ export function behind(c: Core, snap: Core['base']) {
     snap.profileId === base?.profileId &&
     (snap.version < base.version || (snap.version === base.version && snap.lastSeq <= base.lastSeq))
   );
+}
+
+/**
+ * Waits for the start, refuses without consent, and pushes what is queued (the server must have
+ * every change made before the call); resolves with the device's token.
+ */
+export async function consented(c: Core) {
+  await c.start();
+  if (c.consent !== 'granted') throw new OmniError('forbidden', 'consent is not granted');
+  await c.push();
+  return c.token();
 }
 
 export const retryAfter = (e: unknown) =>

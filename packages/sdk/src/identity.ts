@@ -4,12 +4,13 @@
 import {
   OmniError,
   parseSnapshot,
+  withOptions,
   type HandoffResponse,
   type MergeSummary,
   type MutationArgs,
   type MutationName,
 } from '@omnikit/protocol';
-import { field, isString, type Core } from './core.js';
+import { consented, field, isString, type Core } from './core.js';
 import type { OmniClient } from './types.js';
 
 /** The options a line key (`sku?k=v&k2=v2`, see the protocol's `lineKey`) stands for. */
@@ -31,14 +32,6 @@ export function identity(c: Core): OmniClient['identity'] {
   const undone = new WeakSet<MergeSummary>();
   const forgetLast = () => (last = null);
 
-  /** Identity calls talk to the server: never without consent. */
-  async function consented() {
-    await c.start();
-    if (c.consent !== 'granted') throw new OmniError('forbidden', 'consent is not granted');
-    await c.push();
-    return c.token();
-  }
-
   /** Sends an identity change; the answer is the new base plus one field (`key`), returned. */
   async function change(
     path: string,
@@ -46,7 +39,7 @@ export function identity(c: Core): OmniClient['identity'] {
     key = 'version',
     ok: (v: unknown) => boolean = Number.isInteger,
   ): Promise<unknown> {
-    const token = await consented();
+    const token = await consented(c);
     const [snap, value] = await c.call(path, {
       body,
       token,
@@ -96,10 +89,7 @@ export function identity(c: Core): OmniClient['identity'] {
         ...merge.added.map((l) => [l.sku, l.key, -l.qty] as const),
         ...merge.changed.map((l) => [l.sku, l.key, l.from - l.to] as const),
         ...(merge.removed ?? []).map((l) => [l.sku, l.key, l.qty] as const),
-      ].map(([sku, key, qty]) => {
-        const options = optionsOf(key);
-        return ['cart.add', options ? { sku, qty, options } : { sku, qty }];
-      });
+      ].map(([sku, key, qty]) => ['cart.add', withOptions({ sku, qty }, optionsOf(key))]);
       if (merge.pickupStoreChanged) changes.push(['cart.setPickupStore', { storeId: null }]);
       await Promise.all(changes.map(([name, args]) => c.mutate(name, args)));
     },
@@ -110,7 +100,7 @@ export function identity(c: Core): OmniClient['identity'] {
     async createHandoff() {
       return c.call('/v1/handoff', {
         body: {},
-        token: await consented(),
+        token: await consented(c),
         parse: (b) => (
           field(b, 'code', isString),
           field(b, 'url', isString),

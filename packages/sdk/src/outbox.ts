@@ -1,7 +1,7 @@
 // The outbox and storage: each change becomes a draft at once (the view shows it), is stored as
 // a durable draft in the call's own task (store.ts, `<ns>:drafts`), then gets its seq and waits
 // in the outbox for the server. Other tabs hear of each draft, so one of them stores it should
-// this tab die first (the rescue below). A storage failure moves the tab to memory, keeping all.
+// this tab die first (rescue.ts). A storage failure moves the tab to memory, keeping all.
 import { applyMutation, validateMutation } from '@omnikit/protocol';
 import { behind, withTimeout, type Core } from './core.js';
 import { memoryStore } from './memory.js';
@@ -9,7 +9,6 @@ import { idbStore, storageError, tabOf, type Draft, type Store } from './store.j
 
 /** Fills in the outbox part of `c`. */
 export function outbox(c: Core): void {
-  const storageMs = c.o.storageTimeoutMs ?? 5000;
   let made = 0;
   let reported = false;
   /** Whether changes can be written the moment they are made (the store is open). */
@@ -18,7 +17,6 @@ export function outbox(c: Core): void {
   let early: [Promise<void>, () => void] | undefined;
   let more = false;
   let persisted = false;
-  const watched = new Set<string>();
 
   /** Applies a change to the view, then stores it (see flushLocal). */
   c.mutate = (name, args) => {
@@ -152,7 +150,7 @@ export function outbox(c: Core): void {
     const failed = c.store;
     let saving: Promise<void>;
     try {
-      saving = withTimeout(failed.save(batch), storageMs);
+      saving = withTimeout(failed.save(batch), c.storageMs);
     } catch (e) {
       saving = Promise.reject(e);
     }
@@ -193,7 +191,7 @@ export function outbox(c: Core): void {
           c.mem && !(c.leader && c.memReady) ? [] : c.drafts.filter((d) => c.saved.has(d.id));
         if (!list.length) continue;
         const s = c.store;
-        const added = await withTimeout(s.sequence(list), storageMs).catch((e) => {
+        const added = await withTimeout(s.sequence(list), c.storageMs).catch((e) => {
           // Memory took over (now or meanwhile) with these drafts: sequenced there next round.
           c.fallback(e);
           return null;
@@ -220,75 +218,13 @@ export function outbox(c: Core): void {
       .finally(() => (c.sequencing = undefined)));
   };
 
-  /**
-   * Once `tab` is gone (its lock is free), stores whatever it announced but did not store, and
-   * sequences whatever it stored but did not sequence.
-   */
-  c.watchTab = (tab) => {
-    const locks = navigator.locks;
-    if (tab === c.tabId || !locks || watched.has(tab) || c.settled.has(tab)) return;
-    watched.add(tab);
-    locks
-      .request(`${c.ns}${c.mem}:tab:${tab}`, { signal: c.session?.signal }, async () => {
-        c.settled.add(tab);
-        // What it announced and may not have stored (an hour old, it was stored or dropped
-        // long ago), then what it stored and did not sequence: sequenced here, once.
-        const left = c.drafts.filter(
-          (x) => tabOf(x) === tab && !c.saved.has(x.id) && x.at > Date.now() - 36e5,
-        );
-        try {
-          await withTimeout(c.store.save(left), storageMs);
-          await c.reload();
-          await c.settle();
-          // What it sequenced before it went may be in the outbox with no message about it
-          // (it died before posting): sequencing nothing here, settle() kicks nobody.
-          c.kick();
-        } catch (e) {
-          c.fallback(e);
-        }
-      })
-      .catch(() => {
-        // Aborted: this tab left first.
-      });
-  };
-
-  /**
-   * Watches a tab that just said hello, as soon as its lock is requested or held. Its own
-   * `tab` message comes only once its lock callback runs, a task after the lock is granted: a
-   * change it makes meanwhile is stored but not announced, and if it goes away then, no tab
-   * would know it left that change behind. Requesting its lock before it did would take the
-   * lock from a live tab, so this waits until the lock manager lists its request.
-   */
-  const watchNew = (tab: string, tries = 0) => {
-    const locks = navigator.locks;
-    const signal = c.session?.signal;
-    if (!locks || watched.has(tab) || c.settled.has(tab) || signal?.aborted) return;
-    const name = `${c.ns}${c.mem}:tab:${tab}`;
-    locks.query().then(
-      ({ held: h = [], pending: p = [] }) => {
-        if ([...h, ...p].some((l) => l.name === name)) return c.watchTab(tab);
-        // Its request may still be on its way (it was made before the hello, but the lock
-        // manager hears it on another channel), or the tab went away before it arrived or was
-        // granted, maybe leaving a stored draft no tab was told of. After a second unseen, it
-        // is gone: the store says what it left, and adopting those drafts watches their tab,
-        // whose free lock starts the rescue.
-        if (tries < 50) setTimeout(() => watchNew(tab, tries + 1), 20);
-        else if (c.store.kind === 'indexeddb') c.reload().catch(c.fallback);
-      },
-      () => {},
-    );
-  };
-  c.watchNew = watchNew;
-  /** Joining the tabs again: every tab is watched anew. */
-  c.unwatch = () => watched.clear();
-
   c.persist = async () => {
     if (persisted) return;
     persisted = true;
     let s: Store = memoryStore();
     if (c.o.storage !== 'memory') {
       try {
-        s = await idbStore(c.ns, (gone) => c.fallback(Error('database closed'), gone), storageMs);
+        s = await idbStore(c.ns, (gone) => c.fallback(Error('database closed'), gone), c.storageMs);
       } catch (e) {
         c.report(e);
       }
@@ -301,7 +237,7 @@ export function outbox(c: Core): void {
       c.setStatus({ storage: 'indexeddb' });
       try {
         // Unless the store failed meanwhile: then this tab works alone, in memory.
-        if (await withTimeout(c.reload(), storageMs)) c.join();
+        if (await withTimeout(c.reload(), c.storageMs)) c.join();
       } catch (e) {
         c.fallback(e);
       }

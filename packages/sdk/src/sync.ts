@@ -8,7 +8,6 @@ import type { Device } from './store.js';
 
 /** Fills in the sync part of `c`. */
 export function sync(c: Core): void {
-  const storageMs = c.o.storageTimeoutMs ?? 5000;
   const baseMs = c.o.retry?.baseMs ?? 1000;
   const maxMs = c.o.retry?.maxMs ?? 60_000;
   let registering: Promise<Device> | null = null;
@@ -258,7 +257,7 @@ export function sync(c: Core): void {
     // A tab's memory store is its own (a memory group's copy too): it takes every snapshot.
     if (!fromTab || c.store.kind === 'memory') {
       c.persisting = c.persisting
-        .then(() => withTimeout(c.store.setBase(snap), storageMs))
+        .then(() => withTimeout(c.store.setBase(snap), c.storageMs))
         .catch(c.fallback);
     }
     if (!fromTab) c.post({ type: 'base', snapshot: snap, identity });

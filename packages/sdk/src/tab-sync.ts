@@ -1,6 +1,6 @@
 // Tab sync: the tabs of one browser share one store and one view. Each tab announces what it
 // changes (tabs.ts has the messages), watches the others to rescue what they leave behind
-// (outbox.ts), and one of them, the leader, talks to the server (sync.ts).
+// (rescue.ts), and one of them, the leader, talks to the server (sync.ts).
 //
 // When the database is deleted while open (site data cleared), the tabs open then still share
 // one device and one seq counter, in memory: they form a memory group (`c.mem`, its own
