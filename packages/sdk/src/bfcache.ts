@@ -9,15 +9,15 @@ import type { Snapshot } from '@omnikit/protocol';
 
 /** A base, as far as telling whether another tab wrote one. */
 export const tag = (b: Snapshot | null) => b && [b.profileId, b.version, b.lastSeq].join();
+/** Whether snapshot `a` is no newer than `b` of the same profile (not a later version or seq). */
+export const noNewer = (a: Snapshot, b: Snapshot) =>
+  a.version < b.version || (a.version === b.version && a.lastSeq <= b.lastSeq);
 /**
  * Whether a `setBase` run again after a freeze leaves the stored base `b` as it is: this one's
  * or newer (the same profile), or one another tab stored meanwhile (`seen` is this tab's last).
  */
 export const kept = (b: Snapshot | null, base: Snapshot, seen: string | null) =>
-  !!b &&
-  (b.profileId === base.profileId
-    ? b.version > base.version || (b.version === base.version && b.lastSeq >= base.lastSeq)
-    : tag(b) !== seen);
+  !!b && (b.profileId === base.profileId ? noNewer(base, b) : tag(b) !== seen);
 
 /**
  * The `pagehide`s (persisted) so far, and whether the page is hidden since the last: a timeout

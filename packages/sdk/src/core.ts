@@ -10,7 +10,7 @@ import {
   type MutationArgs,
   type MutationName,
 } from '@omnikit/protocol';
-import { frozen, hides } from './bfcache.js';
+import { frozen, hides, noNewer } from './bfcache.js';
 import type { Call, Network } from './http.js';
 import type { Device, Draft, Entry, Loaded, Store } from './store.js';
 import type { TabMessage } from './tabs.js';
@@ -171,11 +171,7 @@ export function field(body: unknown, key: string, ok: (v: unknown) => boolean): 
 /** Whether `snap` is no newer than the base (same profile, not a later version or seq). */
 export function behind(c: Core, snap: Core['base']) {
   const { base } = c;
-  return (
-    !!snap &&
-    snap.profileId === base?.profileId &&
-    (snap.version < base.version || (snap.version === base.version && snap.lastSeq <= base.lastSeq))
-  );
+  return !!snap && snap.profileId === base?.profileId && noNewer(snap, base);
 }
 
 /**
