@@ -31,12 +31,20 @@ let watching = false;
 
 type Tx = { abort(): void; done: Promise<void> };
 
+/** The window's events, and the document's that bubble to it (`visibilitychange`). */
+type On = WindowEventMap & DocumentEventMap;
+/** Adds a window listener; returns its removal. */
+export const listen = <K extends keyof On>(type: K, f: (e: On[K]) => void) => (
+  addEventListener(type, f as EventListener),
+  () => removeEventListener(type, f as EventListener)
+);
+
 /** Guards one store's transactions; `stop()` when the store closes. */
 export function freezeGuard() {
   if (!watching) {
     watching = true;
-    addEventListener('pagehide', (e) => e.persisted && ((frozen = true), hides++));
-    addEventListener('pageshow', () => (frozen = false));
+    listen('pagehide', (e) => e.persisted && ((frozen = true), hides++));
+    listen('pageshow', () => (frozen = false));
   }
   const live = new Set<Tx>();
   let hold: Promise<void> | undefined;
@@ -52,9 +60,7 @@ export function freezeGuard() {
       }
     });
   };
-  const onShow = () => ((hold = undefined), thaw());
-  addEventListener('pagehide', onHide);
-  addEventListener('pageshow', onShow);
+  const offs = [listen('pagehide', onHide), listen('pageshow', () => ((hold = undefined), thaw()))];
   return {
     /** Aborted by the next `pagehide` (persisted) while under way. */
     track<T extends Tx>(tx: T): T {
@@ -76,8 +82,7 @@ export function freezeGuard() {
     },
     /** Lets what waits for the page to be shown go on (and fail on the closed store). */
     stop() {
-      removeEventListener('pagehide', onHide);
-      removeEventListener('pageshow', onShow);
+      offs.forEach((off) => off());
       thaw();
     },
   };

@@ -2,6 +2,7 @@
 // sync, the sync loop and its poke stream, identity, commerce reads) over one shared record
 // (core.ts), and holds the lifecycle: when it starts, how sync() waits, consent, close().
 import { OmniError, lineKey, withOptions, emptyState } from '@omnikit/protocol';
+import { listen } from './bfcache.js';
 import { commerce } from './commerce.js';
 import { abortable, gone, retryAfter, type Core } from './core.js';
 import { DEV_MODE } from './dev.js';
@@ -129,16 +130,12 @@ export function createClient(options: ClientOptions): OmniClient {
         if (e.persisted && !alone()) c.leave();
       };
       const onHidden = () => document.visibilityState === 'hidden' && c.flushLocal();
-      const unwatch = net.watch(c.connectivity);
-      addEventListener('pageshow', onShow);
-      addEventListener('pagehide', onHide);
-      addEventListener('visibilitychange', onHidden);
-      c.cleanups.push(() => {
-        unwatch();
-        removeEventListener('pageshow', onShow);
-        removeEventListener('pagehide', onHide);
-        removeEventListener('visibilitychange', onHidden);
-      });
+      c.cleanups.push(
+        net.watch(c.connectivity),
+        listen('pageshow', onShow),
+        listen('pagehide', onHide),
+        listen('visibilitychange', onHidden),
+      );
       if (c.consent === 'granted') await c.persist();
       // The shopper's locale follows them to other devices and channels as a preference.
       const { locale } = options;
