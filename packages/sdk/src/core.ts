@@ -90,8 +90,6 @@ export interface Core {
   persisting: Promise<void>;
   sequencing: Promise<void> | undefined;
   mutate<N extends MutationName>(name: N, args: MutationArgs[N]): Promise<void>;
-  /** Takes what the store holds; `before`: the drafts known stored when its read started. */
-  adopt(l: Loaded, before: ReadonlySet<string>): void;
   /** Reads the store and adopts (or uses) it, unless the store changed meanwhile; tells whether. */
   reload(use?: (l: Loaded, before: ReadonlySet<string>) => void): Promise<boolean>;
   /** Opens storage (once consent is granted) and writes what waited for it. */
@@ -99,7 +97,6 @@ export interface Core {
   addPending(ms: readonly Entry[]): void;
   /** Moves to memory; `deleted`: the database went with what it held. */
   fallback(cause: unknown, deleted?: boolean): void;
-  report(cause: unknown): void;
   flushLocal(): Promise<void>;
   settle(): Promise<void>;
 
@@ -129,8 +126,6 @@ export interface Core {
   holdUntil: number;
   running: Promise<void> | undefined;
   healing: Promise<void> | undefined;
-  /** The last startOver(); it never rejects. */
-  resetting: Promise<void> | undefined;
   token(): Promise<string>;
   push(): Promise<void>;
   kick(): void;

@@ -5,7 +5,7 @@
 import { applyMutation, validateMutation } from '@omnikit/protocol';
 import { behind, withTimeout, type Core } from './core.js';
 import { memoryStore } from './memory.js';
-import { idbStore, storageError, tabOf, type Draft, type Store } from './store.js';
+import { idbStore, storageError, tabOf, type Draft, type Loaded, type Store } from './store.js';
 
 /** Fills in the outbox part of `c`. */
 export function outbox(c: Core): void {
@@ -48,7 +48,8 @@ export function outbox(c: Core): void {
     );
   };
 
-  c.adopt = (l, before) => {
+  /** Takes what the store holds; `before`: the drafts known stored when its read started. */
+  const adopt = (l: Loaded, before: ReadonlySet<string>) => {
     c.device = l.device;
     // The stored base may be older than the one a tab message brought (the leader persists
     // its snapshot after posting it): the older one would keep acknowledged entries pending.
@@ -77,7 +78,7 @@ export function outbox(c: Core): void {
    * another store meanwhile: a read of a store that went away (a database deleted while open)
    * must not replace what memory holds now. Resolves whether it was used.
    */
-  c.reload = async (use = c.adopt) => {
+  c.reload = async (use = adopt) => {
     const s = c.store;
     const before = new Set(c.saved);
     const l = await s.load();
@@ -115,12 +116,12 @@ export function outbox(c: Core): void {
       c.settled.clear();
       c.join();
     } else c.leader = true;
-    c.report(cause);
+    report(cause);
     void c.settle();
     c.kick();
   };
 
-  c.report = (cause) => {
+  const report = (cause: unknown) => {
     const error = storageError(cause);
     if (!reported) c.warn('storage failed, using memory:', error.message);
     reported = true;
@@ -226,7 +227,7 @@ export function outbox(c: Core): void {
       try {
         s = await idbStore(c.ns, (gone) => c.fallback(Error('database closed'), gone), c.storageMs);
       } catch (e) {
-        c.report(e);
+        report(e);
       }
     }
     c.store = s;

@@ -15,6 +15,8 @@ export function sync(c: Core): void {
   let again = false;
   let attempt = 0;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The last startOver(); it never rejects. */
+  let resetting: Promise<void> | undefined;
 
   // A server's Retry-After, up to a fifth later (clients it refused at once come back spread,
   // never early); else the backoff, jittered down to half.
@@ -94,7 +96,7 @@ export function sync(c: Core): void {
     await c.stored;
     await c.settle();
     for (;;) {
-      await c.resetting;
+      await resetting;
       const floor = c.base?.lastSeq ?? 0;
       // The longest prefix of the outbox that fits one request, in count and in bytes (one
       // valid mutation is far below the limit, so a batch is never empty).
@@ -220,7 +222,7 @@ export function sync(c: Core): void {
    */
   c.startOver = (keep) => {
     c.drop(keep);
-    return (c.resetting = (async () => {
+    return (resetting = (async () => {
       try {
         // A snapshot write queued before now must not land after the reset.
         await c.persisting;
