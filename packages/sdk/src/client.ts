@@ -56,7 +56,7 @@ export function createClient(options: ClientOptions): OmniClient {
     ns: options.namespace ?? `omnikit:${options.publishableKey}`,
     currency: options.currency ?? 'USD',
     net,
-    closing,
+    closing: closing.signal,
     prices: { ...options.prices },
     tabId: Math.random()
       .toString(36)

@@ -41,7 +41,7 @@ export interface Core {
   readonly currency: string;
   readonly net: Network;
   /** Aborted by close(). */
-  readonly closing: AbortController;
+  readonly closing: AbortSignal;
   readonly prices: Record<string, number>;
   /** This tab's id: the prefix of its drafts' ids, and the name of the lock it holds. */
   readonly tabId: string;

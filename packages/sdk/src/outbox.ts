@@ -91,7 +91,7 @@ export function outbox(c: Core): void {
   c.fallback = (cause, deleted) => {
     const old = c.store;
     // After close() the store is closed on purpose: nothing to report.
-    if (old.kind === 'memory' || c.closing.signal.aborted) return;
+    if (old.kind === 'memory' || c.closing.aborted) return;
     const seq = Math.max(c.base?.lastSeq ?? 0, ...c.pending.map((m) => m.seq));
     // Other tabs' drafts are theirs to send. This tab keeps its own not stored yet, and when
     // the database was deleted those stored but not yet in the outbox, gone with it; a store

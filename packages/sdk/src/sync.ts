@@ -132,7 +132,7 @@ export function sync(c: Core): void {
 
   /** Runs a sync now (push, then pull when needed); one at a time, retried with backoff. */
   c.kick = () => {
-    if (!c.leader || c.consent !== 'granted' || c.closing.signal.aborted || c.again()) return;
+    if (!c.leader || c.consent !== 'granted' || c.closing.aborted || c.again()) return;
     // New changes wait for the backoff too: a 429's Retry-After holds for every request. The
     // retry timer may fire before performance.now() says it is due (Firefox rounds and jitters
     // it): the rest is waited out, or nothing would ever retry.
@@ -175,7 +175,7 @@ export function sync(c: Core): void {
   };
 
   function failed(e: unknown, at: number) {
-    if (c.closing.signal.aborted) return;
+    if (c.closing.aborted) return;
     const error =
       e instanceof OmniError ? e : new OmniError('internal', String(e), { retryable: true });
     const state = error.code === 'network' ? 'offline' : 'error';
