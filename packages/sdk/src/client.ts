@@ -37,7 +37,7 @@ export function createClient(options: ClientOptions): OmniClient {
       throw new OmniError(
         'invalid_argument',
         `createClient: the option "${k}" (a string) is missing` +
-          (unknown.length ? `; unknown option(s): ${unknown.join(', ')}` : ''),
+          (DEV_MODE && unknown.length ? `; unknown option(s): ${unknown.join(', ')}` : ''),
         { details: { option: k } },
       );
     }
