@@ -14,7 +14,9 @@ export function outbox(c: Core): void {
   /** Whether changes can be written the moment they are made (the store is open). */
   let opened = false;
   /** Resolves the changes made before the store opened, once they are stored. */
-  let early: [Promise<void>, () => void] | undefined;
+  let early: Promise<void> | undefined;
+  /** Resolves the last `early` (a noop before there was one; calling it again does nothing). */
+  let release = () => {};
   let more = false;
   let persisted = false;
 
@@ -137,16 +139,10 @@ export function outbox(c: Core): void {
   c.flushLocal = () => {
     // Without consent the drafts stay in memory until grant() persists them.
     if (c.consent !== 'granted' || !c.local.length) return Promise.resolve();
-    if (!opened) {
-      // Written once the store opens (persist()); their callers wait until then.
-      if (!early) {
-        let done!: () => void;
-        early = [new Promise<void>((r) => (done = r)), done];
-      }
-      return early[0];
-    }
+    // Written once the store opens (persist()); their callers wait until then.
+    if (!opened) return (early ??= new Promise((r) => (release = r)));
     const batch = c.local.splice(0);
-    const waiting = early;
+    const waiting = release;
     early = undefined;
     const failed = c.store;
     let saving: Promise<void>;
@@ -175,7 +171,7 @@ export function outbox(c: Core): void {
           if (c.store !== failed) return c.flushLocal();
         },
       )
-      .finally(() => waiting?.[1]());
+      .finally(waiting);
     c.stored = Promise.all([c.stored, done]);
     return done;
   };
