@@ -107,16 +107,16 @@ export interface Core {
   unwatch(): void;
 
   // ---- tabs (tab-sync.ts) ----
-  leader: boolean;
+  leader?: boolean;
   /** While this tab holds its own lock, other tabs can tell when it goes away. */
-  held: boolean;
+  held?: boolean;
   post(m: TabMessage): void;
   /** Whether this tab talks to the others (joined and not left). */
   joined(): boolean;
   join(): void;
   leave(): void;
   /** Aborted when this tab leaves the others. */
-  session: AbortController | null;
+  session?: AbortController;
 
   // ---- the sync loop (sync.ts, stream.ts) ----
   /** Bumped by identity changes and resets: answers of an older epoch are dropped. */
