@@ -4,7 +4,7 @@
 import { OmniError, lineKey, withOptions, emptyState } from '@omnikit/protocol';
 import { listen } from './bfcache.js';
 import { commerce } from './commerce.js';
-import { abortable, gone, retryAfter, type Core } from './core.js';
+import { abortable, EMIT, gone, retryAfter, type Core } from './core.js';
 import { DEV_MODE } from './dev.js';
 import { browserNetwork, request } from './http.js';
 import { identity } from './identity.js';
@@ -101,7 +101,7 @@ export function createClient(options: ClientOptions): OmniClient {
     holdUntil: 0,
     mem: '',
   } as Partial<Core> as Core;
-  const { subscribe, on, register } = view(c);
+  const { subscribe, on } = view(c);
   outbox(c);
   rescue(c);
   tabSync(c);
@@ -258,6 +258,7 @@ export function createClient(options: ClientOptions): OmniClient {
       c.store.close();
     },
   };
-  register(client);
+  // Where the opt-ins find emit (see EMIT); not enumerable.
+  Object.defineProperty(client, EMIT, { value: c.emit });
   return client;
 }

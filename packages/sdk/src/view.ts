@@ -2,7 +2,7 @@
 // rebuilt from the base snapshot and the changes not yet acknowledged, and the two ways to hear
 // about it: `subscribe` (a selected part of the state) and `on` (typed events).
 import { emptyState, rebase, type Mutation } from '@omnikit/protocol';
-import { EMIT, same, type Core } from './core.js';
+import { same, type Core } from './core.js';
 import type {
   CartState,
   ClientEvent,
@@ -10,7 +10,6 @@ import type {
   ClientState,
   IdentityState,
   LineView,
-  OmniClient,
 } from './types.js';
 
 /** A throwing listener must not break the others or the sync: it is reported like an event's. */
@@ -23,7 +22,7 @@ function safely(f: () => void) {
   }
 }
 
-/** Fills in the view part of `c`; returns the public `subscribe` and `on`, and `register`. */
+/** Fills in the view part of `c`; returns the public `subscribe` and `on`. */
 export function view(c: Core) {
   const listeners = new Map<ClientEvent, Set<(detail: never) => void>>();
 
@@ -105,6 +104,5 @@ export function view(c: Core) {
       set.add(listener);
       return () => void set.delete(listener);
     },
-    register: (client: OmniClient) => Object.defineProperty(client, EMIT, { value: c.emit }),
   };
 }
