@@ -247,7 +247,6 @@ export function createClient(options: ClientOptions): OmniClient {
     async close() {
       closing.abort();
       c.emit('close', null);
-      c.stopTimers();
       c.leave();
       c.cleanups.forEach((f) => f());
       await ready;

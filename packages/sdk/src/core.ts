@@ -143,8 +143,6 @@ export interface Core {
   closeStream(): void;
   reopen(): void;
   stopStream(): void;
-  /** Stops the retry timer (close()). */
-  stopTimers(): void;
   /** Connectivity may have changed. */
   connectivity(): void;
 }

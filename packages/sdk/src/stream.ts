@@ -113,7 +113,7 @@ export function stream(c: Core): void {
       if (at !== c.epoch) void open();
     }
   }
-  c.openStream = () => void open();
+  c.openStream = open;
 
   /** `cut`: a stream that opened was ended; the opens after sync cycles wait too then. */
   function retry(cut: boolean) {

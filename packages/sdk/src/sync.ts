@@ -26,7 +26,8 @@ export function sync(c: Core): void {
       : (Math.min(maxMs, baseMs * 2 ** n) * (1 + Math.random())) / 2;
   c.token = async () => (await ensureDevice()).token;
   c.again = () => !!c.running && (again = true);
-  c.stopTimers = () => clearTimeout(retryTimer);
+  // close() stops the retry timer.
+  c.cleanups.push(() => clearTimeout(retryTimer));
   c.nudge = () => waiting.splice(0).forEach((f) => f());
 
   c.syncError = (error, mutation, share) => {
