@@ -268,9 +268,7 @@ export async function idbStore(name: string, lost: Lost, timeoutMs: number): Pro
     await Promise.all([
       ...old,
       kv.put(m, META),
-      ...[...new Set(list.map((d) => draftKey(d)[0]))].map((tab) =>
-        kv.put([mark.get(tab)!, now], ['t', tab]),
-      ),
+      ...[...new Set(list.map(tabOf))].map((tab) => kv.put([mark.get(tab)!, now], ['t', tab])),
       ...added.map((a) => tx.objectStore('outbox').add(a)),
       tx.done,
     ]);
