@@ -67,9 +67,9 @@ export function stream(c: Core): void {
     opening = true;
     const at = c.epoch;
     try {
-      const { ticket } = await c.call('/v1/sync/stream-ticket', {
+      const ticket = await c.call('/v1/sync/stream-ticket', {
         token: device.token,
-        parse: (b) => ({ ticket: field(b, 'ticket', isString) as string }),
+        parse: (b) => field(b, 'ticket', isString) as string,
       });
       if (!c.leader || at !== c.epoch || c.closing.aborted) return;
       const s = (es = c.net.eventSource(
