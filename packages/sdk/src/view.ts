@@ -89,10 +89,8 @@ export function view(c: Core) {
       let last = selector(c.state);
       const notify = () => {
         const value = selector(c.state);
-        if (Object.is(value, last)) return;
         const prev = last;
-        last = value;
-        cb(value, prev);
+        if (!Object.is(value, prev)) cb((last = value), prev);
       };
       c.subs.add(notify);
       return () => void c.subs.delete(notify);
