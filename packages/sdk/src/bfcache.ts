@@ -9,15 +9,15 @@ import type { Snapshot } from '@omnikit/protocol';
 
 /** A base, as far as telling whether another tab wrote one. */
 export const tag = (b: Snapshot | null) => b && [b.profileId, b.version, b.lastSeq].join();
+/** Whether snapshot `a` is no newer than `b` of the same profile (not a later version or seq). */
+export const noNewer = (a: Snapshot, b: Snapshot) =>
+  a.version < b.version || (a.version === b.version && a.lastSeq <= b.lastSeq);
 /**
  * Whether a `setBase` run again after a freeze leaves the stored base `b` as it is: this one's
  * or newer (the same profile), or one another tab stored meanwhile (`seen` is this tab's last).
  */
 export const kept = (b: Snapshot | null, base: Snapshot, seen: string | null) =>
-  !!b &&
-  (b.profileId === base.profileId
-    ? b.version > base.version || (b.version === base.version && b.lastSeq >= base.lastSeq)
-    : tag(b) !== seen);
+  !!b && (b.profileId === base.profileId ? noNewer(base, b) : tag(b) !== seen);
 
 /**
  * The `pagehide`s (persisted) so far, and whether the page is hidden since the last: a timeout
@@ -31,12 +31,20 @@ let watching = false;
 
 type Tx = { abort(): void; done: Promise<void> };
 
+/** The window's events, and the document's that bubble to it (`visibilitychange`). */
+type On = WindowEventMap & DocumentEventMap;
+/** Adds a window listener; returns its removal. */
+export const listen = <K extends keyof On>(type: K, f: (e: On[K]) => void) => (
+  addEventListener(type, f as EventListener),
+  () => removeEventListener(type, f as EventListener)
+);
+
 /** Guards one store's transactions; `stop()` when the store closes. */
 export function freezeGuard() {
   if (!watching) {
     watching = true;
-    addEventListener('pagehide', (e) => e.persisted && ((frozen = true), hides++));
-    addEventListener('pageshow', () => (frozen = false));
+    listen('pagehide', (e) => e.persisted && ((frozen = true), hides++));
+    listen('pageshow', () => (frozen = false));
   }
   const live = new Set<Tx>();
   let hold: Promise<void> | undefined;
@@ -52,9 +60,7 @@ export function freezeGuard() {
       }
     });
   };
-  const onShow = () => ((hold = undefined), thaw());
-  addEventListener('pagehide', onHide);
-  addEventListener('pageshow', onShow);
+  const offs = [listen('pagehide', onHide), listen('pageshow', () => ((hold = undefined), thaw()))];
   return {
     /** Aborted by the next `pagehide` (persisted) while under way. */
     track<T extends Tx>(tx: T): T {
@@ -76,8 +82,7 @@ export function freezeGuard() {
     },
     /** Lets what waits for the page to be shown go on (and fail on the closed store). */
     stop() {
-      removeEventListener('pagehide', onHide);
-      removeEventListener('pageshow', onShow);
+      offs.forEach((off) => off());
       thaw();
     },
   };

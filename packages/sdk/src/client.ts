@@ -2,8 +2,9 @@
 // sync, the sync loop and its poke stream, identity, commerce reads) over one shared record
 // (core.ts), and holds the lifecycle: when it starts, how sync() waits, consent, close().
 import { OmniError, lineKey, withOptions, emptyState } from '@omnikit/protocol';
+import { listen } from './bfcache.js';
 import { commerce } from './commerce.js';
-import { abortable, gone, retryAfter, type Core } from './core.js';
+import { abortable, EMIT, gone, retryAfter, type Core } from './core.js';
 import { DEV_MODE } from './dev.js';
 import { browserNetwork, request } from './http.js';
 import { identity } from './identity.js';
@@ -36,7 +37,7 @@ export function createClient(options: ClientOptions): OmniClient {
       throw new OmniError(
         'invalid_argument',
         `createClient: the option "${k}" (a string) is missing` +
-          (unknown.length ? `; unknown option(s): ${unknown.join(', ')}` : ''),
+          (DEV_MODE && unknown.length ? `; unknown option(s): ${unknown.join(', ')}` : ''),
         { details: { option: k } },
       );
     }
@@ -55,7 +56,7 @@ export function createClient(options: ClientOptions): OmniClient {
     ns: options.namespace ?? `omnikit:${options.publishableKey}`,
     currency: options.currency ?? 'USD',
     net,
-    closing,
+    closing: closing.signal,
     prices: { ...options.prices },
     tabId: Math.random()
       .toString(36)
@@ -95,15 +96,12 @@ export function createClient(options: ClientOptions): OmniClient {
     settled: new Set(),
     stored: Promise.resolve(),
     persisting: Promise.resolve(),
-    leader: false,
-    held: false,
-    session: null,
     epoch: 0,
     needPull: true,
     holdUntil: 0,
     mem: '',
   } as Partial<Core> as Core;
-  const { subscribe, on, register } = view(c);
+  const { subscribe, on } = view(c);
   outbox(c);
   rescue(c);
   tabSync(c);
@@ -129,16 +127,12 @@ export function createClient(options: ClientOptions): OmniClient {
         if (e.persisted && !alone()) c.leave();
       };
       const onHidden = () => document.visibilityState === 'hidden' && c.flushLocal();
-      const unwatch = net.watch(c.connectivity);
-      addEventListener('pageshow', onShow);
-      addEventListener('pagehide', onHide);
-      addEventListener('visibilitychange', onHidden);
-      c.cleanups.push(() => {
-        unwatch();
-        removeEventListener('pageshow', onShow);
-        removeEventListener('pagehide', onHide);
-        removeEventListener('visibilitychange', onHidden);
-      });
+      c.cleanups.push(
+        net.watch(c.connectivity),
+        listen('pageshow', onShow),
+        listen('pagehide', onHide),
+        listen('visibilitychange', onHidden),
+      );
       if (c.consent === 'granted') await c.persist();
       // The shopper's locale follows them to other devices and channels as a preference.
       const { locale } = options;
@@ -253,7 +247,6 @@ export function createClient(options: ClientOptions): OmniClient {
     async close() {
       closing.abort();
       c.emit('close', null);
-      c.stopTimers();
       c.leave();
       c.cleanups.forEach((f) => f());
       await ready;
@@ -264,6 +257,7 @@ export function createClient(options: ClientOptions): OmniClient {
       c.store.close();
     },
   };
-  register(client);
+  // Where the opt-ins find emit (see EMIT); not enumerable.
+  Object.defineProperty(client, EMIT, { value: c.emit });
   return client;
 }

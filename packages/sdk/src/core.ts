@@ -10,7 +10,7 @@ import {
   type MutationArgs,
   type MutationName,
 } from '@omnikit/protocol';
-import { frozen, hides } from './bfcache.js';
+import { frozen, hides, noNewer } from './bfcache.js';
 import type { Call, Network } from './http.js';
 import type { Device, Draft, Entry, Loaded, Store } from './store.js';
 import type { TabMessage } from './tabs.js';
@@ -41,7 +41,7 @@ export interface Core {
   readonly currency: string;
   readonly net: Network;
   /** Aborted by close(). */
-  readonly closing: AbortController;
+  readonly closing: AbortSignal;
   readonly prices: Record<string, number>;
   /** This tab's id: the prefix of its drafts' ids, and the name of the lock it holds. */
   readonly tabId: string;
@@ -90,8 +90,6 @@ export interface Core {
   persisting: Promise<void>;
   sequencing: Promise<void> | undefined;
   mutate<N extends MutationName>(name: N, args: MutationArgs[N]): Promise<void>;
-  /** Takes what the store holds; `before`: the drafts known stored when its read started. */
-  adopt(l: Loaded, before: ReadonlySet<string>): void;
   /** Reads the store and adopts (or uses) it, unless the store changed meanwhile; tells whether. */
   reload(use?: (l: Loaded, before: ReadonlySet<string>) => void): Promise<boolean>;
   /** Opens storage (once consent is granted) and writes what waited for it. */
@@ -99,7 +97,6 @@ export interface Core {
   addPending(ms: readonly Entry[]): void;
   /** Moves to memory; `deleted`: the database went with what it held. */
   fallback(cause: unknown, deleted?: boolean): void;
-  report(cause: unknown): void;
   flushLocal(): Promise<void>;
   settle(): Promise<void>;
 
@@ -110,16 +107,16 @@ export interface Core {
   unwatch(): void;
 
   // ---- tabs (tab-sync.ts) ----
-  leader: boolean;
+  leader?: boolean;
   /** While this tab holds its own lock, other tabs can tell when it goes away. */
-  held: boolean;
+  held?: boolean;
   post(m: TabMessage): void;
   /** Whether this tab talks to the others (joined and not left). */
   joined(): boolean;
   join(): void;
   leave(): void;
   /** Aborted when this tab leaves the others. */
-  session: AbortController | null;
+  session?: AbortController;
 
   // ---- the sync loop (sync.ts, stream.ts) ----
   /** Bumped by identity changes and resets: answers of an older epoch are dropped. */
@@ -129,8 +126,6 @@ export interface Core {
   holdUntil: number;
   running: Promise<void> | undefined;
   healing: Promise<void> | undefined;
-  /** The last startOver(); it never rejects. */
-  resetting: Promise<void> | undefined;
   token(): Promise<string>;
   push(): Promise<void>;
   kick(): void;
@@ -148,8 +143,6 @@ export interface Core {
   closeStream(): void;
   reopen(): void;
   stopStream(): void;
-  /** Stops the retry timer (close()). */
-  stopTimers(): void;
   /** Connectivity may have changed. */
   connectivity(): void;
 }
@@ -171,11 +164,7 @@ export function field(body: unknown, key: string, ok: (v: unknown) => boolean): 
 /** Whether `snap` is no newer than the base (same profile, not a later version or seq). */
 export function behind(c: Core, snap: Core['base']) {
   const { base } = c;
-  return (
-    !!snap &&
-    snap.profileId === base?.profileId &&
-    (snap.version < base.version || (snap.version === base.version && snap.lastSeq <= base.lastSeq))
-  );
+  return !!snap && snap.profileId === base?.profileId && noNewer(snap, base);
 }
 
 /**

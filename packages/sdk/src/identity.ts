@@ -7,8 +7,6 @@ import {
   withOptions,
   type HandoffResponse,
   type MergeSummary,
-  type MutationArgs,
-  type MutationName,
 } from '@omnikit/protocol';
 import { consented, field, isString, type Core } from './core.js';
 import type { OmniClient } from './types.js';
@@ -85,13 +83,13 @@ export function identity(c: Core): OmniClient['identity'] {
         );
       }
       // Deltas, not absolute quantities: a change made since (here or on another device) stays.
-      const changes: [MutationName, MutationArgs[MutationName]][] = [
+      const done = [
         ...merge.added.map((l) => [l.sku, l.key, -l.qty] as const),
         ...merge.changed.map((l) => [l.sku, l.key, l.from - l.to] as const),
         ...(merge.removed ?? []).map((l) => [l.sku, l.key, l.qty] as const),
-      ].map(([sku, key, qty]) => ['cart.add', withOptions({ sku, qty }, optionsOf(key))]);
-      if (merge.pickupStoreChanged) changes.push(['cart.setPickupStore', { storeId: null }]);
-      await Promise.all(changes.map(([name, args]) => c.mutate(name, args)));
+      ].map(([sku, key, qty]) => c.mutate('cart.add', withOptions({ sku, qty }, optionsOf(key))));
+      if (merge.pickupStoreChanged) done.push(c.mutate('cart.setPickupStore', { storeId: null }));
+      await Promise.all(done);
     },
     async logout() {
       forgetLast();

@@ -5,7 +5,7 @@
 import { applyMutation, validateMutation } from '@omnikit/protocol';
 import { behind, withTimeout, type Core } from './core.js';
 import { memoryStore } from './memory.js';
-import { idbStore, storageError, tabOf, type Draft, type Store } from './store.js';
+import { idbStore, storageError, tabOf, type Draft, type Loaded, type Store } from './store.js';
 
 /** Fills in the outbox part of `c`. */
 export function outbox(c: Core): void {
@@ -14,7 +14,9 @@ export function outbox(c: Core): void {
   /** Whether changes can be written the moment they are made (the store is open). */
   let opened = false;
   /** Resolves the changes made before the store opened, once they are stored. */
-  let early: [Promise<void>, () => void] | undefined;
+  let early: Promise<void> | undefined;
+  /** Resolves the last `early` (a noop before there was one; calling it again does nothing). */
+  let release = () => {};
   let more = false;
   let persisted = false;
 
@@ -48,7 +50,8 @@ export function outbox(c: Core): void {
     );
   };
 
-  c.adopt = (l, before) => {
+  /** Takes what the store holds; `before`: the drafts known stored when its read started. */
+  const adopt = (l: Loaded, before: ReadonlySet<string>) => {
     c.device = l.device;
     // The stored base may be older than the one a tab message brought (the leader persists
     // its snapshot after posting it): the older one would keep acknowledged entries pending.
@@ -77,7 +80,7 @@ export function outbox(c: Core): void {
    * another store meanwhile: a read of a store that went away (a database deleted while open)
    * must not replace what memory holds now. Resolves whether it was used.
    */
-  c.reload = async (use = c.adopt) => {
+  c.reload = async (use = adopt) => {
     const s = c.store;
     const before = new Set(c.saved);
     const l = await s.load();
@@ -90,7 +93,7 @@ export function outbox(c: Core): void {
   c.fallback = (cause, deleted) => {
     const old = c.store;
     // After close() the store is closed on purpose: nothing to report.
-    if (old.kind === 'memory' || c.closing.signal.aborted) return;
+    if (old.kind === 'memory' || c.closing.aborted) return;
     const seq = Math.max(c.base?.lastSeq ?? 0, ...c.pending.map((m) => m.seq));
     // Other tabs' drafts are theirs to send. This tab keeps its own not stored yet, and when
     // the database was deleted those stored but not yet in the outbox, gone with it; a store
@@ -115,12 +118,12 @@ export function outbox(c: Core): void {
       c.settled.clear();
       c.join();
     } else c.leader = true;
-    c.report(cause);
+    report(cause);
     void c.settle();
     c.kick();
   };
 
-  c.report = (cause) => {
+  const report = (cause: unknown) => {
     const error = storageError(cause);
     if (!reported) c.warn('storage failed, using memory:', error.message);
     reported = true;
@@ -136,16 +139,10 @@ export function outbox(c: Core): void {
   c.flushLocal = () => {
     // Without consent the drafts stay in memory until grant() persists them.
     if (c.consent !== 'granted' || !c.local.length) return Promise.resolve();
-    if (!opened) {
-      // Written once the store opens (persist()); their callers wait until then.
-      if (!early) {
-        let done!: () => void;
-        early = [new Promise<void>((r) => (done = r)), done];
-      }
-      return early[0];
-    }
+    // Written once the store opens (persist()); their callers wait until then.
+    if (!opened) return (early ??= new Promise((r) => (release = r)));
     const batch = c.local.splice(0);
-    const waiting = early;
+    const waiting = release;
     early = undefined;
     const failed = c.store;
     let saving: Promise<void>;
@@ -174,7 +171,7 @@ export function outbox(c: Core): void {
           if (c.store !== failed) return c.flushLocal();
         },
       )
-      .finally(() => waiting?.[1]());
+      .finally(waiting);
     c.stored = Promise.all([c.stored, done]);
     return done;
   };
@@ -226,7 +223,7 @@ export function outbox(c: Core): void {
       try {
         s = await idbStore(c.ns, (gone) => c.fallback(Error('database closed'), gone), c.storageMs);
       } catch (e) {
-        c.report(e);
+        report(e);
       }
     }
     c.store = s;

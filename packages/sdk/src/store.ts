@@ -13,7 +13,7 @@
 // records each tab's highest sequenced draft (its mark), so a draft becomes exactly one outbox
 // entry however many tabs (or retries) sequence it, and is deleted from the drafts afterwards.
 // A `pagehide` that may freeze the page aborts the transactions that read (bfcache.ts).
-import { openDB, unwrap, wrap, type DBSchema } from 'idb';
+import { openDB, unwrap, wrap, type DBSchema, type IDBPTransaction } from 'idb';
 import { OmniError, type Mutation, type Snapshot } from '@omnikit/protocol';
 import { freezeGuard, kept, tag } from './bfcache.js';
 import { withTimeout } from './core.js';
@@ -62,6 +62,7 @@ interface OmniDB extends DBSchema {
   meta: { key: 'meta' | MarkKey; value: Meta | [number, number] };
   outbox: { key: number; value: Entry };
 }
+type Stores = ('meta' | 'outbox')[];
 interface DraftsDB extends DBSchema {
   drafts: { key: [string, number]; value: Draft };
 }
@@ -170,7 +171,8 @@ export async function idbStore(name: string, lost: Lost, timeoutMs: number): Pro
   /** The base this tab last read or wrote: a redone `setBase` does not write over another's. */
   let seen: string | null = null;
   const rw = () => track(db.transaction([META, 'outbox'], 'readwrite'));
-  const meta = async (tx: ReturnType<typeof rw>) =>
+  /** The meta record (or an empty one) read in `tx`. */
+  const meta = async (tx: IDBPTransaction<OmniDB, Stores, IDBTransactionMode>) =>
     ((await tx.objectStore(META).get(META)) as Meta | undefined) ?? empty();
   // A write without reads (to the drafts unless told), under way before this returns and committed
   // at once: never behind a read, nor aborted by a freeze (not tracked). On the native stores: an
@@ -189,17 +191,13 @@ export async function idbStore(name: string, lost: Lost, timeoutMs: number): Pro
       run(async () => {
         const tx = track(db.transaction([META, 'outbox']));
         const td = track(dr.transaction('drafts'));
-        const all = Promise.all([
-          tx.objectStore(META).get(META) as Promise<Meta | undefined>,
-          tx.objectStore('outbox').getAll(),
-          td.store.getAll(),
-        ]);
+        const all = Promise.all([meta(tx), tx.objectStore('outbox').getAll(), td.store.getAll()]);
         // Committed at once, so a draft's write queued behind never waits for this page.
         td.commit?.();
         tx.commit?.();
         const [m, outbox, drafts] = await all;
-        seen = tag(m?.base ?? null);
-        return { ...(m ?? empty()), outbox, drafts };
+        seen = tag(m.base);
+        return { ...m, outbox, drafts };
       }),
     save: (drafts) => write((s) => drafts.forEach((d) => s.put(d, draftKey(d)))),
     sequence: (list) => run(() => sequence(list)),
@@ -270,9 +268,7 @@ export async function idbStore(name: string, lost: Lost, timeoutMs: number): Pro
     await Promise.all([
       ...old,
       kv.put(m, META),
-      ...[...new Set(list.map((d) => draftKey(d)[0]))].map((tab) =>
-        kv.put([mark.get(tab)!, now], ['t', tab]),
-      ),
+      ...[...new Set(list.map(tabOf))].map((tab) => kv.put([mark.get(tab)!, now], ['t', tab])),
       ...added.map((a) => tx.objectStore('outbox').add(a)),
       tx.done,
     ]);

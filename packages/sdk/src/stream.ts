@@ -45,7 +45,7 @@ export function stream(c: Core): void {
    * long (or never open) is replaced, and once one beats the pulls stop.
    */
   function watchStream() {
-    if (fallbackTimer || !c.leader || c.closing.signal.aborted) return;
+    if (fallbackTimer || !c.leader || c.closing.aborted) return;
     fallbackTimer = setTimeout(() => {
       fallbackTimer = undefined;
       const now = performance.now();
@@ -63,15 +63,15 @@ export function stream(c: Core): void {
   async function open() {
     watchStream();
     const { device } = c;
-    if (es || opening || backingOff || !c.leader || !device || c.closing.signal.aborted) return;
+    if (es || opening || backingOff || !c.leader || !device || c.closing.aborted) return;
     opening = true;
     const at = c.epoch;
     try {
-      const { ticket } = await c.call('/v1/sync/stream-ticket', {
+      const ticket = await c.call('/v1/sync/stream-ticket', {
         token: device.token,
-        parse: (b) => ({ ticket: field(b, 'ticket', isString) as string }),
+        parse: (b) => field(b, 'ticket', isString) as string,
       });
-      if (!c.leader || at !== c.epoch || c.closing.signal.aborted) return;
+      if (!c.leader || at !== c.epoch || c.closing.aborted) return;
       const s = (es = c.net.eventSource(
         `${c.endpoint}/v1/sync/stream?ticket=${encodeURIComponent(ticket)}`,
       ));
@@ -113,11 +113,11 @@ export function stream(c: Core): void {
       if (at !== c.epoch) void open();
     }
   }
-  c.openStream = () => void open();
+  c.openStream = open;
 
   /** `cut`: a stream that opened was ended; the opens after sync cycles wait too then. */
   function retry(cut: boolean) {
-    if (c.closing.signal.aborted || !c.leader) return;
+    if (c.closing.aborted || !c.leader) return;
     backingOff = cut;
     retryTimer = setTimeout(() => {
       backingOff = false;

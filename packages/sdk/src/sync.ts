@@ -15,6 +15,8 @@ export function sync(c: Core): void {
   let again = false;
   let attempt = 0;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The last startOver(); it never rejects. */
+  let resetting: Promise<void> | undefined;
 
   // A server's Retry-After, up to a fifth later (clients it refused at once come back spread,
   // never early); else the backoff, jittered down to half.
@@ -24,7 +26,8 @@ export function sync(c: Core): void {
       : (Math.min(maxMs, baseMs * 2 ** n) * (1 + Math.random())) / 2;
   c.token = async () => (await ensureDevice()).token;
   c.again = () => !!c.running && (again = true);
-  c.stopTimers = () => clearTimeout(retryTimer);
+  // close() stops the retry timer.
+  c.cleanups.push(() => clearTimeout(retryTimer));
   c.nudge = () => waiting.splice(0).forEach((f) => f());
 
   c.syncError = (error, mutation, share) => {
@@ -94,7 +97,7 @@ export function sync(c: Core): void {
     await c.stored;
     await c.settle();
     for (;;) {
-      await c.resetting;
+      await resetting;
       const floor = c.base?.lastSeq ?? 0;
       // The longest prefix of the outbox that fits one request, in count and in bytes (one
       // valid mutation is far below the limit, so a batch is never empty).
@@ -130,7 +133,7 @@ export function sync(c: Core): void {
 
   /** Runs a sync now (push, then pull when needed); one at a time, retried with backoff. */
   c.kick = () => {
-    if (!c.leader || c.consent !== 'granted' || c.closing.signal.aborted || c.again()) return;
+    if (!c.leader || c.consent !== 'granted' || c.closing.aborted || c.again()) return;
     // New changes wait for the backoff too: a 429's Retry-After holds for every request. The
     // retry timer may fire before performance.now() says it is due (Firefox rounds and jitters
     // it): the rest is waited out, or nothing would ever retry.
@@ -173,7 +176,7 @@ export function sync(c: Core): void {
   };
 
   function failed(e: unknown, at: number) {
-    if (c.closing.signal.aborted) return;
+    if (c.closing.aborted) return;
     const error =
       e instanceof OmniError ? e : new OmniError('internal', String(e), { retryable: true });
     const state = error.code === 'network' ? 'offline' : 'error';
@@ -220,7 +223,7 @@ export function sync(c: Core): void {
    */
   c.startOver = (keep) => {
     c.drop(keep);
-    return (c.resetting = (async () => {
+    return (resetting = (async () => {
       try {
         // A snapshot write queued before now must not land after the reset.
         await c.persisting;

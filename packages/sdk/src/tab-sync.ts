@@ -123,7 +123,6 @@ export function tabSync(c: Core): void {
     c.unwatch();
     c.drafts.forEach((d) => c.watchTab(tabOf(d)));
     lead(`${g}:leader`, role.signal, () => {
-      if (role.signal.aborted) return;
       // A store that failed meanwhile made this tab lead itself already.
       c.reload().then((ok) => {
         if (!ok) return;

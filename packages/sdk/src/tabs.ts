@@ -106,7 +106,7 @@ export function memoryTabs(): TabTransportFactory {
  * duplicate requests, never duplicate changes.
  */
 export function lead(name: string, signal: AbortSignal, lead: () => void): void {
-  const locks = typeof navigator === 'undefined' ? undefined : navigator.locks;
+  const locks = navigator.locks;
   if (!locks) return lead();
   locks
     .request(name, { signal }, () => {

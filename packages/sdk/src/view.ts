@@ -2,7 +2,7 @@
 // rebuilt from the base snapshot and the changes not yet acknowledged, and the two ways to hear
 // about it: `subscribe` (a selected part of the state) and `on` (typed events).
 import { emptyState, rebase, type Mutation } from '@omnikit/protocol';
-import { EMIT, same, type Core } from './core.js';
+import { same, type Core } from './core.js';
 import type {
   CartState,
   ClientEvent,
@@ -10,7 +10,6 @@ import type {
   ClientState,
   IdentityState,
   LineView,
-  OmniClient,
 } from './types.js';
 
 /** A throwing listener must not break the others or the sync: it is reported like an event's. */
@@ -23,7 +22,7 @@ function safely(f: () => void) {
   }
 }
 
-/** Fills in the view part of `c`; returns the public `subscribe` and `on`, and `register`. */
+/** Fills in the view part of `c`; returns the public `subscribe` and `on`. */
 export function view(c: Core) {
   const listeners = new Map<ClientEvent, Set<(detail: never) => void>>();
 
@@ -90,10 +89,8 @@ export function view(c: Core) {
       let last = selector(c.state);
       const notify = () => {
         const value = selector(c.state);
-        if (Object.is(value, last)) return;
         const prev = last;
-        last = value;
-        cb(value, prev);
+        if (!Object.is(value, prev)) cb((last = value), prev);
       };
       c.subs.add(notify);
       return () => void c.subs.delete(notify);
@@ -105,6 +102,5 @@ export function view(c: Core) {
       set.add(listener);
       return () => void set.delete(listener);
     },
-    register: (client: OmniClient) => Object.defineProperty(client, EMIT, { value: c.emit }),
   };
 }
