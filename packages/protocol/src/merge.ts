@@ -1,6 +1,6 @@
 // Guest-to-account merge. Pure and deterministic like the reducers; the summary is built from
 // the same decisions as the state, so a UI can say exactly what happened.
-import { LIMITS } from './limits.js';
+import { maxLines, maxPrefs, maxQtyPerLine, maxViewed } from './limits.js';
 import type { CartLine, MergePolicy, MergeSummary, ProfileState } from './types.js';
 
 type Ref = { key: string; sku: string; qty: number };
@@ -15,7 +15,6 @@ export function mergeStates(
   guest: ProfileState,
   policy: MergePolicy,
 ): { state: ProfileState; summary: MergeSummary } {
-  const max = LIMITS.maxQtyPerLine;
   const summary: MergeSummary = {
     policy,
     added: [],
@@ -35,7 +34,7 @@ export function mergeStates(
       if (!other) return l;
       byKey.delete(l.key);
       const wanted = policy === 'sum' ? l.qty + other.qty : Math.max(l.qty, other.qty);
-      const qty = Math.min(wanted, max);
+      const qty = Math.min(wanted, maxQtyPerLine);
       if (wanted > qty) summary.dropped.push({ ...ref(other, wanted - qty), reason: 'limit' });
       return qty === l.qty
         ? l
@@ -54,9 +53,8 @@ export function mergeStates(
     if (!takeGuest) for (const l of g) summary.dropped.push({ ...ref(l), reason: 'policy' });
   }
   // Account lines come first, so the limit drops the guest's extra lines, never the account's.
-  const kept = lines.slice(0, LIMITS.maxLines);
-  for (const l of lines.slice(LIMITS.maxLines))
-    summary.dropped.push({ ...ref(l), reason: 'limit' });
+  const kept = lines.slice(0, maxLines);
+  for (const l of lines.slice(maxLines)) summary.dropped.push({ ...ref(l), reason: 'limit' });
   const before = new Map(a.map((l) => [l.key, l]));
   for (const l of kept) {
     const old = before.get(l.key);
@@ -75,13 +73,13 @@ export function mergeStates(
   const viewed = [...account.viewed, ...guest.viewed]
     .sort((x, y) => y.at - x.at)
     .filter((v) => !seen.has(v.sku) && seen.add(v.sku))
-    .slice(0, LIMITS.maxViewed);
+    .slice(0, maxViewed);
   const accountSkus = new Set(account.viewed.map((v) => v.sku));
   summary.viewedAdded = viewed.filter((v) => !accountSkus.has(v.sku)).length;
 
   const prefEntries = Object.entries(account.prefs);
   for (const [k, v] of Object.entries(guest.prefs)) {
-    if (!Object.hasOwn(account.prefs, k) && prefEntries.length < LIMITS.maxPrefs) {
+    if (!Object.hasOwn(account.prefs, k) && prefEntries.length < maxPrefs) {
       prefEntries.push([k, v]);
     }
   }

@@ -4,7 +4,7 @@
 // return the same object when nothing changes, throw only OmniError.
 import { OmniError } from './errors.js';
 import { lineKey } from './key.js';
-import { LIMITS } from './limits.js';
+import { maxLines, maxPrefs, maxQtyPerLine, maxViewed } from './limits.js';
 import type { CartLine, Mutation, MutationResult, ProfileState } from './types.js';
 import { invalid, validateMutation } from './validate.js';
 
@@ -37,7 +37,7 @@ export function applyMutation(state: ProfileState, mutation: Mutation): ProfileS
           : m.name === 'cart.add'
             ? (cur?.qty ?? 0) + m.args.qty
             : m.args.qty,
-        LIMITS.maxQtyPerLine,
+        maxQtyPerLine,
       );
       if (qty <= 0)
         return cur
@@ -54,10 +54,10 @@ export function applyMutation(state: ProfileState, mutation: Mutation): ProfileS
               lines.map((l) => (l === cur ? { ...l, qty, updatedAt: at } : l)),
             );
       }
-      if (lines.length >= LIMITS.maxLines) {
-        invalid('cart.lines', `is full: a cart holds at most ${LIMITS.maxLines} lines`, {
+      if (lines.length >= maxLines) {
+        invalid('cart.lines', `is full: a cart holds at most ${maxLines} lines`, {
           limit: 'maxLines',
-          max: LIMITS.maxLines,
+          max: maxLines,
         });
       }
       const line: CartLine = {
@@ -79,7 +79,7 @@ export function applyMutation(state: ProfileState, mutation: Mutation): ProfileS
     case 'viewed.add': {
       const { sku } = m.args;
       const viewed = [{ sku, at }, ...state.viewed.filter((v) => v.sku !== sku)];
-      return { ...state, viewed: viewed.slice(0, LIMITS.maxViewed) };
+      return { ...state, viewed: viewed.slice(0, maxViewed) };
     }
     case 'prefs.set': {
       const { key, value } = m.args;
@@ -91,10 +91,10 @@ export function applyMutation(state: ProfileState, mutation: Mutation): ProfileS
         return { ...state, prefs: rest };
       }
       if (has && prefs[key] === value) return state;
-      if (!has && Object.keys(prefs).length >= LIMITS.maxPrefs) {
-        invalid('prefs', `is full: a profile holds at most ${LIMITS.maxPrefs} preferences`, {
+      if (!has && Object.keys(prefs).length >= maxPrefs) {
+        invalid('prefs', `is full: a profile holds at most ${maxPrefs} preferences`, {
           limit: 'maxPrefs',
-          max: LIMITS.maxPrefs,
+          max: maxPrefs,
         });
       }
       return { ...state, prefs: { ...prefs, [key]: value } };

@@ -1,7 +1,22 @@
 // Hand-rolled runtime validation: a few tiny combinators instead of a schema library, because
 // this file ships in the browser SDK, which has a 10 KB gzip budget.
 import { OmniError } from './errors.js';
-import { LIMITS } from './limits.js';
+import {
+  maxBatch,
+  maxLines,
+  maxOptionKeyLength,
+  maxOptionValueLength,
+  maxOptions,
+  maxPrefValueLength,
+  maxPrefs,
+  maxQtyPerLine,
+  maxSkuLength,
+  maxStoreIdLength,
+  maxViewed,
+  prefKeyPattern,
+  skuPattern,
+  storeIdPattern,
+} from './limits.js';
 import type {
   CartLine,
   HandoffClaimRequest,
@@ -73,26 +88,25 @@ const bool = (v: unknown, path: string): boolean =>
 const nullable = <T>(v: unknown, f: (v: unknown) => T): T | null => (v === null ? null : f(v));
 
 const id = (v: unknown, path: string) => str(v, path, 256);
-const sku = (v: unknown, path: string) => str(v, path, LIMITS.maxSkuLength, LIMITS.skuPattern);
-const prefKey = (v: unknown, path: string) => str(v, path, 32, LIMITS.prefKeyPattern);
-const storeId = (v: unknown, path: string) =>
-  str(v, path, LIMITS.maxStoreIdLength, LIMITS.storeIdPattern);
+const sku = (v: unknown, path: string) => str(v, path, maxSkuLength, skuPattern);
+const prefKey = (v: unknown, path: string) => str(v, path, 32, prefKeyPattern);
+const storeId = (v: unknown, path: string) => str(v, path, maxStoreIdLength, storeIdPattern);
 const seq = (v: unknown, path: string) => int(v, path, 1);
 const count = (v: unknown, path: string) => int(v, path, 0);
-const qty = (v: unknown, path: string) => int(v, path, 1, LIMITS.maxQtyPerLine);
+const qty = (v: unknown, path: string) => int(v, path, 1, maxQtyPerLine);
 
 /** Options sorted by key (the canonical form), or undefined when there are none. */
 function options(v: unknown, path: string): Record<string, string> | undefined {
   if (v === undefined) return undefined;
   const keys = Object.keys(obj(v, path)).sort();
-  if (keys.length > LIMITS.maxOptions) {
-    invalid(path, `must have at most ${LIMITS.maxOptions} options`, { max: LIMITS.maxOptions });
+  if (keys.length > maxOptions) {
+    invalid(path, `must have at most ${maxOptions} options`, { max: maxOptions });
   }
   // Object.fromEntries defines own properties, so even a `__proto__` key stays plain data.
   const out = Object.fromEntries(
     keys.map((k) => [
-      str(k, `${path} key`, LIMITS.maxOptionKeyLength),
-      str((v as Obj)[k], `${path}.${k}`, LIMITS.maxOptionValueLength),
+      str(k, `${path} key`, maxOptionKeyLength),
+      str((v as Obj)[k], `${path}.${k}`, maxOptionValueLength),
     ]),
   );
   return keys.length ? out : undefined;
@@ -108,10 +122,9 @@ export function validateMutation(input: unknown, path = 'mutation'): Mutation {
   const head = { seq: seq(m.seq, `${path}.seq`), at: time(m.at, `${path}.at`) };
   const p = `${path}.args`;
   const a = obj(m.args, p);
-  const max = LIMITS.maxQtyPerLine;
   switch (m.name) {
     case 'cart.add': {
-      const q = int(a.qty, `${p}.qty`, -max, max);
+      const q = int(a.qty, `${p}.qty`, -maxQtyPerLine, maxQtyPerLine);
       if (q === 0) invalid(`${p}.qty`, 'must not be 0');
       const args = withOptions(
         { sku: sku(a.sku, `${p}.sku`), qty: q },
@@ -121,7 +134,7 @@ export function validateMutation(input: unknown, path = 'mutation'): Mutation {
     }
     case 'cart.setQuantity': {
       const args = withOptions(
-        { sku: sku(a.sku, `${p}.sku`), qty: int(a.qty, `${p}.qty`, 0, max) },
+        { sku: sku(a.sku, `${p}.sku`), qty: int(a.qty, `${p}.qty`, 0, maxQtyPerLine) },
         options(a.options, `${p}.options`),
       );
       return { ...head, name: m.name, args };
@@ -146,9 +159,7 @@ export function validateMutation(input: unknown, path = 'mutation'): Mutation {
         name: m.name,
         args: {
           key: prefKey(a.key, `${p}.key`),
-          value: nullable(a.value, (v) =>
-            str(v, `${p}.value`, LIMITS.maxPrefValueLength, undefined, 0),
-          ),
+          value: nullable(a.value, (v) => str(v, `${p}.value`, maxPrefValueLength, undefined, 0)),
         },
       };
     default:
@@ -179,25 +190,24 @@ function viewedItem(v: unknown, path: string): ViewedItem {
 export function parseProfileState(input: unknown, path = 'state'): ProfileState {
   const s = obj(input, path);
   const cart = obj(s.cart, `${path}.cart`);
-  const lines = arr(cart.lines, `${path}.cart.lines`, LIMITS.maxLines).map((l, i) =>
+  const lines = arr(cart.lines, `${path}.cart.lines`, maxLines).map((l, i) =>
     cartLine(l, `${path}.cart.lines[${i}]`),
   );
   const p = obj(s.prefs, `${path}.prefs`);
   const keys = Object.keys(p);
-  if (keys.length > LIMITS.maxPrefs)
-    invalid(`${path}.prefs`, `must have at most ${LIMITS.maxPrefs} keys`);
+  if (keys.length > maxPrefs) invalid(`${path}.prefs`, `must have at most ${maxPrefs} keys`);
   return {
     cart: {
       lines,
       pickupStore: nullable(cart.pickupStore, (v) => storeId(v, `${path}.cart.pickupStore`)),
     },
-    viewed: arr(s.viewed, `${path}.viewed`, LIMITS.maxViewed).map((v, i) =>
+    viewed: arr(s.viewed, `${path}.viewed`, maxViewed).map((v, i) =>
       viewedItem(v, `${path}.viewed[${i}]`),
     ),
     prefs: Object.fromEntries(
       keys.map((k) => [
         prefKey(k, `${path}.prefs key`),
-        str(p[k], `${path}.prefs.${k}`, LIMITS.maxPrefValueLength, undefined, 0),
+        str(p[k], `${path}.prefs.${k}`, maxPrefValueLength, undefined, 0),
       ]),
     ),
   };
@@ -230,7 +240,7 @@ export function parseRegisterDeviceResponse(input: unknown): RegisterDeviceRespo
  */
 export function parsePushRequest(input: unknown): PushRequest {
   const b = obj(input, 'body');
-  const mutations = arr(b.mutations, 'body.mutations', LIMITS.maxBatch).map((m, i) => {
+  const mutations = arr(b.mutations, 'body.mutations', maxBatch).map((m, i) => {
     seq(obj(m, `body.mutations[${i}]`).seq, `body.mutations[${i}].seq`);
     return m as Mutation;
   });
@@ -259,7 +269,7 @@ export function parsePushResponse(input: unknown): PushResponse {
   return {
     version: count(b.version, 'body.version'),
     lastSeq: count(b.lastSeq, 'body.lastSeq'),
-    results: arr(b.results, 'body.results', LIMITS.maxBatch).map((r, i) =>
+    results: arr(b.results, 'body.results', maxBatch).map((r, i) =>
       mutationResult(r, `body.results[${i}]`),
     ),
   };
@@ -304,7 +314,7 @@ const line = (v: unknown, path: string) => {
 export function parseMergeSummary(input: unknown, path = 'merge'): MergeSummary {
   const b = obj(input, path);
   const list = <T>(k: string, f: (v: Obj, p: string) => T) =>
-    arr(b[k], `${path}.${k}`, 2 * LIMITS.maxLines).map((v, i) => {
+    arr(b[k], `${path}.${k}`, 2 * maxLines).map((v, i) => {
       const p = `${path}.${k}[${i}]`;
       return { ...line(v, p), ...f(v as Obj, p) };
     });
@@ -326,7 +336,7 @@ export function parseMergeSummary(input: unknown, path = 'merge'): MergeSummary 
       reason: oneOf(v.reason, `${p}.reason`, ['policy', 'limit'] as const),
     })),
     pickupStoreChanged: bool(b.pickupStoreChanged, `${path}.pickupStoreChanged`),
-    viewedAdded: int(b.viewedAdded, `${path}.viewedAdded`, 0, LIMITS.maxViewed),
+    viewedAdded: int(b.viewedAdded, `${path}.viewedAdded`, 0, maxViewed),
   };
   if (b.removed !== undefined) summary.removed = list('removed', withQty);
   return summary;
