@@ -45,10 +45,10 @@ export function invalid(path: string, problem: string, details: Obj = {}): never
   throw new OmniError('invalid_argument', `${path} ${problem}`, { details: { path, ...details } });
 }
 
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 function obj(v: unknown, path: string): Obj {
-  return isObj(v) ? v : invalid(path, 'must be an object');
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+    ? (v as Obj)
+    : invalid(path, 'must be an object');
 }
 
 function arr(v: unknown, path: string, max: number): unknown[] {
