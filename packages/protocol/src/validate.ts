@@ -85,12 +85,14 @@ function oneOf<T extends string>(v: unknown, path: string, values: readonly T[])
 const bool = (v: unknown, path: string): boolean =>
   typeof v === 'boolean' ? v : invalid(path, 'must be true or false');
 
-const nullable = <T>(v: unknown, f: (v: unknown) => T): T | null => (v === null ? null : f(v));
+const nullable = <T>(v: unknown, path: string, f: (v: unknown, path: string) => T): T | null =>
+  v === null ? null : f(v, path);
 
 const id = (v: unknown, path: string) => str(v, path, 256);
 const sku = (v: unknown, path: string) => str(v, path, maxSkuLength, skuPattern);
 const prefKey = (v: unknown, path: string) => str(v, path, 32, prefKeyPattern);
 const storeId = (v: unknown, path: string) => str(v, path, maxStoreIdLength, storeIdPattern);
+const prefValue = (v: unknown, path: string) => str(v, path, maxPrefValueLength, undefined, 0);
 const seq = (v: unknown, path: string) => int(v, path, 1);
 const count = (v: unknown, path: string) => int(v, path, 0);
 const qty = (v: unknown, path: string) => int(v, path, 1, maxQtyPerLine);
@@ -149,7 +151,7 @@ export function validateMutation(input: unknown, path = 'mutation'): Mutation {
       return {
         ...head,
         name: m.name,
-        args: { storeId: nullable(a.storeId, (v) => storeId(v, `${p}.storeId`)) },
+        args: { storeId: nullable(a.storeId, `${p}.storeId`, storeId) },
       };
     case 'viewed.add':
       return { ...head, name: m.name, args: { sku: sku(a.sku, `${p}.sku`) } };
@@ -159,7 +161,7 @@ export function validateMutation(input: unknown, path = 'mutation'): Mutation {
         name: m.name,
         args: {
           key: prefKey(a.key, `${p}.key`),
-          value: nullable(a.value, (v) => str(v, `${p}.value`, maxPrefValueLength, undefined, 0)),
+          value: nullable(a.value, `${p}.value`, prefValue),
         },
       };
     default:
@@ -199,16 +201,13 @@ export function parseProfileState(input: unknown, path = 'state'): ProfileState 
   return {
     cart: {
       lines,
-      pickupStore: nullable(cart.pickupStore, (v) => storeId(v, `${path}.cart.pickupStore`)),
+      pickupStore: nullable(cart.pickupStore, `${path}.cart.pickupStore`, storeId),
     },
     viewed: arr(s.viewed, `${path}.viewed`, maxViewed).map((v, i) =>
       viewedItem(v, `${path}.viewed[${i}]`),
     ),
     prefs: Object.fromEntries(
-      keys.map((k) => [
-        prefKey(k, `${path}.prefs key`),
-        str(p[k], `${path}.prefs.${k}`, maxPrefValueLength, undefined, 0),
-      ]),
+      keys.map((k) => [prefKey(k, `${path}.prefs key`), prefValue(p[k], `${path}.prefs.${k}`)]),
     ),
   };
 }
@@ -279,7 +278,7 @@ function snapshot(input: unknown, path: string): Snapshot {
   const b = obj(input, path);
   return {
     profileId: id(b.profileId, `${path}.profileId`),
-    customerId: nullable(b.customerId, (v) => id(v, `${path}.customerId`)),
+    customerId: nullable(b.customerId, `${path}.customerId`, id),
     version: count(b.version, `${path}.version`),
     lastSeq: count(b.lastSeq, `${path}.lastSeq`),
     state: parseProfileState(b.state, `${path}.state`),
@@ -347,7 +346,7 @@ export function parseIdentifyResponse(input: unknown): IdentifyResponse {
   const b = obj(input, 'body');
   return {
     ...snapshot(b, 'body'),
-    merge: nullable(b.merge, (v) => parseMergeSummary(v, 'body.merge')),
+    merge: nullable(b.merge, 'body.merge', parseMergeSummary),
   };
 }
 
