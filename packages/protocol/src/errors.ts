@@ -37,9 +37,13 @@ export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && Object.hasOwn(statuses, value);
 }
 
+// isRetryable without its default, for the constructor, which always has a status.
+const retryable = (code: ErrorCode, status: number) =>
+  code === 'network' || code === 'rate_limited' || code === 'unavailable' || status >= 500;
+
 /** Whether a failure with this code/status is worth retrying unchanged. */
 export function isRetryable(code: ErrorCode, status = errorStatus[code]): boolean {
-  return code === 'network' || code === 'rate_limited' || code === 'unavailable' || status >= 500;
+  return retryable(code, status);
 }
 
 /** A typed error: what the SDK throws and what the server turns into an {@link ErrorBody}. */
@@ -57,8 +61,8 @@ export class OmniError extends Error {
   ) {
     super(message, options.cause === undefined ? undefined : options);
     this.code = code;
-    this.status = options.status ?? errorStatus[code];
-    this.retryable = options.retryable ?? isRetryable(code, this.status);
+    this.status = options.status ?? statuses[code];
+    this.retryable = options.retryable ?? retryable(code, this.status);
     this.details = options.details;
   }
 
