@@ -105,13 +105,14 @@ function options(v: unknown, path: string): Record<string, string> | undefined {
     invalid(path, `must have at most ${maxOptions} options`, { max: maxOptions });
   }
   // Object.fromEntries defines own properties, so even a `__proto__` key stays plain data.
-  const out = Object.fromEntries(
-    keys.map((k) => [
-      str(k, `${path} key`, maxOptionKeyLength),
-      str((v as Obj)[k], `${path}.${k}`, maxOptionValueLength),
-    ]),
-  );
-  return keys.length ? out : undefined;
+  return keys.length
+    ? Object.fromEntries(
+        keys.map((k) => [
+          str(k, `${path} key`, maxOptionKeyLength),
+          str((v as Obj)[k], `${path}.${k}`, maxOptionValueLength),
+        ]),
+      )
+    : undefined;
 }
 
 /** `base` plus `options` when there are any (an absent `options` means none, on the wire too). */
