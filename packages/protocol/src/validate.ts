@@ -65,7 +65,8 @@ function str(v: unknown, path: string, max = 1024, re?: RegExp, min = 1): string
   return !re || re.test(v) ? v : invalid(path, `must match ${re}`);
 }
 
-function int(v: unknown, path: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+// 2 ** 53 - 1 is Number.MAX_SAFE_INTEGER, in fewer bytes once minified.
+function int(v: unknown, path: string, min: number, max = 2 ** 53 - 1): number {
   return Number.isInteger(v) && (v as number) >= min && (v as number) <= max
     ? (v as number)
     : invalid(path, `must be an integer from ${min} to ${max}`, { min, max });
