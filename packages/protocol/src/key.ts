@@ -4,8 +4,6 @@
  */
 export function lineKey(sku: string, options?: Readonly<Record<string, string>>): string {
   const keys = options ? Object.keys(options).sort() : [];
-  const enc = encodeURIComponent;
-  return keys.length
-    ? `${sku}?${keys.map((k) => `${enc(k)}=${enc(options?.[k] ?? '')}`).join('&')}`
-    : sku;
+  const pair = (k: string) => `${encodeURIComponent(k)}=${encodeURIComponent(options?.[k] ?? '')}`;
+  return keys.length ? `${sku}?${keys.map(pair).join('&')}` : sku;
 }
