@@ -1,6 +1,6 @@
 export * from './errors.js';
 export type * from './types.js';
-export { LIMITS } from './limits.js';
+export * from './limits.js';
 export { isStrategy, STRATEGIES } from './recommendations.js';
 export { lineKey } from './key.js';
 export { FEED_COLUMNS, type FeedField } from './feed.js';

@@ -1,5 +1,6 @@
-// Each limit is also a constant of its own, for validate.ts and reducers.ts (the package exports
-// LIMITS only): a minifier inlines or renames a constant, where a property read of LIMITS stays.
+// Each limit is also a constant of its own, exported as well: a minifier inlines or renames a
+// constant, where a property read of LIMITS stays, and a bundle that imports a few constants
+// (the SDK core reads maxBatch and maxBodyBytes) leaves the LIMITS object out.
 export const maxLines = 100;
 export const maxQtyPerLine = 999;
 export const maxSkuLength = 64;

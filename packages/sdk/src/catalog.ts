@@ -1,7 +1,7 @@
 // Opt-in (`@omnikit/sdk/catalog`): catalog and stock reads. They need no device, so only the
 // endpoint and the publishable key: `createCatalog({ endpoint, publishableKey })`, or
 // `createCatalog(client)` to share the client's connection and teach its cart the prices.
-import { LIMITS, OmniError, type Product, type StockAnswer } from '@omnikit/protocol';
+import { OmniError, skuPattern, type Product, type StockAnswer } from '@omnikit/protocol';
 import { field, query } from './core.js';
 import { browserNetwork, request } from './http.js';
 import type { ConnectionOptions, OmniClient } from './types.js';
@@ -74,7 +74,7 @@ export function createCatalog(source: ConnectionOptions | OmniClient): Catalog {
     );
   const checked = (skus: readonly string[]) => {
     // Checked here so one bad sku never fails a request other calls share.
-    if (!skus.every((s) => LIMITS.skuPattern.test(s))) {
+    if (!skus.every((s) => skuPattern.test(s))) {
       throw new OmniError('invalid_argument', 'bad sku');
     }
     return skus;

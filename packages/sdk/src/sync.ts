@@ -1,7 +1,13 @@
 // The sync loop (leader tab only): registers the device, pushes the outbox in order, pulls the
 // snapshot, one run at a time, retried with backoff; heals a device the server lost. The poke
 // stream that tells it when to pull is in stream.ts.
-import { LIMITS, OmniError, parseSnapshot, type PushResponse } from '@omnikit/protocol';
+import {
+  maxBatch,
+  maxBodyBytes,
+  OmniError,
+  parseSnapshot,
+  type PushResponse,
+} from '@omnikit/protocol';
 import { behind, field, gone, isString, retryAfter, withTimeout, type Core } from './core.js';
 import { DEV_MODE } from './dev.js';
 import type { Device } from './store.js';
@@ -101,10 +107,10 @@ export function sync(c: Core): void {
       const floor = c.base?.lastSeq ?? 0;
       // The longest prefix of the outbox that fits one request, in count and in bytes (one
       // valid mutation is far below the limit, so a batch is never empty).
-      let room = LIMITS.maxBodyBytes - 1024;
+      let room = maxBodyBytes - 1024;
       const batch = (await c.store.load()).outbox
         .filter((m) => m.seq > floor)
-        .filter((m, i) => i < LIMITS.maxBatch && (room -= new Blob([JSON.stringify(m)]).size) > 0);
+        .filter((m, i) => i < maxBatch && (room -= new Blob([JSON.stringify(m)]).size) > 0);
       const last = batch.at(-1);
       if (!last) return;
       const d = await ensureDevice();
