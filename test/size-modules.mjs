@@ -5,7 +5,7 @@
 // A module's gzip share is its minified code gzipped alone, scaled so the shares add up to the
 // bundle's gzip size: gzip compresses a module better beside the others, so a share is an
 // estimate of what dropping the module would save, not a measured build without it.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { decode } from '@jridgewell/sourcemap-codec';
@@ -24,6 +24,7 @@ const peers = Object.keys(peerDependencies);
 
 // The entry as test/size.mjs writes it: every export used, through a namespace.
 const input = resolve(`${dir}/src/${sub}.ts`);
+if (!existsSync(input)) throw new Error(`size-modules: no such entry: ${entry} (${input})`);
 const build = await rollup({
   input: 'entry',
   external: (id) => peers.some((p) => id === p || id.startsWith(`${p}/`)),
@@ -37,7 +38,10 @@ const build = await rollup({
     nodeResolve({ browser: true, exportConditions: ['source', 'production'] }),
     esbuild({ tsconfig: 'tsconfig.json', target: 'es2022', sourceMap: true }),
   ],
-  onwarn: () => {},
+  // A module that does not resolve would be left out quietly (as external): say so instead.
+  onwarn: (w) => {
+    if (w.code === 'UNRESOLVED_IMPORT') throw new Error(`size-modules: ${w.message}`);
+  },
 });
 const { output } = await build.generate({
   format: 'es',
@@ -47,18 +51,22 @@ const { output } = await build.generate({
 await build.close();
 const { code, map } = output[0];
 
-// Each mapping segment covers its line from its column to the next segment's.
+// Each mapping segment covers its line from its column to the next segment's; a line's text
+// before its first segment (a template literal's next lines) and its newline go to the source
+// of the segment before.
 const parts = new Map();
 const lines = code.split('\n');
 const add = (source, text) => parts.set(source, (parts.get(source) ?? '') + text);
+let source = '(unmapped)';
 decode(map.mappings).forEach((segments, l) => {
   const line = lines[l] ?? '';
-  add('(unmapped)', line.slice(0, segments[0]?.[0] ?? line.length));
+  add(source, line.slice(0, segments[0]?.[0] ?? line.length));
   segments.forEach((seg, i) => {
     const end = segments[i + 1]?.[0] ?? line.length;
-    const source = seg.length > 1 ? map.sources[seg[1]] : '(generated)';
+    source = seg.length > 1 ? map.sources[seg[1]] : '(generated)';
     add(source, line.slice(seg[0], end));
   });
+  if (l < lines.length - 1) add(source, '\n');
 });
 
 const gz = (s) => gzipSync(s, { level: 9 }).length;

@@ -46,8 +46,9 @@ async function bundle(entry) {
 }
 
 // Production artefacts must not carry development-only code: omnikit's dev messages are marked
-// "(dev)" and Lit's development build announces itself.
-const devMarkers = ['[omnikit] (dev)', 'Lit is in dev mode'];
+// "(dev)" (createClient's list of unknown options is dev-only too) and Lit's development build
+// announces itself.
+const devMarkers = ['[omnikit] (dev)', 'unknown option(s)', 'Lit is in dev mode'];
 
 const rows = [];
 let failed = false;

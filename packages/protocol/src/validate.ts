@@ -1,5 +1,5 @@
 // Hand-rolled runtime validation: a few tiny combinators instead of a schema library, because
-// this file ships in the browser SDK, which has a 10 KB gzip budget.
+// this file ships in the browser SDK, whose every byte counts (test/size-budgets.json).
 import { OmniError } from './errors.js';
 import {
   maxBatch,

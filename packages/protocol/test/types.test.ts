@@ -35,3 +35,10 @@ test('public types', () => {
   assert.deepEqual(applyBatch(emptyState(), 1, [add]).results, [{ seq: 1, status: 'skipped' }]);
   assert.ok(wrong && unknown);
 });
+
+test('each limit is exported on its own, the same as in LIMITS, and nothing else of limits.ts', async () => {
+  const api: Record<string, unknown> = await import('@omnikit/protocol');
+  const own: Record<string, unknown> = await import('../src/limits.js');
+  for (const [k, v] of Object.entries(LIMITS)) assert.equal(api[k], v, k);
+  assert.deepEqual(Object.keys(own).sort(), [...Object.keys(LIMITS), 'LIMITS'].sort());
+});

@@ -8,10 +8,11 @@ import type { OmniClient } from './types.js';
 export function commerce(c: Core): OmniClient['recommendations'] {
   return {
     async get(q) {
+      const path = `/v1/recommendations?${query(q)}`;
       // The server excludes the profile's cart and weighs its views: it must have them all.
       const token = await consented(c);
       const items = await c.get(
-        `/v1/recommendations?${query(q)}`,
+        path,
         (b) => field(b, 'items', Array.isArray) as Recommendation[],
         token,
       );

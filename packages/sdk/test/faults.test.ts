@@ -296,6 +296,31 @@ describe('faults: pushes', () => {
     expect((times[1] ?? 0) - (times[0] ?? 0)).to.be.at.least(950);
   });
 
+  it('close() while a Retry-After is waited out stops the retry timer', async () => {
+    const c = await ready(uniqueNs());
+    worker.use(rateLimitedOnce());
+    // The timers set for the Retry-After (1 s, up to a fifth later), and those cleared.
+    const { setTimeout: set, clearTimeout: clear } = window;
+    const armed: unknown[] = [];
+    const cleared = new Set<unknown>();
+    window.setTimeout = ((f: () => void, ms?: number) => {
+      const id = set(f, ms);
+      if (ms !== undefined && ms >= 1000 && ms <= 1200) armed.push(id);
+      return id;
+    }) as typeof setTimeout;
+    window.clearTimeout = ((id?: number) => (cleared.add(id), clear(id))) as typeof clearTimeout;
+    try {
+      c.cart.add('A', 3);
+      await until(c, (s) => s.status.error?.code === 'rate_limited', 'the 429');
+      expect(armed).to.have.length(1);
+      await c.close();
+      expect(cleared.has(armed[0])).to.equal(true);
+    } finally {
+      window.setTimeout = set;
+      window.clearTimeout = clear;
+    }
+  });
+
   it('spreads the retries after a Retry-After: up to a fifth later, never earlier', async () => {
     const ns = uniqueNs();
     const c = await ready(ns);
