@@ -101,8 +101,6 @@ export interface Core {
   settle(): Promise<void>;
 
   // ---- the tab rescue (rescue.ts) ----
-  /** Stores drafts of a tab that went away, then sequences what the store holds, once. */
-  takeOver(left: Draft[]): Promise<void>;
   watchTab(tab: string): void;
   watchNew(tab: string): void;
   /** Forgets which tabs are watched (joining the tabs again watches them anew). */

@@ -26,17 +26,11 @@ export function tabSync(c: Core): void {
     const { mem } = c;
     switch (msg.type) {
       case 'drafts': {
-        // Unless known (sequenced here already, or announced before: a tab announces what it
-        // made before it held its lock again once it does).
+        // Unless sequenced (or rescued) here already, or known (a tab announces what it made
+        // before it held its lock again once it does).
         const known = new Set([...c.pending, ...c.drafts].map((m) => m.id));
-        const fresh = msg.drafts.filter(
-          (d) => !known.has(d.id) && !(mem && c.settled.has(tabOf(d))),
-        );
-        // Nothing orders a tab's last message before the release of its lock: a tab rescued
-        // already may still be heard from. Its drafts are taken over as the rescue's are.
-        const late = fresh.filter((d) => c.settled.has(tabOf(d)));
+        const fresh = msg.drafts.filter((d) => !known.has(d.id) && !c.settled.has(tabOf(d)));
         c.drafts.push(...fresh);
-        if (late.length) void c.takeOver(late);
         if (mem) {
           // Kept here too, for the leader to sequence (this tab, should it take over).
           void c.store.save(fresh);
