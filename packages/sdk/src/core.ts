@@ -102,7 +102,8 @@ export interface Core {
 
   // ---- the tab rescue (rescue.ts) ----
   watchTab(tab: string): void;
-  watchNew(tab: string): void;
+  /** `tries`: how many times its lock was looked for already (none on a hello). */
+  watchNew(tab: string, tries?: number): void;
   /** Forgets which tabs are watched (joining the tabs again watches them anew). */
   unwatch(): void;
 
