@@ -3,6 +3,7 @@
 import {
   empty,
   withSeq,
+  without,
   type Draft,
   type Entry,
   type Loaded,
@@ -27,7 +28,7 @@ export function memoryStore(from?: Loaded): Store {
         meta,
         drafts.filter((d) => ids.has(d.id)),
       );
-      drafts = drafts.filter((d) => !ids.has(d.id));
+      drafts = without(drafts, list);
       outbox.push(...added);
       return added;
     },
@@ -44,9 +45,8 @@ export function memoryStore(from?: Loaded): Store {
     },
     close() {},
     add(es) {
-      const ids = new Set(es.map((e) => e.id));
+      drafts = without(drafts, es);
       const seqs = new Set(outbox.map((m) => m.seq));
-      drafts = drafts.filter((d) => !ids.has(d.id));
       outbox = [...outbox, ...es.filter((e) => !seqs.has(e.seq))].sort((a, b) => a.seq - b.seq);
       meta.seq = Math.max(meta.seq, ...es.map((e) => e.seq));
     },
