@@ -2,6 +2,7 @@
 // without consent; in a memory group (tab-sync.ts), each tab's copy of the group's changes.
 import {
   empty,
+  merged,
   withSeq,
   without,
   type Draft,
@@ -46,8 +47,8 @@ export function memoryStore(from?: Loaded): Store {
     close() {},
     add(es) {
       drafts = without(drafts, es);
-      const seqs = new Set(outbox.map((m) => m.seq));
-      outbox = [...outbox, ...es.filter((e) => !seqs.has(e.seq))].sort((a, b) => a.seq - b.seq);
+      // Seqs start at 1: none is left out as below the floor.
+      outbox = merged(outbox, es);
       meta.seq = Math.max(meta.seq, ...es.map((e) => e.seq));
     },
   };

@@ -7,6 +7,7 @@ import { behind, withTimeout, type Core } from './core.js';
 import { memoryStore } from './memory.js';
 import {
   idbStore,
+  merged,
   storageError,
   tabOf,
   type Draft,
@@ -50,11 +51,7 @@ export function outbox(c: Core): void {
   c.addPending = (ms) => {
     c.drafts = without(c.drafts, ms);
     ms.forEach((m) => (c.unsaved.delete(m.id!), c.saved.delete(m.id!)));
-    const known = new Set(c.pending.map((m) => m.seq));
-    const floor = c.base?.lastSeq ?? 0;
-    c.pending = [...c.pending, ...ms.filter((m) => m.seq > floor && !known.has(m.seq))].sort(
-      (a, b) => a.seq - b.seq,
-    );
+    c.pending = merged(c.pending, ms, c.base?.lastSeq);
   };
 
   /** Takes what the store holds; `before`: the drafts known stored when its read started. */
