@@ -62,7 +62,7 @@ export function stream(c: Core): void {
   /** Holds the poke stream; every (re)connect takes a fresh one-time ticket, then pulls. */
   async function open() {
     watchStream();
-    const { device } = c;
+    const device = c.device;
     if (es || opening || backingOff || !c.leader || !device || c.closing.aborted) return;
     opening = true;
     const at = c.epoch;
