@@ -226,7 +226,7 @@ export function createClient(options: ClientOptions): OmniClient {
           // (which has every change made so far) rather than a second run beside it.
           return await wait(c.again() ? c.running! : c.cycle());
         } catch (e) {
-          if (stops.some((s) => s?.aborted) || closing.signal.aborted) throw e;
+          if (stops.some((s) => s?.aborted) || c.closing.aborted) throw e;
           // failed() has started healing a lost device.
           if (gone(e)) await wait(c.healing ?? Promise.resolve());
           else if (!(e as OmniError).retryable) throw e;
