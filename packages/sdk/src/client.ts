@@ -135,7 +135,7 @@ export function createClient(options: ClientOptions): OmniClient {
       );
       if (c.consent === 'granted') await c.persist();
       // The shopper's locale follows them to other devices and channels as a preference.
-      const { locale } = options;
+      const locale = options.locale;
       if (locale && c.v.prefs.locale !== locale)
         c.mutate('prefs.set', { key: 'locale', value: locale });
     });

@@ -164,7 +164,7 @@ export function field(body: unknown, key: string, ok: (v: unknown) => boolean): 
 
 /** Whether `snap` is no newer than the base (same profile, not a later version or seq). */
 export function behind(c: Core, snap: Core['base']) {
-  const { base } = c;
+  const base = c.base;
   return !!snap && snap.profileId === base?.profileId && noNewer(snap, base);
 }
 

@@ -23,7 +23,7 @@ export function tabSync(c: Core): void {
 
   function onTab(raw: unknown) {
     const msg = decode(raw) as TabMessage;
-    const { mem } = c;
+    const mem = c.mem;
     switch (msg.type) {
       case 'drafts': {
         // Unless sequenced (or rescued) here already, or known (a tab announces what it made
