@@ -83,8 +83,8 @@ export function tabSync(c: Core): void {
         // In a memory group: a follower asks the leader to register.
         if (mem) return void (c.leader && c.token().catch(() => {}));
         return void c
-          .reload(({ device }) => {
-            c.device = device;
+          .reload((l) => {
+            c.device = l.device;
             c.commit();
           })
           .catch(c.fallback);
