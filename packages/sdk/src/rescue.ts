@@ -53,8 +53,10 @@ export function rescue(c: Core): void {
     if (!locks || watched.has(tab) || c.settled.has(tab) || signal?.aborted) return;
     const name = `${c.ns}${c.mem}:tab:${tab}`;
     locks.query().then(
-      ({ held: h = [], pending: p = [] }) => {
-        if ([...h, ...p].some((l) => l.name === name)) return c.watchTab(tab);
+      (s) => {
+        if ([...(s.held ?? []), ...(s.pending ?? [])].some((l) => l.name === name)) {
+          return c.watchTab(tab);
+        }
         // Its request may still be on its way (it was made before the hello, but the lock
         // manager hears it on another channel), or the tab went away before it arrived or was
         // granted, maybe leaving a stored draft no tab was told of. After a second unseen, it
