@@ -130,13 +130,13 @@ export function sync(c: Core): void {
           b as PushResponse
         ),
       });
-      for (const r of res.results) {
+      res.results.forEach((r) => {
         if (r.status === 'rejected') {
           const m = batch.find((b) => b.seq === r.seq) ?? null;
           const code = r.error.code as OmniError['code'];
           c.syncError(new OmniError(code, r.error.message, { retryable: false }), m, true);
         }
-      }
+      });
       if (res.lastSeq < last.seq) {
         throw new OmniError('internal', 'push was not acknowledged', { retryable: true });
       }
