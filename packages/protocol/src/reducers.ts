@@ -21,14 +21,14 @@ const withLines = (s: ProfileState, lines: CartLine[]): ProfileState => ({
 /** Applies one mutation; throws OmniError('invalid_argument') if it is malformed or breaks a limit. */
 export function applyMutation(state: ProfileState, mutation: Mutation): ProfileState {
   const m = validateMutation(mutation);
-  const { at } = m;
+  const at = m.at;
   switch (m.name) {
     case 'cart.add':
     case 'cart.setQuantity':
     case 'cart.remove': {
       const { sku, options } = m.args;
       const key = lineKey(sku, options);
-      const { lines } = state.cart;
+      const lines = state.cart.lines;
       const i = lines.findIndex((l) => l.key === key);
       const cur = lines[i];
       const qty = Math.min(

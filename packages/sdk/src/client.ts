@@ -101,7 +101,7 @@ export function createClient(options: ClientOptions): OmniClient {
     holdUntil: 0,
     mem: '',
   } as Partial<Core> as Core;
-  const { subscribe, on } = view(c);
+  const observe = view(c);
   outbox(c);
   rescue(c);
   tabSync(c);
@@ -135,7 +135,7 @@ export function createClient(options: ClientOptions): OmniClient {
       );
       if (c.consent === 'granted') await c.persist();
       // The shopper's locale follows them to other devices and channels as a preference.
-      const { locale } = options;
+      const locale = options.locale;
       if (locale && c.v.prefs.locale !== locale)
         c.mutate('prefs.set', { key: 'locale', value: locale });
     });
@@ -226,7 +226,7 @@ export function createClient(options: ClientOptions): OmniClient {
           // (which has every change made so far) rather than a second run beside it.
           return await wait(c.again() ? c.running! : c.cycle());
         } catch (e) {
-          if (stops.some((s) => s?.aborted) || closing.signal.aborted) throw e;
+          if (stops.some((s) => s?.aborted) || c.closing.aborted) throw e;
           // failed() has started healing a lost device.
           if (gone(e)) await wait(c.healing ?? Promise.resolve());
           else if (!(e as OmniError).retryable) throw e;
@@ -242,8 +242,8 @@ export function createClient(options: ClientOptions): OmniClient {
       // The memory drafts become outbox entries over whatever storage already holds.
       await c.persist();
     },
-    subscribe,
-    on,
+    // subscribe and on.
+    ...observe,
     async close() {
       closing.abort();
       c.emit('close', null);

@@ -102,7 +102,8 @@ export interface Core {
 
   // ---- the tab rescue (rescue.ts) ----
   watchTab(tab: string): void;
-  watchNew(tab: string): void;
+  /** `tries`: how many times its lock was looked for already (none on a hello). */
+  watchNew(tab: string, tries?: number): void;
   /** Forgets which tabs are watched (joining the tabs again watches them anew). */
   unwatch(): void;
 
@@ -163,7 +164,7 @@ export function field(body: unknown, key: string, ok: (v: unknown) => boolean): 
 
 /** Whether `snap` is no newer than the base (same profile, not a later version or seq). */
 export function behind(c: Core, snap: Core['base']) {
-  const { base } = c;
+  const base = c.base;
   return !!snap && snap.profileId === base?.profileId && noNewer(snap, base);
 }
 

@@ -75,7 +75,7 @@ export async function request<T>(
   const data: unknown = await res.json().catch(() => undefined);
   if (!res.ok) {
     const err = OmniError.fromBody(res.status, data);
-    const retryAfter = Number(res.headers.get('retry-after') ?? NaN);
+    const retryAfter = +(res.headers.get('retry-after') ?? NaN);
     throw retryAfter >= 0
       ? new OmniError(err.code, err.message, {
           status: err.status,

@@ -84,10 +84,12 @@ export function identity(c: Core): OmniClient['identity'] {
       }
       // Deltas, not absolute quantities: a change made since (here or on another device) stays.
       const done = [
-        ...merge.added.map((l) => [l.sku, l.key, -l.qty] as const),
-        ...merge.changed.map((l) => [l.sku, l.key, l.from - l.to] as const),
-        ...(merge.removed ?? []).map((l) => [l.sku, l.key, l.qty] as const),
-      ].map(([sku, key, qty]) => c.mutate('cart.add', withOptions({ sku, qty }, optionsOf(key))));
+        ...merge.added.map((l) => [l, -l.qty] as const),
+        ...merge.changed.map((l) => [l, l.from - l.to] as const),
+        ...(merge.removed ?? []).map((l) => [l, l.qty] as const),
+      ].map(([{ sku, key }, qty]) =>
+        c.mutate('cart.add', withOptions({ sku, qty }, optionsOf(key))),
+      );
       if (merge.pickupStoreChanged) done.push(c.mutate('cart.setPickupStore', { storeId: null }));
       await Promise.all(done);
     },

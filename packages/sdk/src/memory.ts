@@ -2,7 +2,9 @@
 // without consent; in a memory group (tab-sync.ts), each tab's copy of the group's changes.
 import {
   empty,
+  merged,
   withSeq,
+  without,
   type Draft,
   type Entry,
   type Loaded,
@@ -27,7 +29,7 @@ export function memoryStore(from?: Loaded): Store {
         meta,
         drafts.filter((d) => ids.has(d.id)),
       );
-      drafts = drafts.filter((d) => !ids.has(d.id));
+      drafts = without(drafts, list);
       outbox.push(...added);
       return added;
     },
@@ -44,10 +46,9 @@ export function memoryStore(from?: Loaded): Store {
     },
     close() {},
     add(es) {
-      const ids = new Set(es.map((e) => e.id));
-      const seqs = new Set(outbox.map((m) => m.seq));
-      drafts = drafts.filter((d) => !ids.has(d.id));
-      outbox = [...outbox, ...es.filter((e) => !seqs.has(e.seq))].sort((a, b) => a.seq - b.seq);
+      drafts = without(drafts, es);
+      // Seqs start at 1: none is left out as below the floor.
+      outbox = merged(outbox, es);
       meta.seq = Math.max(meta.seq, ...es.map((e) => e.seq));
     },
   };

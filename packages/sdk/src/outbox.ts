@@ -5,7 +5,16 @@
 import { applyMutation, validateMutation } from '@omnikit/protocol';
 import { behind, withTimeout, type Core } from './core.js';
 import { memoryStore } from './memory.js';
-import { idbStore, storageError, tabOf, type Draft, type Loaded, type Store } from './store.js';
+import {
+  idbStore,
+  merged,
+  storageError,
+  tabOf,
+  type Draft,
+  type Loaded,
+  type Store,
+  without,
+} from './store.js';
 
 /** Fills in the outbox part of `c`. */
 export function outbox(c: Core): void {
@@ -40,14 +49,9 @@ export function outbox(c: Core): void {
 
   /** Adds outbox entries; the drafts they were are no longer drafts. */
   c.addPending = (ms) => {
-    const ids = new Set(ms.map((m) => m.id));
-    c.drafts = c.drafts.filter((d) => !ids.has(d.id));
-    ids.forEach((id) => (c.unsaved.delete(id!), c.saved.delete(id!)));
-    const known = new Set(c.pending.map((m) => m.seq));
-    const floor = c.base?.lastSeq ?? 0;
-    c.pending = [...c.pending, ...ms.filter((m) => m.seq > floor && !known.has(m.seq))].sort(
-      (a, b) => a.seq - b.seq,
-    );
+    c.drafts = without(c.drafts, ms);
+    ms.forEach((m) => (c.unsaved.delete(m.id!), c.saved.delete(m.id!)));
+    c.pending = merged(c.pending, ms, c.base?.lastSeq);
   };
 
   /** Takes what the store holds; `before`: the drafts known stored when its read started. */
@@ -57,7 +61,6 @@ export function outbox(c: Core): void {
     // its snapshot after posting it): the older one would keep acknowledged entries pending.
     if (!behind(c, l.base)) c.base = l.base;
     c.pending = [];
-    const known = new Set([...l.outbox, ...l.drafts].map((x) => x.id));
     l.drafts.forEach((d) => c.saved.add(d.id));
     // What the store lacks: this tab's drafts not stored when the read started (still being
     // written, or stored after the read of the drafts: the read of the outbox may wait behind a
@@ -65,9 +68,8 @@ export function outbox(c: Core): void {
     // before the read and found nowhere was sequenced and acknowledged already.
     c.drafts = [
       ...l.drafts,
-      ...c.drafts.filter(
-        (d) =>
-          !known.has(d.id) && (tabOf(d) === c.tabId ? !before.has(d.id) : !c.settled.has(tabOf(d))),
+      ...without(c.drafts, [...l.outbox, ...l.drafts]).filter((d) =>
+        tabOf(d) === c.tabId ? !before.has(d.id) : !c.settled.has(tabOf(d)),
       ),
     ];
     c.addPending(l.outbox);
@@ -202,8 +204,7 @@ export function outbox(c: Core): void {
         if (moved) c.store.add?.(added);
         else {
           // Those left out were sequenced by another tab, whose message brings them back.
-          const done = new Set(list.map((d) => d.id));
-          c.drafts = c.drafts.filter((d) => !done.has(d.id));
+          c.drafts = without(c.drafts, list);
         }
         c.addPending(added);
         if (added.length) c.post({ type: 'entries', entries: added });

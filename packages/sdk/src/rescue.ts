@@ -53,26 +53,27 @@ export function rescue(c: Core): void {
    * would know it left that change behind. Requesting its lock before it did would take the
    * lock from a live tab, so this waits until the lock manager lists its request.
    */
-  const watchNew = (tab: string, tries = 0) => {
+  c.watchNew = (tab, tries = 0) => {
     const locks = navigator.locks;
     const signal = c.session?.signal;
     if (!locks || watched.has(tab) || c.settled.has(tab) || signal?.aborted) return;
     const name = `${c.ns}${c.mem}:tab:${tab}`;
     locks.query().then(
-      ({ held: h = [], pending: p = [] }) => {
-        if ([...h, ...p].some((l) => l.name === name)) return c.watchTab(tab);
+      (s) => {
+        if ([...(s.held ?? []), ...(s.pending ?? [])].some((l) => l.name === name)) {
+          return c.watchTab(tab);
+        }
         // Its request may still be on its way (it was made before the hello, but the lock
         // manager hears it on another channel), or the tab went away before it arrived or was
         // granted, maybe leaving a stored draft no tab was told of. After a second unseen, it
         // is gone: the store says what it left, and adopting those drafts watches their tab,
         // whose free lock starts the rescue.
-        if (tries < 50) setTimeout(() => watchNew(tab, tries + 1), 20);
+        if (tries < 50) setTimeout(() => c.watchNew(tab, tries + 1), 20);
         else if (c.store.kind === 'indexeddb') c.reload().catch(c.fallback);
       },
       () => {},
     );
   };
-  c.watchNew = watchNew;
   /** Joining the tabs again: every tab is watched anew. */
   c.unwatch = () => watched.clear();
 }

@@ -108,6 +108,18 @@ const byTab = (a: Draft, b: Draft) => {
   const [y, j] = draftKey(b);
   return x < y ? -1 : x > y ? 1 : i - j;
 };
+/** `list` without what has the id of one in `gone` (drafts, or the entries they became). */
+export const without = <T extends { id?: string }>(list: T[], gone: readonly { id?: string }[]) => {
+  const ids = new Set(gone.map((g) => g.id));
+  return list.filter((x) => !ids.has(x.id));
+};
+/** `list` and the entries of `more` it lacks (by seq) above `floor`, in seq order. */
+export const merged = (list: readonly Entry[], more: readonly Entry[], floor = 0) => {
+  const known = new Set(list.map((m) => m.seq));
+  return [...list, ...more.filter((m) => m.seq > floor && !known.has(m.seq))].sort(
+    (a, b) => a.seq - b.seq,
+  );
+};
 export const withSeq = (meta: Meta, drafts: readonly Draft[]) =>
   ordered(drafts).map((d) => ({ ...d, seq: ++meta.seq }) as Entry);
 const draftKey = (d: Draft): [string, number] => [d.id.slice(0, TAB_ID), +d.id.slice(TAB_ID)];
@@ -137,7 +149,7 @@ export async function idbStore(name: string, lost: Lost, timeoutMs: number): Pro
     terminated: () => gone(true),
   };
   // Before the open: its timeout must know of a `pagehide` during it (the page's first store).
-  const { track, run, stop } = freezeGuard();
+  const guard = freezeGuard();
   const opens = [
     openDB<OmniDB>(name, VERSION, {
       upgrade(up, oldVersion, _, tx) {
@@ -161,7 +173,7 @@ export async function idbStore(name: string, lost: Lost, timeoutMs: number): Pro
   ] as const;
   // Timed as the store's calls are (core.ts): time spent frozen in the bfcache does not count.
   const [db, dr] = await withTimeout(Promise.all(opens), timeoutMs).catch((e) => {
-    stop();
+    guard.stop();
     // Either that opens (late, or while the other failed) is closed: this page moved to memory.
     opens.forEach((o) => o.then((c) => c.close()).catch(() => {}));
     throw e;
@@ -170,7 +182,7 @@ export async function idbStore(name: string, lost: Lost, timeoutMs: number): Pro
 
   /** The base this tab last read or wrote: a redone `setBase` does not write over another's. */
   let seen: string | null = null;
-  const rw = () => track(db.transaction([META, 'outbox'], 'readwrite'));
+  const rw = () => guard.track(db.transaction([META, 'outbox'], 'readwrite'));
   /** The meta record (or an empty one) read in `tx`. */
   const meta = async (tx: IDBPTransaction<OmniDB, Stores, IDBTransactionMode>) =>
     ((await tx.objectStore(META).get(META)) as Meta | undefined) ?? empty();
@@ -188,9 +200,9 @@ export async function idbStore(name: string, lost: Lost, timeoutMs: number): Pro
   return {
     kind: 'indexeddb',
     load: () =>
-      run(async () => {
-        const tx = track(db.transaction([META, 'outbox']));
-        const td = track(dr.transaction('drafts'));
+      guard.run(async () => {
+        const tx = guard.track(db.transaction([META, 'outbox']));
+        const td = guard.track(dr.transaction('drafts'));
         const all = Promise.all([meta(tx), tx.objectStore('outbox').getAll(), td.store.getAll()]);
         // Committed at once, so a draft's write queued behind never waits for this page.
         td.commit?.();
@@ -200,9 +212,9 @@ export async function idbStore(name: string, lost: Lost, timeoutMs: number): Pro
         return { ...m, outbox, drafts };
       }),
     save: (drafts) => write((s) => drafts.forEach((d) => s.put(d, draftKey(d)))),
-    sequence: (list) => run(() => sequence(list)),
+    sequence: (list) => guard.run(() => sequence(list)),
     setBase: (base) =>
-      run(async (again) => {
+      guard.run(async (again) => {
         const tx = rw();
         const m = await meta(tx);
         if (again && kept(m.base, base, seen)) return;
@@ -216,7 +228,7 @@ export async function idbStore(name: string, lost: Lost, timeoutMs: number): Pro
         seen = tag(base);
       }),
     setDevice: (device) =>
-      run(async () => {
+      guard.run(async () => {
         const tx = rw();
         const m = await meta(tx);
         if (!m.device) {
@@ -230,7 +242,7 @@ export async function idbStore(name: string, lost: Lost, timeoutMs: number): Pro
       keep
         ? // Reads the meta record to keep the rest: guarded, so run again after a freeze, which is
           // harmless (a device stored meanwhile goes too, but every tab registers again on reset).
-          run(async () => {
+          guard.run(async () => {
             const tx = rw();
             const m = await meta(tx);
             await Promise.all([tx.objectStore(META).put({ ...m, device: null }, META), tx.done]);
@@ -239,7 +251,7 @@ export async function idbStore(name: string, lost: Lost, timeoutMs: number): Pro
           // aborts the main one alone if the page goes while a read queued before it still runs.
           Promise.all([write(clear), write(clear, unwrap(db), [META, 'outbox'])]).then(() => {}),
     close() {
-      stop();
+      guard.stop();
       conns.forEach((c) => c.close());
     },
   };

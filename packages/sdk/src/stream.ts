@@ -62,7 +62,7 @@ export function stream(c: Core): void {
   /** Holds the poke stream; every (re)connect takes a fresh one-time ticket, then pulls. */
   async function open() {
     watchStream();
-    const { device } = c;
+    const device = c.device;
     if (es || opening || backingOff || !c.leader || !device || c.closing.aborted) return;
     opening = true;
     const at = c.epoch;
@@ -134,7 +134,7 @@ export function stream(c: Core): void {
       return;
     }
     const snap = poke.snapshot;
-    const { base } = c;
+    const base = c.base;
     // The snapshot carries this device's lastSeq as of its version, so pending changes rebase
     // over it exactly (none twice, even after a leader died mid-push). Another profile's (the
     // device moved, or a late poke of the one it left) is settled by a pull.

@@ -11,6 +11,7 @@ import {
 import { behind, field, gone, isString, retryAfter, withTimeout, type Core } from './core.js';
 import { DEV_MODE } from './dev.js';
 import type { Device } from './store.js';
+import type { Status, SyncState } from './types.js';
 
 /** Fills in the sync part of `c`. */
 export function sync(c: Core): void {
@@ -35,6 +36,12 @@ export function sync(c: Core): void {
   // close() stops the retry timer.
   c.cleanups.push(() => clearTimeout(retryTimer));
   c.nudge = () => waiting.splice(0).forEach((f) => f());
+
+  /** Sets the leader's sync state, and tells the other tabs. */
+  const status = (patch: Partial<Status> & { state: SyncState }) => {
+    c.setStatus(patch);
+    c.post({ type: 'status', state: patch.state, at: c.status.lastSyncedAt });
+  };
 
   c.syncError = (error, mutation, share) => {
     if (share) c.post({ type: 'error', error, mutation });
@@ -123,13 +130,13 @@ export function sync(c: Core): void {
           b as PushResponse
         ),
       });
-      for (const r of res.results) {
+      res.results.forEach((r) => {
         if (r.status === 'rejected') {
           const m = batch.find((b) => b.seq === r.seq) ?? null;
           const code = r.error.code as OmniError['code'];
           c.syncError(new OmniError(code, r.error.message, { retryable: false }), m, true);
         }
-      }
+      });
       if (res.lastSeq < last.seq) {
         throw new OmniError('internal', 'push was not acknowledged', { retryable: true });
       }
@@ -169,8 +176,7 @@ export function sync(c: Core): void {
       () => {
         attempt = 0;
         c.running = undefined;
-        c.setStatus({ state: 'online', error: null, lastSyncedAt: Date.now() });
-        c.post({ type: 'status', state: 'online', at: c.status.lastSyncedAt });
+        status({ state: 'online', error: null, lastSyncedAt: Date.now() });
         c.openStream();
       },
       (e) => {
@@ -186,8 +192,7 @@ export function sync(c: Core): void {
     const error =
       e instanceof OmniError ? e : new OmniError('internal', String(e), { retryable: true });
     const state = error.code === 'network' ? 'offline' : 'error';
-    c.setStatus({ state, error });
-    c.post({ type: 'status', state, at: c.status.lastSyncedAt });
+    status({ state, error });
     // A lost device heals once: a late 401 of a request made before the heal only retries.
     if (gone(error)) {
       if (at === c.epoch) heal();

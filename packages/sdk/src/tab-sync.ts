@@ -11,7 +11,7 @@
 // counter starts past whatever the server took. A follower's change stays pending there until
 // a snapshot acknowledges it, so a leader that goes leaves it to the next.
 import type { Core } from './core.js';
-import { tabOf, type Draft } from './store.js';
+import { tabOf, without, type Draft } from './store.js';
 import { broadcastTabs, decode, encode, lead, type TabMessage, type TabTransport } from './tabs.js';
 
 /** Fills in the tabs part of `c`. */
@@ -23,13 +23,14 @@ export function tabSync(c: Core): void {
 
   function onTab(raw: unknown) {
     const msg = decode(raw) as TabMessage;
-    const { mem } = c;
+    const mem = c.mem;
     switch (msg.type) {
       case 'drafts': {
         // Unless sequenced (or rescued) here already, or known (a tab announces what it made
         // before it held its lock again once it does).
-        const known = new Set([...c.pending, ...c.drafts].map((m) => m.id));
-        const fresh = msg.drafts.filter((d) => !known.has(d.id) && !c.settled.has(tabOf(d)));
+        const fresh = without(msg.drafts, [...c.pending, ...c.drafts]).filter(
+          (d) => !c.settled.has(tabOf(d)),
+        );
         c.drafts.push(...fresh);
         if (mem) {
           // Kept here too, for the leader to sequence (this tab, should it take over).
@@ -82,8 +83,8 @@ export function tabSync(c: Core): void {
         // In a memory group: a follower asks the leader to register.
         if (mem) return void (c.leader && c.token().catch(() => {}));
         return void c
-          .reload(({ device }) => {
-            c.device = device;
+          .reload((l) => {
+            c.device = l.device;
             c.commit();
           })
           .catch(c.fallback);

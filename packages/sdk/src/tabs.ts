@@ -35,8 +35,8 @@ export type TabMessage =
 /** A message as it goes on the channel. */
 export function encode(m: TabMessage): unknown {
   if (m.type !== 'error') return m;
-  const { code, message, status } = m.error;
-  return { type: m.type, mutation: m.mutation, code, message, status };
+  const e = m.error;
+  return { type: m.type, mutation: m.mutation, code: e.code, message: e.message, status: e.status };
 }
 
 /** A message from the channel. */
