@@ -125,30 +125,6 @@ describe('client: local engine', () => {
     expect(b.status.pending).to.equal(3);
   });
 
-  it('refuses a missing endpoint or key with a typed error naming it, and misspelled options', () => {
-    const refusal = (options: unknown) => {
-      try {
-        createClient(options as ClientOptions);
-      } catch (e) {
-        return e as OmniError;
-      }
-      throw new Error('createClient accepted it');
-    };
-    const noKey = refusal({ endpoint: 'http://127.0.0.1:9' });
-    expect(noKey).to.be.instanceOf(OmniError);
-    expect(noKey.code).to.equal('invalid_argument');
-    expect(noKey.details).to.deep.equal({ option: 'publishableKey' });
-    expect(noKey.message).to.equal(
-      'createClient: the option "publishableKey" (a string) is missing',
-    );
-    // The development build (these tests run the sources) also names the options it does not know.
-    const typo = refusal({ endpont: 'http://127.0.0.1:9', publishableKey: 'pk_local' });
-    expect(typo.details).to.deep.equal({ option: 'endpoint' });
-    expect(typo.message).to.equal(
-      'createClient: the option "endpoint" (a string) is missing; unknown option(s): endpont',
-    );
-  });
-
   it('throws a typed error for an invalid change and records nothing', () => {
     const c = client({ namespace: uniqueNs() });
     let error: unknown;
