@@ -148,6 +148,19 @@ export interface Core {
   connectivity(): void;
 }
 
+/** `list` without what has the id of one in `gone` (drafts, or the entries they became). */
+export const without = <T extends { id?: string }>(list: T[], gone: readonly { id?: string }[]) => {
+  const ids = new Set(gone.map((g) => g.id));
+  return list.filter((x) => !ids.has(x.id));
+};
+/** `list` and the entries of `more` it lacks (by seq) above `floor`, in seq order. */
+export const merged = (list: readonly Entry[], more: readonly Entry[], floor = 0) => {
+  const known = new Set(list.map((m) => m.seq));
+  return [...list, ...more.filter((m) => m.seq > floor && !known.has(m.seq))].sort(
+    (a, b) => a.seq - b.seq,
+  );
+};
+
 export const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 export const isString = (v: unknown) => typeof v === 'string';
 

@@ -1,10 +1,9 @@
 // The memory store: what a tab keeps when IndexedDB is missing, fails or was deleted, or
 // without consent; in a memory group (tab-sync.ts), each tab's copy of the group's changes.
+import { merged, without } from './core.js';
 import {
   empty,
-  merged,
   withSeq,
-  without,
   type Draft,
   type Entry,
   type Loaded,

@@ -3,18 +3,9 @@
 // in the outbox for the server. Other tabs hear of each draft, so one of them stores it should
 // this tab die first (rescue.ts). A storage failure moves the tab to memory, keeping all.
 import { applyMutation, validateMutation } from '@omnikit/protocol';
-import { behind, withTimeout, type Core } from './core.js';
+import { behind, merged, withTimeout, without, type Core } from './core.js';
 import { memoryStore } from './memory.js';
-import {
-  idbStore,
-  merged,
-  storageError,
-  tabOf,
-  type Draft,
-  type Loaded,
-  type Store,
-  without,
-} from './store.js';
+import { idbStore, storageError, tabOf, type Draft, type Loaded, type Store } from './store.js';
 
 /** Fills in the outbox part of `c`. */
 export function outbox(c: Core): void {

@@ -108,18 +108,6 @@ const byTab = (a: Draft, b: Draft) => {
   const [y, j] = draftKey(b);
   return x < y ? -1 : x > y ? 1 : i - j;
 };
-/** `list` without what has the id of one in `gone` (drafts, or the entries they became). */
-export const without = <T extends { id?: string }>(list: T[], gone: readonly { id?: string }[]) => {
-  const ids = new Set(gone.map((g) => g.id));
-  return list.filter((x) => !ids.has(x.id));
-};
-/** `list` and the entries of `more` it lacks (by seq) above `floor`, in seq order. */
-export const merged = (list: readonly Entry[], more: readonly Entry[], floor = 0) => {
-  const known = new Set(list.map((m) => m.seq));
-  return [...list, ...more.filter((m) => m.seq > floor && !known.has(m.seq))].sort(
-    (a, b) => a.seq - b.seq,
-  );
-};
 export const withSeq = (meta: Meta, drafts: readonly Draft[]) =>
   ordered(drafts).map((d) => ({ ...d, seq: ++meta.seq }) as Entry);
 const draftKey = (d: Draft): [string, number] => [d.id.slice(0, TAB_ID), +d.id.slice(TAB_ID)];

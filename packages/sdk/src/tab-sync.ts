@@ -10,8 +10,8 @@
 // announced), only the leader sequences them, and it pulls before it first does, so its
 // counter starts past whatever the server took. A follower's change stays pending there until
 // a snapshot acknowledges it, so a leader that goes leaves it to the next.
-import type { Core } from './core.js';
-import { tabOf, without, type Draft } from './store.js';
+import { without, type Core } from './core.js';
+import { tabOf, type Draft } from './store.js';
 import { broadcastTabs, decode, encode, lead, type TabMessage, type TabTransport } from './tabs.js';
 
 /** Fills in the tabs part of `c`. */
