@@ -1,55 +1,16 @@
 // What each source module of a browser entry costs once bundled and minified: the same bundle as
-// test/size.mjs measures (dependencies in, peers out, terser), built from the sources with a
-// source map, whose mappings say which module each minified character came from.
+// test/size.mjs measures (test/bundle.mjs), built from the sources with a source map, whose
+// mappings say which module each minified character came from.
 //   node test/size-modules.mjs [entry]        (default @omnikit/sdk; `npm run size:modules`)
 // A module's gzip share is its minified code gzipped alone, scaled so the shares add up to the
 // bundle's gzip size: gzip compresses a module better beside the others, so a share is an
 // estimate of what dropping the module would save, not a measured build without it.
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { decode } from '@jridgewell/sourcemap-codec';
-import { nodeResolve } from '@rollup/plugin-node-resolve';
-import replace from '@rollup/plugin-replace';
-import terser from '@rollup/plugin-terser';
-import { rollup } from 'rollup';
-import esbuild from 'rollup-plugin-esbuild';
+import { bundle } from './bundle.mjs';
 
 const entry = process.argv[2] ?? '@omnikit/sdk';
-const [, pkg, sub = 'index'] = /^@omnikit\/([^/]+)(?:\/(.+))?$/.exec(entry) ?? [];
-if (!pkg) throw new Error(`size-modules: not an @omnikit entry: ${entry}`);
-const dir = `packages/${pkg}`;
-const { peerDependencies = {} } = JSON.parse(readFileSync(`${dir}/package.json`, 'utf8'));
-const peers = Object.keys(peerDependencies);
-
-// The entry as test/size.mjs writes it: every export used, through a namespace.
-const input = resolve(`${dir}/src/${sub}.ts`);
-if (!existsSync(input)) throw new Error(`size-modules: no such entry: ${entry} (${input})`);
-const build = await rollup({
-  input: 'entry',
-  external: (id) => peers.some((p) => id === p || id.startsWith(`${p}/`)),
-  plugins: [
-    {
-      name: 'entry',
-      resolveId: (id) => (id === 'entry' ? id : null),
-      load: (id) => (id === 'entry' ? `export * as m0 from ${JSON.stringify(input)};` : null),
-    },
-    replace({ preventAssignment: true, values: { __OMNI_DEV__: 'false' } }),
-    nodeResolve({ browser: true, exportConditions: ['source', 'production'] }),
-    esbuild({ tsconfig: 'tsconfig.json', target: 'es2022', sourceMap: true }),
-  ],
-  // A module that does not resolve would be left out quietly (as external): say so instead.
-  onwarn: (w) => {
-    if (w.code === 'UNRESOLVED_IMPORT') throw new Error(`size-modules: ${w.message}`);
-  },
-});
-const { output } = await build.generate({
-  format: 'es',
-  sourcemap: 'hidden',
-  plugins: [terser({ format: { comments: false } })],
-});
-await build.close();
-const { code, map } = output[0];
+const { code, map } = await bundle(entry, { sources: true });
 
 // Each mapping segment covers its line from its column to the next segment's; a line's text
 // before its first segment (a template literal's next lines) and its newline go to the source

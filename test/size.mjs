@@ -2,48 +2,12 @@
 // when one is over its budget in test/size-budgets.json. A package entry is measured the way a
 // site ships it: bundled with its dependencies (peer dependencies excluded) and minified.
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
-import { rollup } from 'rollup';
-import { nodeResolve } from '@rollup/plugin-node-resolve';
-import terser from '@rollup/plugin-terser';
+import { bundle } from './bundle.mjs';
 
 const { budgets } = JSON.parse(
   readFileSync(new URL('./size-budgets.json', import.meta.url), 'utf8'),
 );
-
-/**
- * Bundles what a site gets from importing `entry`: a package (`@omnikit/sdk`), one of its entries
- * (`@omnikit/sdk/ga4`), or several at once (`@omnikit/sdk + @omnikit/sdk/ga4`), every export used.
- */
-async function bundle(entry) {
-  const specs = entry.split(' + ');
-  const pkg = specs[0].split('/').slice(0, 2).join('/');
-  const dir = `packages/${pkg.replace('@omnikit/', '')}`;
-  const { peerDependencies = {} } = JSON.parse(readFileSync(`${dir}/package.json`, 'utf8'));
-  const peers = Object.keys(peerDependencies);
-  const file = (spec) => `${dir}/dist/${spec.split('/')[2] ?? 'index'}.js`;
-  const source = specs.map((spec, i) => `export * as m${i} from ${JSON.stringify(file(spec))};`);
-  const build = await rollup({
-    input: 'entry',
-    external: (id) => peers.some((p) => id === p || id.startsWith(`${p}/`)),
-    plugins: [
-      {
-        name: 'entry',
-        resolveId: (id) => (id === 'entry' ? id : id.startsWith('packages/') ? resolve(id) : null),
-        load: (id) => (id === 'entry' ? source.join('\n') : null),
-      },
-      nodeResolve({ browser: true, exportConditions: ['production'] }),
-    ],
-    onwarn: () => {},
-  });
-  const { output } = await build.generate({
-    format: 'es',
-    plugins: [terser({ format: { comments: false } })],
-  });
-  await build.close();
-  return Buffer.from(output[0].code);
-}
 
 // Production artefacts must not carry development-only code: omnikit's dev messages are marked
 // "(dev)" (createClient's list of unknown options is dev-only too) and Lit's development build
@@ -59,8 +23,10 @@ for (const [key, budget] of Object.entries(budgets)) {
   // `+= X on Y`: what importing X adds to a bundle of Y (an opt-in measured on its own).
   const [, added, base] = /^\+= (.+) on (.+)$/.exec(key) ?? [];
   const entry = added ? `${base} + ${added}` : key;
-  const code = entry.startsWith('@') ? await bundle(entry) : readFileSync(entry);
-  const under = added ? await bundle(base) : '';
+  const code = entry.startsWith('@')
+    ? Buffer.from((await bundle(entry)).code)
+    : readFileSync(entry);
+  const under = added ? Buffer.from((await bundle(base)).code) : '';
   const gzip = gz(code) - (added ? gz(under) : 0);
   const brotli = br(code) - (added ? br(under) : 0);
   const over = gzip > budget.gzip;
