@@ -101,7 +101,7 @@ export function createClient(options: ClientOptions): OmniClient {
     holdUntil: 0,
     mem: '',
   } as Partial<Core> as Core;
-  const observe = view(c);
+  const { subscribe, on } = view(c);
   outbox(c);
   rescue(c);
   tabSync(c);
@@ -242,8 +242,8 @@ export function createClient(options: ClientOptions): OmniClient {
       // The memory drafts become outbox entries over whatever storage already holds.
       await c.persist();
     },
-    // subscribe and on.
-    ...observe,
+    subscribe,
+    on,
     async close() {
       closing.abort();
       c.emit('close', null);

@@ -17,7 +17,7 @@ export function commerce(c: Core): OmniClient['recommendations'] {
         token,
       );
       // Catalog prices in the client's currency become cart prices.
-      items.forEach(({ product: p }) => p.currency === c.currency && (c.prices[p.sku] = p.price));
+      for (const { product: p } of items) if (p.currency === c.currency) c.prices[p.sku] = p.price;
       c.commit();
       return items;
     },

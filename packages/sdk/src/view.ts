@@ -49,11 +49,12 @@ export function view(c: Core) {
     };
     const s = { ...status, pending: c.pending.length + c.drafts.length, unsaved: c.unsaved.size };
     const next: ClientState = { cart, viewed: c.v.viewed, prefs: c.v.prefs, identity, status: s };
-    // Parts equal to the current ones keep their identity (the status also by its error); the
-    // first build has none (no part is the same as undefined).
-    for (const k of Object.keys(next) as (keyof ClientState)[]) {
-      if (same(next[k], state?.[k]) && (k !== 'status' || s.error === state!.status.error)) {
-        (next as unknown as Record<string, unknown>)[k] = state![k];
+    // Parts equal to the current ones keep their identity (the status also by its error).
+    if (state) {
+      for (const k of Object.keys(next) as (keyof ClientState)[]) {
+        if (same(next[k], state[k]) && (k !== 'status' || s.error === state.status.error)) {
+          (next as unknown as Record<string, unknown>)[k] = state[k];
+        }
       }
     }
     return next;
