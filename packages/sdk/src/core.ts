@@ -102,6 +102,8 @@ export interface Core {
 
   // ---- the tab rescue (rescue.ts) ----
   watchTab(tab: string): void;
+  /** A tab settled here was heard from: watched anew (rescued again if it is gone). */
+  revive(tab: string): void;
   /** `tries`: how many times its lock was looked for already (none on a hello). */
   watchNew(tab: string, tries?: number): void;
   /** Forgets which tabs are watched (joining the tabs again watches them anew). */
@@ -115,7 +117,8 @@ export interface Core {
   /** Whether this tab talks to the others (joined and not left). */
   joined(): boolean;
   join(): void;
-  leave(): void;
+  /** `alone`: this tab goes on alone, in memory, and keeps its tab lock until it leaves again. */
+  leave(alone?: boolean): void;
   /** Aborted when this tab leaves the others. */
   session?: AbortController;
 

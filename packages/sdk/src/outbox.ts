@@ -103,7 +103,7 @@ export function outbox(c: Core): void {
     }
     // Its drafts are no longer the other tabs' to store when it goes.
     c.post({ type: 'alone', tab: c.tabId });
-    c.leave();
+    c.leave(!deleted);
     if (deleted) {
       // Gone for every tab: those open now share the device and counter, in memory, so they
       // form a group in which one leader sequences every tab's changes (see tab-sync.ts).

@@ -1,18 +1,23 @@
 // The tab rescue: each tab holds a lock named after it while it lives; the others wait for that
 // lock, and once it is free (the tab went away, closed or crashed) one of them stores what the
 // tab announced but did not store, and sequences what it stored but did not sequence.
-// Left: nothing orders a tab's last `drafts` message before its lock's release. When the rescue
-// runs first, the message that follows is dropped (the tab is settled), and a change whose own
-// write never committed is lost (seen once in CI, Chromium, durable.test.ts). Taking such late
-// drafts over instead duplicates a change of a tab that went on alone in memory, or came back
-// from the back/forward cache, so it needs a lock-checked takeover and an alone tab that keeps
-// its lock; not done yet.
+// A tab rescued here (settled) may still be heard from: nothing orders its last `drafts` message
+// before the release of its lock, and a tab back from the back/forward cache joins again. Its
+// drafts, or its `tab` message (sent once it holds its lock again), make it watched anew
+// (revive()): its lock, free, rescues it again with the drafts heard late; held, waits until
+// it goes. A tab that goes on alone keeps its lock while it lives (tab-sync.ts): what it keeps
+// in memory is its own to send, never rescued here as well.
 import { withTimeout, type Core } from './core.js';
 import { tabOf } from './store.js';
 
 /** Fills in the rescue part of `c`. */
 export function rescue(c: Core): void {
   const watched = new Set<string>();
+
+  c.revive = (tab) => {
+    if (c.settled.delete(tab)) watched.delete(tab);
+    c.watchTab(tab);
+  };
 
   /**
    * Once `tab` is gone (its lock is free), stores whatever it announced but did not store, and

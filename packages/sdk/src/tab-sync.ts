@@ -26,12 +26,12 @@ export function tabSync(c: Core): void {
     const mem = c.mem;
     switch (msg.type) {
       case 'drafts': {
-        // Unless sequenced (or rescued) here already, or known (a tab announces what it made
-        // before it held its lock again once it does).
-        const fresh = without(msg.drafts, [...c.pending, ...c.drafts]).filter(
-          (d) => !c.settled.has(tabOf(d)),
-        );
+        // Unless sequenced here already, or known (a tab announces what it made before it held
+        // its lock again once it does). From a tab rescued already: heard late, it is rescued
+        // again with these (rescue.ts).
+        const fresh = without(msg.drafts, [...c.pending, ...c.drafts]);
         c.drafts.push(...fresh);
+        fresh.forEach((d) => c.settled.has(tabOf(d)) && c.revive(tabOf(d)));
         if (mem) {
           // Kept here too, for the leader to sequence (this tab, should it take over).
           void c.store.save(fresh);
@@ -41,7 +41,7 @@ export function tabSync(c: Core): void {
         return c.recompute();
       }
       case 'tab':
-        return c.watchTab(msg.tab);
+        return c.revive(msg.tab);
       case 'alone':
         c.settled.add(msg.tab);
         c.drafts = c.drafts.filter((d) => tabOf(d) !== msg.tab);
@@ -104,6 +104,9 @@ export function tabSync(c: Core): void {
     if (c.mem && c.pending.length) c.post({ type: 'entries', entries: c.pending });
   }
 
+  /** Aborted when this tab lets its lock go: on leave(), unless it goes on alone. */
+  let life: AbortController | undefined;
+
   c.join = () => {
     const role = (c.session = new AbortController());
     const g = c.ns + c.mem;
@@ -113,7 +116,7 @@ export function tabSync(c: Core): void {
     // Held for the tab's life: its release tells the other tabs this one is gone. Requested
     // before this tab says hello, so the others can wait for the request (see watchNew()).
     if (locks) {
-      lead(`${g}:tab:${c.tabId}`, role.signal, () => {
+      lead(`${g}:tab:${c.tabId}`, (life = new AbortController()).signal, () => {
         c.held = true;
         c.post({ type: 'tab', tab: c.tabId });
         // What it made before it held the lock was not announced: it is now.
@@ -136,8 +139,10 @@ export function tabSync(c: Core): void {
     });
   };
 
-  c.leave = () => {
+  c.leave = (alone) => {
     c.held = false;
+    // Alone, it keeps its lock while it lives: the others must not store what it keeps.
+    if (!alone) life?.abort();
     c.session?.abort();
     tabs?.close();
     tabs = null;
