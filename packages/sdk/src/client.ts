@@ -94,6 +94,7 @@ export function createClient(options: ClientOptions): OmniClient {
     unsaved: new Set(),
     saved: new Set(),
     settled: new Set(),
+    marks: new Map(),
     stored: Promise.resolve(),
     persisting: Promise.resolve(),
     epoch: 0,
@@ -124,7 +125,11 @@ export function createClient(options: ClientOptions): OmniClient {
       const onHide = (e: PageTransitionEvent) => {
         // Changes are written as they are made once the store is open; before, they wait here.
         c.flushLocal();
-        if (e.persisted && !alone()) c.leave();
+        // Alone, it lets its lock go (held, the page could not be cached): the others, who
+        // heard it went alone, find none of its drafts to store.
+        if (!e.persisted) return;
+        if (alone()) c.letGo();
+        else c.leave();
       };
       const onHidden = () => document.visibilityState === 'hidden' && c.flushLocal();
       c.cleanups.push(

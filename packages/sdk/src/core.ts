@@ -84,6 +84,11 @@ export interface Core {
   readonly saved: Set<string>;
   /** Tabs whose unstored drafts were rescued (or that went on alone): only the store speaks for them. */
   readonly settled: Set<string>;
+  /**
+   * Per tab, the highest number of its drafts known sequenced (from the entries heard of): its
+   * drafts up to it are entries already, as the store's own marks say (store.ts).
+   */
+  readonly marks: Map<string, number>;
   /** Every write started so far. */
   stored: Promise<unknown>;
   /** Snapshot writes, in order. */
@@ -117,8 +122,10 @@ export interface Core {
   /** Whether this tab talks to the others (joined and not left). */
   joined(): boolean;
   join(): void;
-  /** `alone`: this tab goes on alone, in memory, and keeps its tab lock until it leaves again. */
+  /** `alone`: this tab goes on alone, in memory, and keeps its tab lock (see letGo()). */
   leave(alone?: boolean): void;
+  /** Frees this tab's lock: the others may rescue it. */
+  letGo(): void;
   /** Aborted when this tab leaves the others. */
   session?: AbortController;
 

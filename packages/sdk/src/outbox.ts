@@ -5,7 +5,16 @@
 import { applyMutation, validateMutation } from '@omnikit/protocol';
 import { behind, merged, withTimeout, without, type Core } from './core.js';
 import { memoryStore } from './memory.js';
-import { idbStore, storageError, tabOf, type Draft, type Loaded, type Store } from './store.js';
+import {
+  draftKey,
+  idbStore,
+  marked,
+  storageError,
+  tabOf,
+  type Draft,
+  type Loaded,
+  type Store,
+} from './store.js';
 
 /** Fills in the outbox part of `c`. */
 export function outbox(c: Core): void {
@@ -41,7 +50,12 @@ export function outbox(c: Core): void {
   /** Adds outbox entries; the drafts they were are no longer drafts. */
   c.addPending = (ms) => {
     c.drafts = without(c.drafts, ms);
-    ms.forEach((m) => (c.unsaved.delete(m.id!), c.saved.delete(m.id!)));
+    ms.forEach((m) => {
+      c.unsaved.delete(m.id!);
+      c.saved.delete(m.id!);
+      // Its tab's drafts up to it are entries now (older entries have no id).
+      if (m.id && !marked(c.marks, m as Draft)) c.marks.set(...draftKey(m as Draft));
+    });
     c.pending = merged(c.pending, ms, c.base?.lastSeq);
   };
 
@@ -102,7 +116,7 @@ export function outbox(c: Core): void {
       // Already gone.
     }
     // Its drafts are no longer the other tabs' to store when it goes.
-    c.post({ type: 'alone', tab: c.tabId });
+    c.post({ type: 'alone', tab: c.tabId, deleted });
     c.leave(!deleted);
     if (deleted) {
       // Gone for every tab: those open now share the device and counter, in memory, so they

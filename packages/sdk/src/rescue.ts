@@ -3,10 +3,11 @@
 // tab announced but did not store, and sequences what it stored but did not sequence.
 // A tab rescued here (settled) may still be heard from: nothing orders its last `drafts` message
 // before the release of its lock, and a tab back from the back/forward cache joins again. Its
-// drafts, or its `tab` message (sent once it holds its lock again), make it watched anew
-// (revive()): its lock, free, rescues it again with the drafts heard late; held, waits until
-// it goes. A tab that goes on alone keeps its lock while it lives (tab-sync.ts): what it keeps
-// in memory is its own to send, never rescued here as well.
+// hello (watchNew()), its `tab` message (sent once it holds its lock again) or its drafts make
+// it watched anew: its lock, free, rescues it again with the drafts heard late; held, is waited
+// for. A tab that goes on alone keeps its lock while it is shown (tab-sync.ts): what it keeps in
+// memory is its own to send, never rescued here as well; the others sequence what it stored
+// when they hear it went alone.
 import { withTimeout, type Core } from './core.js';
 import { tabOf } from './store.js';
 
@@ -14,10 +15,9 @@ import { tabOf } from './store.js';
 export function rescue(c: Core): void {
   const watched = new Set<string>();
 
-  c.revive = (tab) => {
-    if (c.settled.delete(tab)) watched.delete(tab);
-    c.watchTab(tab);
-  };
+  /** Heard from again: watched anew. */
+  const wake = (tab: string) => c.settled.delete(tab) && watched.delete(tab);
+  c.revive = (tab) => (wake(tab), c.watchTab(tab));
 
   /**
    * Once `tab` is gone (its lock is free), stores whatever it announced but did not store, and
@@ -60,6 +60,7 @@ export function rescue(c: Core): void {
    */
   c.watchNew = (tab, tries = 0) => {
     const locks = navigator.locks;
+    if (!tries) wake(tab);
     const signal = c.session?.signal;
     if (!locks || watched.has(tab) || c.settled.has(tab) || signal?.aborted) return;
     const name = `${c.ns}${c.mem}:tab:${tab}`;

@@ -110,7 +110,16 @@ const byTab = (a: Draft, b: Draft) => {
 };
 export const withSeq = (meta: Meta, drafts: readonly Draft[]) =>
   ordered(drafts).map((d) => ({ ...d, seq: ++meta.seq }) as Entry);
-const draftKey = (d: Draft): [string, number] => [d.id.slice(0, TAB_ID), +d.id.slice(TAB_ID)];
+/** A draft's tab and its number there (the tab's counter when it made it). */
+export const draftKey = (d: { id: string }): [string, number] => [
+  d.id.slice(0, TAB_ID),
+  +d.id.slice(TAB_ID),
+];
+/** Whether `d` is at or below its tab's mark in `marks`: sequenced already. */
+export const marked = (marks: ReadonlyMap<string, number>, d: { id: string }) => {
+  const [tab, n] = draftKey(d);
+  return n <= (marks.get(tab) ?? 0);
+};
 /**
  * A tab's mark is kept this long after its last draft was sequenced (ms). A draft left behind
  * between sequencing and its deletion is sequenced (skipped, deleted) by the next tab to start.
@@ -259,9 +268,8 @@ export async function idbStore(name: string, lost: Lost, timeoutMs: number): Pro
     const old = keys.map((k, i) => values[i]![1] < now - MARK_TTL && kv.delete(k));
     // Per tab in its order, so a mark never passes a draft not looked at yet.
     const fresh = [...list].sort(byTab).filter((d) => {
-      const [tab, n] = draftKey(d);
-      if (n <= (mark.get(tab) ?? 0)) return false;
-      mark.set(tab, n);
+      if (marked(mark, d)) return false;
+      mark.set(...draftKey(d));
       return true;
     });
     const added = withSeq(m, fresh);

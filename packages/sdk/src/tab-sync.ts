@@ -11,7 +11,7 @@
 // counter starts past whatever the server took. A follower's change stays pending there until
 // a snapshot acknowledges it, so a leader that goes leaves it to the next.
 import { without, type Core } from './core.js';
-import { tabOf, type Draft } from './store.js';
+import { marked, tabOf, type Draft } from './store.js';
 import { broadcastTabs, decode, encode, lead, type TabMessage, type TabTransport } from './tabs.js';
 
 /** Fills in the tabs part of `c`. */
@@ -26,10 +26,12 @@ export function tabSync(c: Core): void {
     const mem = c.mem;
     switch (msg.type) {
       case 'drafts': {
-        // Unless sequenced here already, or known (a tab announces what it made before it held
-        // its lock again once it does). From a tab rescued already: heard late, it is rescued
-        // again with these (rescue.ts).
-        const fresh = without(msg.drafts, [...c.pending, ...c.drafts]);
+        // Unless known, or sequenced already (a tab announces what it made before it held its
+        // lock again once it does, and a tab back from the back/forward cache what it had then).
+        // From a tab rescued already: heard late, it is rescued again with these (rescue.ts).
+        const fresh = without(msg.drafts, [...c.pending, ...c.drafts]).filter(
+          (d) => !marked(c.marks, d),
+        );
         c.drafts.push(...fresh);
         fresh.forEach((d) => c.settled.has(tabOf(d)) && c.revive(tabOf(d)));
         if (mem) {
@@ -45,7 +47,11 @@ export function tabSync(c: Core): void {
       case 'alone':
         c.settled.add(msg.tab);
         c.drafts = c.drafts.filter((d) => tabOf(d) !== msg.tab);
-        return c.recompute();
+        c.recompute();
+        // What it stored it left to the store: sequenced here, as its rescue would (it keeps
+        // its lock, rescue.ts). A database deleted is gone for this tab too (fallback() here).
+        if (!msg.deleted) c.reload().then(c.settle, c.fallback);
+        return;
       case 'entries':
         c.addPending(msg.entries);
         c.store.add?.(msg.entries);
@@ -139,10 +145,12 @@ export function tabSync(c: Core): void {
     });
   };
 
+  c.letGo = () => life?.abort();
+
   c.leave = (alone) => {
     c.held = false;
-    // Alone, it keeps its lock while it lives: the others must not store what it keeps.
-    if (!alone) life?.abort();
+    // Alone, it keeps its lock while it is shown: the others must not store what it keeps.
+    if (!alone) c.letGo();
     c.session?.abort();
     tabs?.close();
     tabs = null;

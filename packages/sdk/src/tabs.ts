@@ -29,8 +29,11 @@ export type TabMessage =
   | { type: 'device'; device?: Device }
   /** The store was emptied (forget) or, with `keep`, only its device dropped (heal). */
   | { type: 'reset'; keep?: boolean }
-  /** This tab's storage failed: it goes on alone, in memory; its drafts are its own. */
-  | { type: 'alone'; tab: string };
+  /**
+   * This tab's storage failed: it goes on alone, in memory; the drafts it did not store are its
+   * own, those it stored it leaves to the store (unless `deleted`: the database went).
+   */
+  | { type: 'alone'; tab: string; deleted?: boolean };
 
 /** A message as it goes on the channel. */
 export function encode(m: TabMessage): unknown {

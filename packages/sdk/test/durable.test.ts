@@ -273,28 +273,25 @@ describe('durable changes: another tab stores what a dying tab announced', () =>
     const { frame, win } = await page(ns);
     const other = await win.omniReady;
     await tabsHolding(ns, 2);
-    // It goes into the back/forward cache: it leaves the tabs, and this tab rescues it (nothing).
+    const me = await clientId(ns);
+    const tabLocks = async () => {
+      const { held = [], pending = [] } = await navigator.locks.query();
+      const tab = (l: LockInfo) => !!l.name?.startsWith(`${ns}:tab:`);
+      return { held: held.filter(tab), pending: pending.filter(tab) };
+    };
+    // It goes into the back/forward cache: it leaves the tabs, and this tab rescues it (nothing
+    // to store) and lets its lock go again: only this tab's own lock is held.
     const w = win as unknown as typeof globalThis;
     w.dispatchEvent(new w.PageTransitionEvent('pagehide', { persisted: true }));
-    await tabsHolding(ns, 1);
-    // Back: it joins again, and this tab waits for its lock again to know when it goes.
+    while ((await tabLocks()).held.length !== 1) await new Promise(requestAnimationFrame);
+    // Back: it holds its lock again, and this tab waits for that lock again.
     w.dispatchEvent(new w.PageTransitionEvent('pageshow', { persisted: true }));
-    await tabsHolding(ns, 2);
-    // Each tab waits for the other's lock: both locks held have a request pending.
-    const watching = async () => {
-      const { held = [], pending = [] } = await navigator.locks.query();
-      const names = (ls: LockInfo[]) => ls.map((l) => l.name).filter((n) => n?.startsWith(ns));
-      const waited = new Set(names(pending));
-      return names(held).filter((n) => n?.startsWith(`${ns}:tab:`) && waited.has(n)).length === 2;
+    const watched = async () => {
+      const { held, pending } = await tabLocks();
+      const theirs = held.find((l) => l.clientId !== me)?.name;
+      return pending.some((l) => l.name === theirs && l.clientId === me);
     };
-    const deadline = Date.now() + 3000;
-    while (!(await watching())) {
-      if (Date.now() > deadline)
-        throw new Error(
-          'the returned tab is not watched again' + JSON.stringify(await navigator.locks.query()),
-        );
-      await new Promise(requestAnimationFrame);
-    }
+    while (!(await watched())) await new Promise(requestAnimationFrame);
     w.IDBTransaction.prototype.commit = function (this: IDBTransaction) {
       this.abort();
     };
@@ -304,6 +301,47 @@ describe('durable changes: another tab stores what a dying tab announced', () =>
     await until(here, (s) => s.status.pending === 0 && s.status.state === 'online', 'sent');
     const server = await serverSnapshot(ns);
     expect(server.state.cart.lines.map((l) => [l.key, l.qty])).to.deep.equal([['BACK', 1]]);
+  });
+
+  it('a tab back from the back/forward cache announces a change sent meanwhile: shown once, not pending', async () => {
+    const ns = uniqueNs('again');
+    let armed = false;
+    let heard!: () => void;
+    const drafts = new Promise<void>((r) => (heard = r));
+    const here = device({
+      namespace: ns,
+      tabs: spying((m) => armed && m.type === 'drafts' && heard()),
+    });
+    await here.start();
+    const { win } = await page(ns);
+    const other = await win.omniReady;
+    await tabsHolding(ns, 2);
+    const w = win as unknown as typeof globalThis;
+    // A change, and into the back/forward cache in the same task (its move to the outbox waits
+    // for pageshow): this tab rescues it and sends it.
+    void other.cart.add('X', 1);
+    w.dispatchEvent(new w.PageTransitionEvent('pagehide', { persisted: true }));
+    await until(
+      here,
+      (s) => cartOf(s)['X'] === 1 && s.status.pending === 0 && s.status.state === 'online',
+      'rescued and sent',
+    );
+    // Back, with the store slow for a moment: it announces what it had (X) before it reads the
+    // store; this tab knows X is an outbox entry already.
+    const release = await holdStore(ns);
+    armed = true;
+    w.dispatchEvent(new w.PageTransitionEvent('pageshow', { persisted: true }));
+    await drafts;
+    const heardThen = { cart: cartOf(here.state), pending: here.status.pending };
+    release();
+    await other.sync();
+    await here.sync();
+    expect({ heardThen, cart: cartOf(here.state), pending: here.status.pending }).to.deep.equal({
+      heardThen: { cart: { X: 1 }, pending: 0 },
+      cart: { X: 1 },
+      pending: 0,
+    });
+    expect(cartOf(other.state)).to.deep.equal({ X: 1 });
   });
 
   it('a tab that sequenced its change and died before saying so: the leader sends it', async () => {
@@ -361,6 +399,31 @@ describe('durable changes: another tab stores what a dying tab announced', () =>
  * the client's transactions on that database wait behind it, so the test decides what is still
  * in flight when the database goes away.
  */
+/** This page's id in the Web Locks API (`LockInfo.clientId`). */
+async function clientId(ns: string): Promise<string> {
+  const name = `${ns}:probe`;
+  return navigator.locks.request(name, async () => {
+    const { held = [] } = await navigator.locks.query();
+    return held.find((l) => l.name === name)!.clientId!;
+  });
+}
+
+/** A BroadcastChannel transport that calls `heard` after each message it delivers. */
+const spying =
+  (heard: (m: TabMessage) => void): TabTransportFactory =>
+  (name) => {
+    const ch = new BroadcastChannel(name);
+    return {
+      post: (m) => ch.postMessage(m),
+      listen(cb) {
+        const h = ({ data }: MessageEvent) => (cb(data), heard(data as TabMessage));
+        ch.addEventListener('message', h);
+        return () => ch.removeEventListener('message', h);
+      },
+      close: () => ch.close(),
+    };
+  };
+
 function holdStore(ns: string): Promise<() => void> {
   return new Promise((resolve, reject) => {
     const open = indexedDB.open(ns, 1);
@@ -639,12 +702,8 @@ describe('durable changes: the database deleted while open (issue 16)', () => {
     const both = (s: ClientState) => cartOf(s)['HERE'] === 1 && cartOf(s)['THERE'] === 2;
     await until(here, both, 'this tab knows both');
     await until(other, both, 'the other tab knows both');
-    // Which page holds the group's leader lock: this page's id, from a lock of its own.
-    let mine = '';
-    await navigator.locks.request(`${ns}:probe`, async () => {
-      const { held = [] } = await navigator.locks.query();
-      mine = held.find((l) => l.name === `${ns}:probe`)?.clientId ?? '';
-    });
+    // Which page holds the group's leader lock.
+    const mine = await clientId(ns);
     const { held = [] } = await navigator.locks.query();
     const leaderHere = held.find((l) => l.name === `${ns}:mem:leader`)?.clientId === mine;
     // The other page leads: its push of both changes has reached the server.
@@ -658,6 +717,55 @@ describe('durable changes: the database deleted while open (issue 16)', () => {
     expect(here.status.pending).to.equal(0);
     // eslint-disable-next-line no-console -- which path this run took (the leader is not chosen)
     console.log(`deleted-kill: engine=${cfg.engine} killed_leader=${!leaderHere}`);
+  });
+
+  it('a follower back from the back/forward cache announces a change the leader sent: sent once', async () => {
+    const ns = uniqueNs('deleted-again');
+    let armed = false;
+    let heard!: () => void;
+    const drafts = new Promise<void>((r) => (heard = r));
+    const here = device({
+      namespace: ns,
+      tabs: spying((m) => armed && m.type === 'drafts' && heard()),
+    });
+    await here.cart.add('FIRST', 1);
+    await here.sync();
+    const { win } = await page(ns);
+    const other = await win.omniReady;
+    await tabsHolding(ns, 2);
+    const { token } = await storedDevice(ns);
+    await deleteDB(ns);
+    await until(here, (s) => s.status.storage === 'memory', 'this tab in memory');
+    await until(other, (s) => s.status.storage === 'memory', 'the other tab in memory');
+    const mine = await clientId(ns);
+    const holder = async (name: string) =>
+      ((await navigator.locks.query()).held ?? []).find((l) => l.name === name)?.clientId;
+    const w = win as unknown as typeof globalThis;
+    // The other tab leaves once (back/forward cache), so this one leads the group, and is back.
+    w.dispatchEvent(new w.PageTransitionEvent('pagehide', { persisted: true }));
+    while ((await holder(`${ns}:mem:leader`)) !== mine) await new Promise(requestAnimationFrame);
+    w.dispatchEvent(new w.PageTransitionEvent('pageshow', { persisted: true }));
+    const back = async () =>
+      ((await navigator.locks.query()).held ?? []).some(
+        (l) => l.name?.startsWith(`${ns}:mem:tab:`) && l.clientId !== mine,
+      );
+    while (!(await back())) await new Promise(requestAnimationFrame);
+    await other.sync();
+    // The follower's change, and into the back/forward cache in the same task: the leader sends
+    // it. Back, the follower announces it again; the leader must not send it a second time.
+    void other.cart.add('X', 1);
+    w.dispatchEvent(new w.PageTransitionEvent('pagehide', { persisted: true }));
+    await until(
+      here,
+      (s) => cartOf(s)['X'] === 1 && s.status.pending === 0 && s.status.state === 'online',
+      'sent by the leader',
+    );
+    armed = true;
+    w.dispatchEvent(new w.PageTransitionEvent('pageshow', { persisted: true }));
+    await drafts;
+    await here.sync();
+    expect(await serverCart(token)).to.deep.equal({ FIRST: 1, X: 1 });
+    expect(cartOf(here.state)).to.deep.equal({ FIRST: 1, X: 1 });
   });
 });
 
@@ -738,6 +846,42 @@ describe('a tab that goes on alone, in memory', () => {
       ['MINE', 1],
     ]);
     await until(here, (s) => cartOf(s)['MINE'] === 1, 'this tab hears of it from the server');
+  });
+
+  it('leaves what it stored to the store: another tab sends it while it lives', async () => {
+    const ns = uniqueNs('alone-stored');
+    const here = device({ namespace: ns });
+    await here.cart.add('FIRST', 1);
+    await here.sync();
+    const { win } = await page(ns);
+    const alone = await win.omniReady;
+    await tabsHolding(ns, 2);
+    // Its changes are stored, but their moves to the outbox fail: it goes on alone, in memory,
+    // and leaves STORED to the store (it keeps only what it could not store).
+    const w = win as unknown as typeof globalThis;
+    const transaction = w.IDBDatabase.prototype.transaction;
+    w.IDBDatabase.prototype.transaction = function (
+      this: IDBDatabase,
+      names: string | string[],
+      mode?: IDBTransactionMode,
+    ) {
+      if (mode === 'readwrite' && [names].flat().includes('outbox')) {
+        throw new w.DOMException('refused', 'UnknownError');
+      }
+      return transaction.call(this, names, mode);
+    } as typeof transaction;
+    await alone.cart.add('STORED', 1);
+    await until(alone, (s) => s.status.storage === 'memory', 'the memory fallback');
+    // This tab reads it from the store once it hears the other went alone, and sends it.
+    const lines = async () =>
+      (await serverSnapshot(ns)).state.cart.lines.map((l) => [l.key, l.qty]);
+    while ((await lines()).length < 2) await new Promise(requestAnimationFrame);
+    expect(await lines()).to.deep.equal([
+      ['FIRST', 1],
+      ['STORED', 1],
+    ]);
+    await until(here, (s) => s.status.pending === 0 && s.status.state === 'online', 'idle');
+    expect(cartOf(here.state)).to.deep.equal({ FIRST: 1, STORED: 1 });
   });
 });
 
