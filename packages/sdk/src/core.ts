@@ -85,10 +85,10 @@ export interface Core {
   /** Tabs whose unstored drafts were rescued (or that went on alone): only the store speaks for them. */
   readonly settled: Set<string>;
   /**
-   * Per tab, the highest number of its drafts known sequenced (from the entries heard of): its
-   * drafts up to it are entries already, as the store's own marks say (store.ts).
+   * The ids of the drafts known to be outbox entries (sequenced here, or heard of): one announced
+   * again (by a tab back from the back/forward cache) is not a new draft.
    */
-  readonly marks: Map<string, number>;
+  readonly sequenced: Set<string>;
   /** Every write started so far. */
   stored: Promise<unknown>;
   /** Snapshot writes, in order. */

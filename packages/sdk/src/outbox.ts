@@ -5,16 +5,7 @@
 import { applyMutation, validateMutation } from '@omnikit/protocol';
 import { behind, merged, withTimeout, without, type Core } from './core.js';
 import { memoryStore } from './memory.js';
-import {
-  draftKey,
-  idbStore,
-  marked,
-  storageError,
-  tabOf,
-  type Draft,
-  type Loaded,
-  type Store,
-} from './store.js';
+import { idbStore, storageError, tabOf, type Draft, type Loaded, type Store } from './store.js';
 
 /** Fills in the outbox part of `c`. */
 export function outbox(c: Core): void {
@@ -50,12 +41,7 @@ export function outbox(c: Core): void {
   /** Adds outbox entries; the drafts they were are no longer drafts. */
   c.addPending = (ms) => {
     c.drafts = without(c.drafts, ms);
-    ms.forEach((m) => {
-      c.unsaved.delete(m.id!);
-      c.saved.delete(m.id!);
-      // Its tab's drafts up to it are entries now (older entries have no id).
-      if (m.id && !marked(c.marks, m as Draft)) c.marks.set(...draftKey(m as Draft));
-    });
+    ms.forEach((m) => (c.unsaved.delete(m.id!), c.saved.delete(m.id!), c.sequenced.add(m.id!)));
     c.pending = merged(c.pending, ms, c.base?.lastSeq);
   };
 

@@ -111,12 +111,12 @@ const byTab = (a: Draft, b: Draft) => {
 export const withSeq = (meta: Meta, drafts: readonly Draft[]) =>
   ordered(drafts).map((d) => ({ ...d, seq: ++meta.seq }) as Entry);
 /** A draft's tab and its number there (the tab's counter when it made it). */
-export const draftKey = (d: { id: string }): [string, number] => [
+const draftKey = (d: { id: string }): [string, number] => [
   d.id.slice(0, TAB_ID),
   +d.id.slice(TAB_ID),
 ];
 /** Whether `d` is at or below its tab's mark in `marks`: sequenced already. */
-export const marked = (marks: ReadonlyMap<string, number>, d: { id: string }) => {
+const marked = (marks: ReadonlyMap<string, number>, d: { id: string }) => {
   const [tab, n] = draftKey(d);
   return n <= (marks.get(tab) ?? 0);
 };

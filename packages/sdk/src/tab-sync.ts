@@ -11,7 +11,7 @@
 // counter starts past whatever the server took. A follower's change stays pending there until
 // a snapshot acknowledges it, so a leader that goes leaves it to the next.
 import { without, type Core } from './core.js';
-import { marked, tabOf, type Draft } from './store.js';
+import { tabOf, type Draft } from './store.js';
 import { broadcastTabs, decode, encode, lead, type TabMessage, type TabTransport } from './tabs.js';
 
 /** Fills in the tabs part of `c`. */
@@ -30,7 +30,7 @@ export function tabSync(c: Core): void {
         // lock again once it does, and a tab back from the back/forward cache what it had then).
         // From a tab rescued already: heard late, it is rescued again with these (rescue.ts).
         const fresh = without(msg.drafts, [...c.pending, ...c.drafts]).filter(
-          (d) => !marked(c.marks, d),
+          (d) => !c.sequenced.has(d.id),
         );
         c.drafts.push(...fresh);
         fresh.forEach((d) => c.settled.has(tabOf(d)) && c.revive(tabOf(d)));
