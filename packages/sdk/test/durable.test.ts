@@ -190,23 +190,9 @@ describe('durable changes: the write starts in the call', () => {
 describe('durable changes: another tab stores what a dying tab announced', () => {
   it('a tab whose write never commits: the other tab stores the change, once', async () => {
     const ns = uniqueNs('rescue');
-    const here = device({ namespace: ns });
-    await here.start();
-    const { frame, win } = await page(ns);
-    const other = await win.omniReady;
-    await tabsHolding(ns, 2);
-    // Its writes die before they commit (the page is torn down mid-write).
-    const w = win as unknown as typeof globalThis;
-    w.IDBTransaction.prototype.commit = function (this: IDBTransaction) {
-      this.abort();
-    };
-    void other.cart.add('RESCUED', 3);
-    frame.remove();
-    await until(here, (s) => cartOf(s)['RESCUED'] === 3, 'this tab shows it');
-    // Stored, sequenced and sent by this tab.
-    await until(here, (s) => s.status.pending === 0 && s.status.state === 'online', 'sent');
-    const server = await serverSnapshot(ns);
-    expect(server.state.cart.lines.map((l) => [l.key, l.qty])).to.deep.equal([['RESCUED', 3]]);
+    const { here, frame, win, other } = await twoTabs(ns);
+    neverCommits(win);
+    await addsAndGoes(ns, here, other, frame, 'RESCUED', 3);
   });
 
   it("a dying tab's drafts heard only after its lock is free: the other tab still stores them, once", async () => {
@@ -244,23 +230,10 @@ describe('durable changes: another tab stores what a dying tab announced', () =>
       };
     };
     try {
-      const here = device({ namespace: ns, tabs });
-      await here.start();
-      const { frame, win } = await page(ns);
-      const other = await win.omniReady;
-      await tabsHolding(ns, 2);
-      // Its writes die before they commit (the page is torn down mid-write).
-      const w = win as unknown as typeof globalThis;
-      w.IDBTransaction.prototype.commit = function (this: IDBTransaction) {
-        this.abort();
-      };
+      const { here, frame, win, other } = await twoTabs(ns, { tabs });
+      neverCommits(win);
       armed = true;
-      void other.cart.add('LATE', 2);
-      frame.remove();
-      await until(here, (s) => cartOf(s)['LATE'] === 2, 'this tab shows it');
-      await until(here, (s) => s.status.pending === 0 && s.status.state === 'online', 'sent');
-      const server = await serverSnapshot(ns);
-      expect(server.state.cart.lines.map((l) => [l.key, l.qty])).to.deep.equal([['LATE', 2]]);
+      await addsAndGoes(ns, here, other, frame, 'LATE', 2);
     } finally {
       locks.request = request;
     }
@@ -268,11 +241,7 @@ describe('durable changes: another tab stores what a dying tab announced', () =>
 
   it('a tab back from the back/forward cache is watched again: what it leaves is stored', async () => {
     const ns = uniqueNs('back');
-    const here = device({ namespace: ns });
-    await here.start();
-    const { frame, win } = await page(ns);
-    const other = await win.omniReady;
-    await tabsHolding(ns, 2);
+    const { here, frame, win, other } = await twoTabs(ns);
     const me = await clientId(ns);
     const tabLocks = async () => {
       const { held = [], pending = [] } = await navigator.locks.query();
@@ -292,34 +261,16 @@ describe('durable changes: another tab stores what a dying tab announced', () =>
       return pending.some((l) => l.name === theirs && l.clientId === me);
     };
     while (!(await watched())) await new Promise(requestAnimationFrame);
-    w.IDBTransaction.prototype.commit = function (this: IDBTransaction) {
-      this.abort();
-    };
-    void other.cart.add('BACK', 1);
-    frame.remove();
-    await until(here, (s) => cartOf(s)['BACK'] === 1, 'this tab shows it');
-    await until(here, (s) => s.status.pending === 0 && s.status.state === 'online', 'sent');
-    const server = await serverSnapshot(ns);
-    expect(server.state.cart.lines.map((l) => [l.key, l.qty])).to.deep.equal([['BACK', 1]]);
+    neverCommits(win);
+    await addsAndGoes(ns, here, other, frame, 'BACK', 1);
   });
 
   it('a tab back from the back/forward cache reads the store first: a change sent meanwhile is shown once everywhere', async () => {
     const ns = uniqueNs('stale');
-    const here = device({ namespace: ns });
-    await here.start();
-    const { win } = await page(ns);
-    const other = await win.omniReady;
-    await tabsHolding(ns, 2);
-    const w = win as unknown as typeof globalThis;
-    // Its change, and into the back/forward cache in the same task: this tab rescues and sends
-    // it, and the store forgets it once the server has it.
-    void other.cart.add('X', 1);
-    w.dispatchEvent(new w.PageTransitionEvent('pagehide', { persisted: true }));
-    await until(
-      here,
-      (s) => cartOf(s)['X'] === 1 && s.status.pending === 0 && s.status.state === 'online',
-      'rescued and sent',
-    );
+    const { here, other, w } = await twoTabs(ns);
+    // Its change, and into the back/forward cache: this tab rescues and sends it, and the store
+    // forgets it once the server has it.
+    await addsAndHides(here, other, w, 'X');
     while ((await storedChanges(ns)).length) await new Promise(requestAnimationFrame);
     // A tab opened meanwhile never heard of X as a change: only as the server's.
     const late = device({ namespace: ns });
@@ -337,12 +288,7 @@ describe('durable changes: another tab stores what a dying tab announced', () =>
 
   it("a tab back from the back/forward cache drops another tab's change it knew, sent meanwhile", async () => {
     const ns = uniqueNs('stale-other');
-    const here = device({ namespace: ns });
-    await here.start();
-    const { win } = await page(ns);
-    const other = await win.omniReady;
-    await tabsHolding(ns, 2);
-    const w = win as unknown as typeof globalThis;
+    const { here, other, w } = await twoTabs(ns);
     // Y is still a draft (its move to the outbox waits) when the other tab hears of it and goes
     // into the back/forward cache.
     const release = await holdStore(ns);
@@ -363,11 +309,7 @@ describe('durable changes: another tab stores what a dying tab announced', () =>
 
   it('a tab that sequenced its change and died before saying so: the leader sends it', async () => {
     const ns = uniqueNs('silent');
-    const here = device({ namespace: ns });
-    await here.start();
-    const { frame, win } = await page(ns);
-    const other = await win.omniReady;
-    await tabsHolding(ns, 2);
+    const { here, frame, win, other } = await twoTabs(ns);
     // Its message about the new outbox entry never leaves (the page dies right after the
     // sequencing transaction commits).
     const proto = (win as unknown as typeof globalThis).BroadcastChannel.prototype;
@@ -416,6 +358,72 @@ describe('durable changes: another tab stores what a dying tab announced', () =>
  * the client's transactions on that database wait behind it, so the test decides what is still
  * in flight when the database goes away.
  */
+/**
+ * `other` adds `sku` and its page goes into the back/forward cache in the same task (its move
+ * to the outbox waits for pageshow): `here` stores and sends it.
+ */
+async function addsAndHides(
+  here: OmniClient,
+  other: OmniClient,
+  w: typeof globalThis,
+  sku: string,
+) {
+  void other.cart.add(sku, 1);
+  w.dispatchEvent(new w.PageTransitionEvent('pagehide', { persisted: true }));
+  await until(
+    here,
+    (s) => cartOf(s)[sku] === 1 && s.status.pending === 0 && s.status.state === 'online',
+    'stored and sent by this tab',
+  );
+}
+
+/** This tab (started) and a second page on `ns`, both holding their tab locks. */
+async function twoTabs(ns: string, options: Partial<ClientOptions> = {}) {
+  const here = device({ namespace: ns, ...options });
+  await here.start();
+  const { frame, win } = await page(ns);
+  const other = await win.omniReady;
+  await tabsHolding(ns, 2);
+  return { here, frame, win, other, w: win as unknown as typeof globalThis };
+}
+
+/** This tab, with a device registered (FIRST sent), and a second page that shares it. */
+async function sharedDevice(ns: string, options: Partial<ClientOptions> = {}) {
+  const here = device({ namespace: ns, ...options });
+  await here.cart.add('FIRST', 1);
+  await here.sync();
+  const { frame, win } = await page(ns);
+  const other = await win.omniReady;
+  await tabsHolding(ns, 2);
+  return { here, frame, win, other };
+}
+
+/** From now on the page's IndexedDB writes never commit (it is torn down mid-write). */
+function neverCommits(win: TabWindow) {
+  const w = win as unknown as typeof globalThis;
+  w.IDBTransaction.prototype.commit = function (this: IDBTransaction) {
+    this.abort();
+  };
+}
+
+/** `other` adds a line and its page goes in the same task: `here` shows it and sends it, once. */
+async function addsAndGoes(
+  ns: string,
+  here: OmniClient,
+  other: OmniClient,
+  frame: HTMLIFrameElement,
+  sku: string,
+  qty: number,
+) {
+  void other.cart.add(sku, qty);
+  frame.remove();
+  await until(here, (s) => cartOf(s)[sku] === qty, 'this tab shows it');
+  // Stored, sequenced and sent by this tab.
+  await until(here, (s) => s.status.pending === 0 && s.status.state === 'online', 'sent');
+  const server = await serverSnapshot(ns);
+  expect(server.state.cart.lines.map((l) => [l.key, l.qty])).to.deep.equal([[sku, qty]]);
+}
+
 /** This page's id in the Web Locks API (`LockInfo.clientId`). */
 async function clientId(ns: string): Promise<string> {
   const name = `${ns}:probe`;
@@ -576,12 +584,7 @@ describe('durable changes: the database deleted while open (issue 16)', () => {
   });
   it("after forget() in a memory group, a follower's change survives its taking over", async () => {
     const ns = uniqueNs('deleted-forget');
-    const here = device({ namespace: ns });
-    await here.cart.add('FIRST', 1);
-    await here.sync();
-    const { frame, win } = await page(ns);
-    const other = await win.omniReady;
-    await tabsHolding(ns, 2);
+    const { here, frame, other } = await sharedDevice(ns);
     await deleteDB(ns);
     await until(here, (s) => s.status.storage === 'memory', 'this tab in memory');
     await until(other, (s) => s.status.storage === 'memory', 'the other tab in memory');
@@ -700,12 +703,7 @@ describe('durable changes: the database deleted while open (issue 16)', () => {
   it('the memory leader killed mid-push: the other tab sends what it left, each change once', async () => {
     const ns = uniqueNs('deleted-kill');
     const network = testNetwork();
-    const here = device({ namespace: ns, network });
-    await here.cart.add('FIRST', 1);
-    await here.sync();
-    const { frame, win } = await page(ns);
-    const other = await win.omniReady;
-    await tabsHolding(ns, 2);
+    const { here, frame, win, other } = await sharedDevice(ns, { network });
     const { token } = await storedDevice(ns);
     // Whichever tab leads the memory group: this one cannot send, the other's push reaches the
     // server and is never answered (its page dies with it in flight).
@@ -768,15 +766,9 @@ describe('durable changes: the database deleted while open (issue 16)', () => {
       );
     while (!(await back())) await new Promise(requestAnimationFrame);
     await other.sync();
-    // The follower's change, and into the back/forward cache in the same task: the leader sends
-    // it. Back, the follower announces it again; the leader must not send it a second time.
-    void other.cart.add('X', 1);
-    w.dispatchEvent(new w.PageTransitionEvent('pagehide', { persisted: true }));
-    await until(
-      here,
-      (s) => cartOf(s)['X'] === 1 && s.status.pending === 0 && s.status.state === 'online',
-      'sent by the leader',
-    );
+    // The follower's change, and into the back/forward cache: the leader sends it. Back, the
+    // follower announces it again; the leader must not send it a second time.
+    await addsAndHides(here, other, w, 'X');
     armed = true;
     w.dispatchEvent(new w.PageTransitionEvent('pageshow', { persisted: true }));
     await drafts;
@@ -829,19 +821,11 @@ describe('a storage failure that leaves the database (a timeout): each change se
 describe('a tab that goes on alone, in memory', () => {
   it('keeps its lock while shown, so no tab rescues what it sends itself; lets it go on pagehide', async () => {
     const ns = uniqueNs('alone');
-    const here = device({ namespace: ns });
-    // A change sent registers the device, which both tabs then share.
-    await here.cart.add('FIRST', 1);
-    await here.sync();
-    const { win } = await page(ns);
-    const alone = await win.omniReady;
-    await tabsHolding(ns, 2);
+    const { here, win, other: alone } = await sharedDevice(ns);
     const me = await clientId(ns);
     // Its writes fail: it goes on alone, in memory, with the change it could not store.
+    neverCommits(win);
     const w = win as unknown as typeof globalThis;
-    w.IDBTransaction.prototype.commit = function (this: IDBTransaction) {
-      this.abort();
-    };
     await alone.cart.add('MINE', 1);
     await until(alone, (s) => s.status.storage === 'memory', 'the memory fallback');
     await alone.sync();
@@ -870,12 +854,7 @@ describe('a tab that goes on alone, in memory', () => {
 
   it('leaves what it stored to the store: another tab sends it while it lives', async () => {
     const ns = uniqueNs('alone-stored');
-    const here = device({ namespace: ns });
-    await here.cart.add('FIRST', 1);
-    await here.sync();
-    const { win } = await page(ns);
-    const alone = await win.omniReady;
-    await tabsHolding(ns, 2);
+    const { here, win, other: alone } = await sharedDevice(ns);
     // Its changes are stored, but their moves to the outbox fail: it goes on alone, in memory,
     // and leaves STORED to the store (it keeps only what it could not store).
     const w = win as unknown as typeof globalThis;
