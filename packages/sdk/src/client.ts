@@ -11,7 +11,7 @@ import { identity } from './identity.js';
 import { memoryStore } from './memory.js';
 import { outbox } from './outbox.js';
 import { rescue } from './rescue.js';
-import { TAB_ID, tabOf } from './store.js';
+import { TAB_ID } from './store.js';
 import { stream } from './stream.js';
 import { sync } from './sync.js';
 import { tabSync } from './tab-sync.js';
@@ -119,10 +119,10 @@ export function createClient(options: ClientOptions): OmniClient {
       const alone = () => c.store.kind === 'memory' && !c.mem;
       const onShow = (e: PageTransitionEvent) => {
         if (!e.persisted || alone() || c.joined()) return;
-        // What it knew of the other tabs' drafts is stale (they were stored, sequenced or
-        // rescued meanwhile): the store says what is left. Read before it joins again, so it
-        // announces only what of its own the store lacks, not a change sent meanwhile.
-        c.drafts = c.drafts.filter((d) => tabOf(d) === c.tabId);
+        // What it knew of the drafts is stale (stored, sequenced or rescued meanwhile): it reads
+        // the store before it joins again, so it announces only what of its own the store
+        // lacks, not a change sent meanwhile, and keeps another tab's only if not sent (that
+        // tab may have died meanwhile, with nobody else to rescue it).
         c.reload().then((ok) => ok && c.join(), c.fallback);
       };
       const onHide = (e: PageTransitionEvent) => {

@@ -5,7 +5,15 @@
 import { applyMutation, validateMutation } from '@omnikit/protocol';
 import { behind, merged, withTimeout, without, type Core } from './core.js';
 import { memoryStore } from './memory.js';
-import { idbStore, storageError, tabOf, type Draft, type Loaded, type Store } from './store.js';
+import {
+  idbStore,
+  marked,
+  storageError,
+  tabOf,
+  type Draft,
+  type Loaded,
+  type Store,
+} from './store.js';
 
 /** Fills in the outbox part of `c`. */
 export function outbox(c: Core): void {
@@ -56,11 +64,14 @@ export function outbox(c: Core): void {
     // What the store lacks: this tab's drafts not stored when the read started (still being
     // written, or stored after the read of the drafts: the read of the outbox may wait behind a
     // `sequence`), and other tabs' that may still need rescuing. A draft of this tab stored
-    // before the read and found nowhere was sequenced and acknowledged already.
+    // before the read and found nowhere was sequenced and acknowledged already, and so was any
+    // draft at or below its tab's mark (a page back from the back/forward cache holds the
+    // drafts it knew when it left, some sent meanwhile).
+    const sent = (d: Draft) => !!l.marks && marked(l.marks, d);
     c.drafts = [
       ...l.drafts,
-      ...without(c.drafts, [...l.outbox, ...l.drafts]).filter((d) =>
-        tabOf(d) === c.tabId ? !before.has(d.id) : !c.settled.has(tabOf(d)),
+      ...without(c.drafts, [...l.outbox, ...l.drafts]).filter(
+        (d) => !sent(d) && (tabOf(d) === c.tabId ? !before.has(d.id) : !c.settled.has(tabOf(d))),
       ),
     ];
     c.addPending(l.outbox);

@@ -13,7 +13,14 @@
 // records each tab's highest sequenced draft (its mark), so a draft becomes exactly one outbox
 // entry however many tabs (or retries) sequence it, and is deleted from the drafts afterwards.
 // A `pagehide` that may freeze the page aborts the transactions that read (bfcache.ts).
-import { openDB, unwrap, wrap, type DBSchema, type IDBPTransaction } from 'idb';
+import {
+  openDB,
+  unwrap,
+  wrap,
+  type DBSchema,
+  type IDBPObjectStore,
+  type IDBPTransaction,
+} from 'idb';
 import { OmniError, type Mutation, type Snapshot } from '@omnikit/protocol';
 import { freezeGuard, kept, tag } from './bfcache.js';
 import { withTimeout } from './core.js';
@@ -39,6 +46,8 @@ export type Entry = Mutation & { id?: string };
 export interface Loaded extends Meta {
   outbox: Entry[];
   drafts: Draft[];
+  /** Each tab's mark (the IndexedDB store's): its drafts up to it are entries already. */
+  marks?: ReadonlyMap<string, number>;
 }
 
 /**
@@ -116,7 +125,7 @@ const draftKey = (d: { id: string }): [string, number] => [
   +d.id.slice(TAB_ID),
 ];
 /** Whether `d` is at or below its tab's mark in `marks`: sequenced already. */
-const marked = (marks: ReadonlyMap<string, number>, d: { id: string }) => {
+export const marked = (marks: ReadonlyMap<string, number>, d: { id: string }) => {
   const [tab, n] = draftKey(d);
   return n <= (marks.get(tab) ?? 0);
 };
@@ -128,6 +137,14 @@ const MARK_TTL = 30 * 864e5;
 /** Every mark key sorts in this range: arrays sort after strings. */
 const marks = () => IDBKeyRange.bound(['t'], ['t', []]);
 const clear = (...s: IDBObjectStore[]) => s.forEach((o) => o.clear());
+/** The marks in the meta store `kv` by tab, with their records' keys and values. */
+const readMarks = async (kv: IDBPObjectStore<OmniDB, Stores, 'meta', IDBTransactionMode>) => {
+  const [keys, values] = (await Promise.all([kv.getAllKeys(marks()), kv.getAll(marks())])) as [
+    MarkKey[],
+    [number, number][],
+  ];
+  return [new Map(keys.map((k, i) => [k[1], values[i]![0]])), keys, values] as const;
+};
 
 type Lost = (deleted: boolean) => void;
 /**
@@ -200,13 +217,18 @@ export async function idbStore(name: string, lost: Lost, timeoutMs: number): Pro
       guard.run(async () => {
         const tx = guard.track(db.transaction([META, 'outbox']));
         const td = guard.track(dr.transaction('drafts'));
-        const all = Promise.all([meta(tx), tx.objectStore('outbox').getAll(), td.store.getAll()]);
+        const all = Promise.all([
+          meta(tx),
+          tx.objectStore('outbox').getAll(),
+          td.store.getAll(),
+          readMarks(tx.objectStore(META)),
+        ]);
         // Committed at once, so a draft's write queued behind never waits for this page.
         td.commit?.();
         tx.commit?.();
-        const [m, outbox, drafts] = await all;
+        const [m, outbox, drafts, [marks]] = await all;
         seen = tag(m.base);
-        return { ...m, outbox, drafts };
+        return { ...m, outbox, drafts, marks };
       }),
     save: (drafts) => write((s) => drafts.forEach((d) => s.put(d, draftKey(d)))),
     sequence: (list) => guard.run(() => sequence(list)),
@@ -258,12 +280,7 @@ export async function idbStore(name: string, lost: Lost, timeoutMs: number): Pro
     const tx = rw();
     const kv = tx.objectStore(META);
     const now = Date.now();
-    const [m, keys, values] = await Promise.all([
-      meta(tx),
-      kv.getAllKeys(marks()),
-      kv.getAll(marks()) as Promise<[number, number][]>,
-    ]);
-    const mark = new Map(keys.map((k, i) => [(k as MarkKey)[1], values[i]![0]]));
+    const [m, [mark, keys, values]] = await Promise.all([meta(tx), readMarks(kv)]);
     // Marks of tabs long gone go (awaited below, as every request's promise here).
     const old = keys.map((k, i) => values[i]![1] < now - MARK_TTL && kv.delete(k));
     // Per tab in its order, so a mark never passes a draft not looked at yet.

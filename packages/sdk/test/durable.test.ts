@@ -307,6 +307,44 @@ describe('durable changes: another tab stores what a dying tab announced', () =>
     });
   });
 
+  it('a tab that died while this one was in the back/forward cache is rescued on its return', async () => {
+    const ns = uniqueNs('died-away');
+    // Two pages and no client here: the one that comes back is the only one to know the change.
+    const a = await page(ns);
+    const b = await page(ns);
+    const back = await a.win.omniReady;
+    const dying = await b.win.omniReady;
+    await tabsHolding(ns, 2);
+    // B's write waits (the drafts database is held) while A hears of its change.
+    const release = await holdStore(ns, true);
+    void dying.cart.add('ORPHAN', 1);
+    await until(back, (s) => cartOf(s)['ORPHAN'] === 1, 'A hears of it');
+    // A goes into the back/forward cache; B's page goes, its write never done.
+    const w = a.win as unknown as typeof globalThis;
+    w.dispatchEvent(new w.PageTransitionEvent('pagehide', { persisted: true }));
+    b.frame.remove();
+    release();
+    // Both locks are free (A left the tabs, B is gone).
+    const held = async () =>
+      ((await navigator.locks.query()).held ?? []).filter((l) => l.name?.startsWith(ns)).length;
+    while (await held()) await new Promise(requestAnimationFrame);
+    // Chromium aborts a removed page's write; Firefox lets it finish. A crashed page's never
+    // does: as there, nothing of B's is stored (this clear runs after B's write ends).
+    const dr = await openDB(`${ns}:drafts`);
+    await dr.clear('drafts');
+    dr.close();
+    expect(await storedChanges(ns)).to.deep.equal([]);
+    // Back: A rescues it.
+    w.dispatchEvent(new w.PageTransitionEvent('pageshow', { persisted: true }));
+    await until(
+      back,
+      (s) => cartOf(s)['ORPHAN'] === 1 && s.status.pending === 0 && s.status.state === 'online',
+      'sent',
+    );
+    const server = await serverSnapshot(ns);
+    expect(server.state.cart.lines.map((l) => [l.key, l.qty])).to.deep.equal([['ORPHAN', 1]]);
+  });
+
   it('a tab that sequenced its change and died before saying so: the leader sends it', async () => {
     const ns = uniqueNs('silent');
     const { here, frame, win, other } = await twoTabs(ns);
@@ -449,10 +487,11 @@ const spying =
     };
   };
 
-function holdStore(ns: string): Promise<() => void> {
+function holdStore(ns: string, drafts = false): Promise<() => void> {
   return new Promise((resolve, reject) => {
-    const open = indexedDB.open(ns, 1);
+    const open = indexedDB.open(drafts ? `${ns}:drafts` : ns, 1);
     open.onupgradeneeded = () => {
+      if (drafts) return void open.result.createObjectStore('drafts');
       open.result.createObjectStore('meta');
       open.result.createObjectStore('outbox', { keyPath: 'seq' });
     };
@@ -460,9 +499,10 @@ function holdStore(ns: string): Promise<() => void> {
     open.onsuccess = () => {
       const db = open.result;
       let held = true;
-      const meta = db.transaction(['meta', 'outbox'], 'readwrite').objectStore('meta');
+      const names = drafts ? ['drafts'] : ['meta', 'outbox'];
+      const store = db.transaction(names, 'readwrite').objectStore(names[0]!);
       // A transaction stays active while it has a request in flight.
-      const spin = () => void (held && (meta.get('meta').onsuccess = spin));
+      const spin = () => void (held && (store.get(0).onsuccess = spin));
       spin();
       resolve(() => {
         held = false;
