@@ -4,7 +4,7 @@
 import { OmniError, lineKey, withOptions, emptyState } from '@omnikit/protocol';
 import { listen } from './bfcache.js';
 import { commerce } from './commerce.js';
-import { abortable, EMIT, gone, retryAfter, type Core } from './core.js';
+import { abortable, EMIT, gone, retryAfter, withTimeout, type Core } from './core.js';
 import { DEV_MODE } from './dev.js';
 import { browserNetwork, request } from './http.js';
 import { identity } from './identity.js';
@@ -122,8 +122,8 @@ export function createClient(options: ClientOptions): OmniClient {
         // What it knew of the drafts is stale (stored, sequenced or rescued meanwhile): it reads
         // the store before it joins again, so it announces only what of its own the store
         // lacks, not a change sent meanwhile, and keeps another tab's only if not sent (that
-        // tab may have died meanwhile, with nobody else to rescue it).
-        c.reload().then((ok) => ok && c.join(), c.fallback);
+        // tab may have died meanwhile, with nobody else to rescue it). Timed as the first read.
+        withTimeout(c.reload(), c.storageMs).then((ok) => ok && c.join(), c.fallback);
       };
       const onHide = (e: PageTransitionEvent) => {
         // Changes are written as they are made once the store is open; before, they wait here.

@@ -49,7 +49,12 @@ export function outbox(c: Core): void {
   /** Adds outbox entries; the drafts they were are no longer drafts. */
   c.addPending = (ms) => {
     c.drafts = without(c.drafts, ms);
-    ms.forEach((m) => (c.unsaved.delete(m.id!), c.saved.delete(m.id!), c.sequenced.add(m.id!)));
+    ms.forEach((m) => {
+      if (!m.id) return;
+      c.unsaved.delete(m.id);
+      c.saved.delete(m.id);
+      c.sequenced.add(m.id);
+    });
     c.pending = merged(c.pending, ms, c.base?.lastSeq);
   };
 

@@ -18,7 +18,15 @@ import { broadcastTabs, decode, encode, lead, type TabMessage, type TabTransport
 export function tabSync(c: Core): void {
   let tabs: TabTransport | null = null;
 
-  c.post = (m) => tabs?.post(encode(m));
+  c.post = (m) => {
+    if (tabs) return tabs.post(encode(m));
+    // Not joined (its read on pageshow failed): going alone is still said, once, or what it
+    // stored and leaves to the store would wait for some tab to read it.
+    if (m.type !== 'alone') return;
+    const once = (c.o.tabs ?? broadcastTabs)(c.ns + c.mem);
+    once.post(encode(m));
+    once.close();
+  };
   c.joined = () => !!tabs;
 
   function onTab(raw: unknown) {
@@ -114,6 +122,8 @@ export function tabSync(c: Core): void {
   let life: AbortController | undefined;
 
   c.join = () => {
+    // Once (two reads on pageshow may end in a join each), and never after close().
+    if (tabs || c.closing.aborted) return;
     const role = (c.session = new AbortController());
     const g = c.ns + c.mem;
     tabs = (c.o.tabs ?? broadcastTabs)(g);

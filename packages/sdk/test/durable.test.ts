@@ -92,9 +92,9 @@ async function tabsHolding(ns: string, n: number) {
 }
 
 /** A real second page of the origin (test/browser/sdk-tab.html) with a client on `ns`. */
-async function page(ns: string): Promise<{ frame: HTMLIFrameElement; win: TabWindow }> {
+async function page(ns: string, more = ''): Promise<{ frame: HTMLIFrameElement; win: TabWindow }> {
   const frame = document.createElement('iframe');
-  frame.src = `/test/browser/sdk-tab.html?ns=${encodeURIComponent(ns)}`;
+  frame.src = `/test/browser/sdk-tab.html?ns=${encodeURIComponent(ns)}${more}`;
   const loaded = new Promise((resolve) => frame.addEventListener('load', resolve, { once: true }));
   document.body.append(frame);
   frames.push(frame);
@@ -300,7 +300,8 @@ describe('durable changes: another tab stores what a dying tab announced', () =>
     while ((await storedChanges(ns)).length) await new Promise(requestAnimationFrame);
     w.dispatchEvent(new w.PageTransitionEvent('pageshow', { persisted: true }));
     await tabsHolding(ns, 2);
-    await other.sync();
+    // A follower's sync() waits for the leader: a change it still holds would keep it waiting.
+    await other.sync({ timeoutMs: 5000 });
     expect({ cart: cartOf(other.state), pending: other.status.pending }).to.deep.equal({
       cart: { Y: 1 },
       pending: 0,
@@ -343,6 +344,70 @@ describe('durable changes: another tab stores what a dying tab announced', () =>
     );
     const server = await serverSnapshot(ns);
     expect(server.state.cart.lines.map((l) => [l.key, l.qty])).to.deep.equal([['ORPHAN', 1]]);
+  });
+
+  it('back from the back/forward cache, it joins the tabs once however often it is shown and hidden', async () => {
+    const ns = uniqueNs('rejoin');
+    const { w } = await twoTabs(ns);
+    const me = await clientId(ns);
+    /** The locks of `ns` the other page holds and waits for. */
+    const theirs = async () => {
+      const { held = [], pending = [] } = await navigator.locks.query();
+      const of = (ls: LockInfo[]) =>
+        ls.filter((l) => l.name?.startsWith(ns) && l.clientId !== me).map((l) => l.name);
+      return { held: of(held), pending: of(pending) };
+    };
+    const show = (type: 'pageshow' | 'pagehide') =>
+      w.dispatchEvent(new w.PageTransitionEvent(type, { persisted: true }));
+    show('pagehide');
+    while ((await theirs()).held.length) await new Promise(requestAnimationFrame);
+    // Back, away again before its read of the store ends, and back: two reads end.
+    show('pageshow');
+    show('pagehide');
+    show('pageshow');
+    // Once it holds its tab lock again (this tab's rescue may hold that name a moment first).
+    const holding = async () => (await theirs()).held.some((n) => n?.includes(':tab:'));
+    while (!(await holding())) await new Promise(requestAnimationFrame);
+    const joined = await theirs();
+    const own = joined.held.find((n) => n?.includes(':tab:'));
+    expect([...joined.held, ...joined.pending].filter((n) => n === own)).to.have.length(1);
+    // Away again: it lets go of everything (a second join's locks would stay).
+    show('pagehide');
+    let left = await theirs();
+    const deadline = Date.now() + 3000;
+    while (left.held.length + left.pending.length && Date.now() < deadline) {
+      await new Promise(requestAnimationFrame);
+      left = await theirs();
+    }
+    expect(left).to.deep.equal({ held: [], pending: [] });
+  });
+
+  it('its read failing on its return, it still says it goes alone: another tab sends what it stored', async () => {
+    const ns = uniqueNs('back-alone');
+    const here = device({ namespace: ns });
+    await here.start();
+    const { win } = await page(ns, '&storageMs=1000');
+    const back = await win.omniReady;
+    await tabsHolding(ns, 2);
+    const me = await clientId(ns);
+    const w = win as unknown as typeof globalThis;
+    w.dispatchEvent(new w.PageTransitionEvent('pagehide', { persisted: true }));
+    const theirs = async () =>
+      ((await navigator.locks.query()).held ?? []).some(
+        (l) => l.name?.startsWith(ns) && l.clientId !== me,
+      );
+    while (await theirs()) await new Promise(requestAnimationFrame);
+    // Back with the store held: its read times out after 1 s. A change it makes meanwhile is
+    // stored in the drafts, announced to nobody (it has not joined), and left to the store.
+    const release = await holdStore(ns);
+    w.dispatchEvent(new w.PageTransitionEvent('pageshow', { persisted: true }));
+    await back.cart.add('S', 1);
+    await until(back, (s) => s.status.storage === 'memory', 'the memory fallback', 5000);
+    release();
+    await until(here, (s) => cartOf(s)['S'] === 1, 'this tab reads S from the store', 5000);
+    await here.sync();
+    const server = await serverSnapshot(ns);
+    expect(server.state.cart.lines.map((l) => [l.key, l.qty])).to.deep.equal([['S', 1]]);
   });
 
   it('a tab that sequenced its change and died before saying so: the leader sends it', async () => {
@@ -390,12 +455,6 @@ describe('durable changes: another tab stores what a dying tab announced', () =>
   });
 });
 
-/**
- * Holds a readwrite transaction on the main database of `ns` (made with the SDK's schema if it
- * is not there yet) until the returned function is called, which also closes this connection:
- * the client's transactions on that database wait behind it, so the test decides what is still
- * in flight when the database goes away.
- */
 /**
  * `other` adds `sku` and its page goes into the back/forward cache in the same task (its move
  * to the outbox waits for pageshow): `here` stores and sends it.
@@ -487,6 +546,12 @@ const spying =
     };
   };
 
+/**
+ * Holds a readwrite transaction on the main database of `ns` (or, with `drafts`, its drafts
+ * database; made with the SDK's schema if it is not there yet) until the returned function is
+ * called, which also closes this connection: the client's transactions on that database wait
+ * behind it, so the test decides what is still in flight.
+ */
 function holdStore(ns: string, drafts = false): Promise<() => void> {
   return new Promise((resolve, reject) => {
     const open = indexedDB.open(drafts ? `${ns}:drafts` : ns, 1);
@@ -715,6 +780,52 @@ describe('durable changes: the database deleted while open (issue 16)', () => {
     expect(cartOf(follower.state)).to.deep.equal(want);
     expect(follower.status.pending).to.equal(0);
   });
+  it("a tab's older change announced after a newer one the leader sent: the leader still takes it", async () => {
+    const ns = uniqueNs('deleted-order');
+    const { here, other } = await twoTabs(ns);
+    const mine = await clientId(ns);
+    const tab = ((await navigator.locks.query()).held ?? [])
+      .find((l) => l.name?.startsWith(`${ns}:tab:`) && l.clientId !== mine)!
+      .name!.slice(`${ns}:tab:`.length);
+    // The other tab's lock in the memory group is slow to come (held here a moment): it shares
+    // the changes it had when the group formed only once it holds that lock.
+    let unlock!: () => void;
+    await new Promise<void>((granted) => {
+      void navigator.locks.request(`${ns}:mem:tab:${tab}`, () => {
+        granted();
+        return new Promise<void>((r) => (unlock = r));
+      });
+    });
+    // F1's write waits when the database goes: the other tab keeps it in memory. F2, made as it
+    // moves to memory, is announced at once, and the leader sends it first.
+    const release = await holdStore(ns, true);
+    void other.cart.add('F1', 1);
+    await until(here, (s) => cartOf(s)['F1'] === 1, 'this tab hears F1');
+    let moved = false;
+    other.subscribe(
+      (s) => s.status.storage,
+      (storage) => {
+        if (storage !== 'memory' || moved) return;
+        moved = true;
+        void other.cart.add('F2', 1);
+      },
+    );
+    const deleting = deleteDB(ns);
+    await until(here, (s) => s.status.storage === 'memory', 'this tab in memory');
+    await until(other, (s) => s.status.storage === 'memory', 'the other tab in memory');
+    await deleting;
+    release();
+    await until(
+      here,
+      (s) => cartOf(s)['F2'] === 1 && s.status.pending === 0 && s.status.state === 'online',
+      'F2 sent by the leader',
+    );
+    unlock();
+    await until(here, (s) => cartOf(s)['F1'] === 1, 'the leader takes F1 when it is shared');
+    await here.sync();
+    expect(cartOf(here.state)).to.deep.equal({ F1: 1, F2: 1 });
+  });
+
   it('a memory group with no device yet registers one, whichever tab needs it', async () => {
     const ns = uniqueNs('deleted-device');
     const a = device({ namespace: ns });
