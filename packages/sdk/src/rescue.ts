@@ -25,7 +25,12 @@ export function rescue(c: Core): void {
    */
   c.watchTab = (tab) => {
     const locks = navigator.locks;
-    if (tab === c.tabId || !locks || watched.has(tab) || c.settled.has(tab)) return;
+    // Only while joined: a request made before (the first read adopts the store's drafts) would
+    // have no signal to end it, and would outlive close() or keep the page out of the
+    // back/forward cache; join() watches every tab of the drafts.
+    if (tab === c.tabId || !locks || !c.joined() || watched.has(tab) || c.settled.has(tab)) {
+      return;
+    }
     watched.add(tab);
     locks
       .request(`${c.ns}${c.mem}:tab:${tab}`, { signal: c.session?.signal }, async () => {

@@ -969,6 +969,52 @@ describe('a storage failure that leaves the database (a timeout): each change se
   });
 });
 
+describe('watching other tabs only while joined', () => {
+  it("another tab's draft found at start is watched with the tabs: nothing is left waiting after pagehide", async () => {
+    const ns = uniqueNs('watch-start');
+    // Another tab (its lock held here, as a live tab holds it) left a draft in the store.
+    const tab = 'livetab001';
+    const name = `${ns}:tab:${tab}`;
+    let letGo!: () => void;
+    await new Promise<void>((granted) => {
+      void navigator.locks.request(name, () => {
+        granted();
+        return new Promise<void>((r) => (letGo = r));
+      });
+    });
+    const dr = await openDB(`${ns}:drafts`, 1, {
+      upgrade: (db) => void db.createObjectStore('drafts'),
+    });
+    const draft = {
+      id: `${tab}1`,
+      name: 'cart.add',
+      args: { sku: 'THEIRS', qty: 1 },
+      at: Date.now(),
+    };
+    await dr.put('drafts', draft, [tab, 1]);
+    dr.close();
+    const here = device({ namespace: ns });
+    await here.start();
+    await tabsHolding(ns, 2);
+    // Into the back/forward cache: this page leaves the tabs, and asks for no lock any more.
+    const waiting = async () =>
+      ((await navigator.locks.query()).pending ?? []).filter((l) => l.name === name).length;
+    while (!(await waiting())) await new Promise(requestAnimationFrame);
+    dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true }));
+    try {
+      const deadline = Date.now() + 3000;
+      while (await waiting()) {
+        if (Date.now() > deadline) throw new Error(`still waiting for ${name} after pagehide`);
+        await new Promise(requestAnimationFrame);
+      }
+    } finally {
+      dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true }));
+      letGo();
+    }
+    expect(cartOf(here.state)).to.deep.equal({ THEIRS: 1 });
+  });
+});
+
 describe('a tab that goes on alone, in memory', () => {
   it('keeps its lock while shown, so no tab rescues what it sends itself; lets it go on pagehide', async () => {
     const ns = uniqueNs('alone');
