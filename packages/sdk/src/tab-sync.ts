@@ -17,13 +17,15 @@ import { broadcastTabs, decode, encode, lead, type TabMessage, type TabTransport
 /** Fills in the tabs part of `c`. */
 export function tabSync(c: Core): void {
   let tabs: TabTransport | null = null;
+  /** A transport on this tab's channel (its memory group's, if in one). */
+  const channel = () => (c.o.tabs ?? broadcastTabs)(c.ns + c.mem);
 
   c.post = (m) => {
     if (tabs) return tabs.post(encode(m));
     // Not joined (its read on pageshow failed): going alone is still said, once, or what it
     // stored and leaves to the store would wait for some tab to read it.
     if (m.type !== 'alone') return;
-    const once = (c.o.tabs ?? broadcastTabs)(c.ns + c.mem);
+    const once = channel();
     once.post(encode(m));
     once.close();
   };
@@ -37,9 +39,8 @@ export function tabSync(c: Core): void {
         // Unless known, or sequenced already (a tab announces what it made before it held its
         // lock again once it does, and a tab back from the back/forward cache what it had then).
         // From a tab rescued already: heard late, it is rescued again with these (rescue.ts).
-        const fresh = without(msg.drafts, [...c.pending, ...c.drafts]).filter(
-          (d) => !c.sequenced.has(d.id),
-        );
+        // (Every outbox entry's id is in `sequenced`.)
+        const fresh = without(msg.drafts, c.drafts).filter((d) => !c.sequenced.has(d.id));
         c.drafts.push(...fresh);
         fresh.forEach((d) => c.settled.has(tabOf(d)) && c.revive(tabOf(d)));
         if (mem) {
@@ -126,7 +127,7 @@ export function tabSync(c: Core): void {
     if (tabs || c.closing.aborted) return;
     const role = (c.session = new AbortController());
     const g = c.ns + c.mem;
-    tabs = (c.o.tabs ?? broadcastTabs)(g);
+    tabs = channel();
     tabs.listen(onTab);
     const locks = navigator.locks;
     // Held for the tab's life: its release tells the other tabs this one is gone. Requested
