@@ -1,5 +1,5 @@
 // The back/forward cache. WebKit keeps a page the shopper leaves in it with its IndexedDB
-// transactions as they were: one frozen between a read and its write (store.ts: `sequence`,
+// transactions as they were: one frozen between a read and its write (idb-store.ts: `sequence`,
 // `setBase`) holds the database from the site's next page, which gives up on it after
 // `storageTimeoutMs` and moves to memory. So a `pagehide` that may freeze the page (`persisted`)
 // aborts the store's reading transactions (nothing of theirs is written: a draft stays a draft,

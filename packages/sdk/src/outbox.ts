@@ -1,19 +1,12 @@
 // The outbox and storage: each change becomes a draft at once (the view shows it), is stored as
-// a durable draft in the call's own task (store.ts, `<ns>:drafts`), then gets its seq and waits
+// a durable draft in the call's own task (idb-store.ts, `<ns>:drafts`), then gets its seq and waits
 // in the outbox for the server. Other tabs hear of each draft, so one of them stores it should
 // this tab die first (rescue.ts). A storage failure moves the tab to memory, keeping all.
 import { applyMutation, validateMutation } from '@omnikit/protocol';
 import { behind, merged, withTimeout, without, type Core } from './core.js';
 import { memoryStore } from './memory.js';
-import {
-  idbStore,
-  marked,
-  storageError,
-  tabOf,
-  type Draft,
-  type Loaded,
-  type Store,
-} from './store.js';
+import { idbStore } from './idb-store.js';
+import { marked, storageError, tabOf, type Draft, type Loaded, type Store } from './store.js';
 
 /** Fills in the outbox part of `c`. */
 export function outbox(c: Core): void {

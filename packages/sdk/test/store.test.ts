@@ -1,11 +1,12 @@
-// The IndexedDB store on its own (src/store.ts), where a page can leave it at any moment: an
+// The IndexedDB store on its own (src/idb-store.ts), where a page can leave it at any moment: an
 // upgrade or a transaction aborted under its requests (each failure reported once, by the call,
 // never as an unhandled rejection), a page cached during its first open, a reset raced by a
 // navigation. Real IndexedDB; the page events are dispatched by hand, as in bfcache.test.ts (the
 // page is not frozen for real, so its timers run while it is "cached").
 import { expect } from '@open-wc/testing';
 import { openDB } from 'idb';
-import { idbStore, TAB_ID, type Draft, type Store } from '../src/store.js';
+import { idbStore } from '../src/idb-store.js';
+import { TAB_ID, type Draft, type Store } from '../src/store.js';
 import { uniqueNs } from './helpers.js';
 
 const stores: Store[] = [];
