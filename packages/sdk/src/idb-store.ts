@@ -190,7 +190,15 @@ export async function idbStore(name: string, lost: Lost, timeoutMs: number): Pro
           })
         : // Forgetting reads nothing: committed at once, not aborted by a freeze. Left: Chromium
           // aborts the main one alone if the page goes while a read queued before it still runs.
-          Promise.all([write(clear), write(clear, unwrap(db), [META, 'outbox'])]).then(() => {}),
+          // The time of the reset stays, its marks gone, for pages that did not hear of it.
+          Promise.all([
+            write(clear),
+            write(
+              (kv, ob) => (clear(kv, ob), kv.put({ ...empty(), reset: Date.now() }, META)),
+              unwrap(db),
+              [META, 'outbox'],
+            ),
+          ]).then(() => {}),
     close() {
       guard.stop();
       conns.forEach((c) => c.close());

@@ -20,6 +20,8 @@ export function outbox(c: Core): void {
   let release = () => {};
   let more = false;
   let persisted = false;
+  /** The last reset of the store this tab read (`Loaded.reset`). */
+  let reset: number | undefined;
 
   /** Applies a change to the view, then stores it (see flushLocal). */
   c.mutate = (name, args) => {
@@ -64,8 +66,11 @@ export function outbox(c: Core): void {
     // `sequence`), and other tabs' that may still need rescuing. A draft of this tab stored
     // before the read and found nowhere was sequenced and acknowledged already, and so was any
     // draft at or below its tab's mark (a page back from the back/forward cache holds the
-    // drafts it knew when it left, some sent meanwhile).
-    const sent = (d: Draft) => !!l.marks && marked(l.marks, d);
+    // drafts it knew when it left, some sent meanwhile). One made before a reset this tab did
+    // not hear of (forget() while it was away, the marks gone with it) was the old profile's.
+    const gone = l.reset !== reset ? (l.reset ?? 0) : 0;
+    reset = l.reset;
+    const sent = (d: Draft) => (!!l.marks && marked(l.marks, d)) || d.at < gone;
     c.drafts = [
       ...l.drafts,
       ...without(c.drafts, [...l.outbox, ...l.drafts]).filter(

@@ -18,6 +18,13 @@ export interface Meta {
   seq: number;
   device: Device | null;
   base: Snapshot | null;
+  /**
+   * When the IndexedDB store was last emptied (forget(), in any tab): a page that did not hear
+   * of it (in the back/forward cache then) drops the drafts it knew from before, as the tabs
+   * that heard it did. They were the forgotten profile's, and the marks that would say which
+   * were sent went with the reset.
+   */
+  reset?: number;
 }
 
 /** An outbox entry: a mutation with the id of the draft it was (absent in older entries). */

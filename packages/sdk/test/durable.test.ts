@@ -308,6 +308,32 @@ describe('durable changes: another tab stores what a dying tab announced', () =>
     });
   });
 
+  it('a tab back from the back/forward cache after forget() drops the changes it knew from before', async () => {
+    const ns = uniqueNs('forgot-away');
+    const { here, other, w } = await twoTabs(ns);
+    // Y is still a draft when the other tab hears of it and goes into the back/forward cache.
+    const release = await holdStore(ns);
+    void here.cart.add('Y', 1);
+    await until(other, (s) => cartOf(s)['Y'] === 1, 'the other tab hears of Y');
+    w.dispatchEvent(new w.PageTransitionEvent('pagehide', { persisted: true }));
+    release();
+    await until(here, (s) => s.status.pending === 0 && s.status.state === 'online', 'Y sent');
+    // The shopper is forgotten meanwhile: the store is emptied, the marks that say Y was sent
+    // with it.
+    await here.identity.forget();
+    expect(await storedChanges(ns)).to.deep.equal([]);
+    w.dispatchEvent(new w.PageTransitionEvent('pageshow', { persisted: true }));
+    // Joined again, so its read of the store is done: Y is the forgotten profile's, not a
+    // change of the new one to show or to rescue should this tab go.
+    await tabsHolding(ns, 2);
+    expect(cartOf(other.state)).to.deep.equal({});
+    await other.sync({ timeoutMs: 5000 });
+    expect({ cart: cartOf(other.state), pending: other.status.pending }).to.deep.equal({
+      cart: {},
+      pending: 0,
+    });
+  });
+
   it('a tab that died while this one was in the back/forward cache is rescued on its return', async () => {
     const ns = uniqueNs('died-away');
     // Two pages and no client here: the one that comes back is the only one to know the change.

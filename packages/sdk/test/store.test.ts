@@ -244,8 +244,11 @@ describe('IndexedDB store', () => {
     const restore = afterNext('clear', ns, 'outbox', () => page('pagehide'));
     try {
       const resetting = s.reset();
-      // Seen from the site's next page: forgotten, outbox and drafts gone.
-      expect(await stored(ns)).to.deep.equal({ meta: undefined, outbox: 0, drafts: 0 });
+      // Seen from the site's next page: forgotten, outbox and drafts gone; when, kept.
+      const { meta, ...rest } = await stored(ns);
+      expect(rest).to.deep.equal({ outbox: 0, drafts: 0 });
+      expect(meta).to.deep.include({ seq: 0, device: null, base: null });
+      expect(meta.reset).to.be.within(Date.now() - 60_000, Date.now());
       await resetting;
     } finally {
       restore();
