@@ -94,7 +94,7 @@ export function createClient(options: ClientOptions): OmniClient {
     unsaved: new Set(),
     saved: new Set(),
     settled: new Set(),
-    sequenced: new Set(),
+    sequenced: new Map(),
     stored: Promise.resolve(),
     persisting: Promise.resolve(),
     epoch: 0,

@@ -85,10 +85,10 @@ export interface Core {
   /** Tabs whose unstored drafts were rescued (or that went on alone): only the store speaks for them. */
   readonly settled: Set<string>;
   /**
-   * The ids of the drafts known to be outbox entries (sequenced here, or heard of): one announced
+   * The drafts known to be outbox entries (sequenced here, or heard of), id to seq: one announced
    * again (by a tab back from the back/forward cache) is not a new draft.
    */
-  readonly sequenced: Set<string>;
+  readonly sequenced: Map<string, number>;
   /** Every write started so far. */
   stored: Promise<unknown>;
   /** Snapshot writes, in order. */

@@ -48,7 +48,7 @@ export function outbox(c: Core): void {
       if (!m.id) return;
       c.unsaved.delete(m.id);
       c.saved.delete(m.id);
-      c.sequenced.add(m.id);
+      c.sequenced.set(m.id, m.seq);
     });
     c.pending = merged(c.pending, ms, c.base?.lastSeq);
   };

@@ -11,7 +11,7 @@
 // counter starts past whatever the server took. A follower's change stays pending there until
 // a snapshot acknowledges it, so a leader that goes leaves it to the next.
 import { without, type Core } from './core.js';
-import { tabOf, type Draft } from './store.js';
+import { tabOf, type Draft, type Entry } from './store.js';
 import { broadcastTabs, decode, encode, lead, type TabMessage, type TabTransport } from './tabs.js';
 
 /** Fills in the tabs part of `c`. */
@@ -48,6 +48,13 @@ export function tabSync(c: Core): void {
           void c.store.save(fresh);
           fresh.forEach((d) => c.saved.add(d.id));
           void c.settle();
+          // A follower back from the back/forward cache announces what it had: those sequenced
+          // meanwhile go back to it as the entries they became (no store tells it), or it would
+          // show them twice, and send them again should it lead.
+          const sent = msg.drafts
+            .map((d) => ({ ...d, seq: c.sequenced.get(d.id)! }) as Entry)
+            .filter((e) => e.seq);
+          if (sent.length) c.post({ type: 'entries', entries: sent });
         }
         return c.recompute();
       }

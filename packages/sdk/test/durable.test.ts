@@ -952,6 +952,14 @@ describe('durable changes: the database deleted while open (issue 16)', () => {
     await here.sync();
     expect(await serverCart(token)).to.deep.equal({ FIRST: 1, X: 1 });
     expect(cartOf(here.state)).to.deep.equal({ FIRST: 1, X: 1 });
+    // The follower learns that X was sent: it shows X once, and once it leads (this tab gone),
+    // it does not send X again from its copy of the group's drafts.
+    await until(other, (s) => s.status.pending === 0, 'the follower knows X was sent');
+    expect(cartOf(other.state)).to.deep.equal({ FIRST: 1, X: 1 });
+    await here.close();
+    await until(other, (s) => s.status.state === 'online', 'the follower leads');
+    await other.sync();
+    expect(await serverCart(token)).to.deep.equal({ FIRST: 1, X: 1 });
   });
 });
 
