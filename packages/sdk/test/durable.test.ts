@@ -500,13 +500,21 @@ async function addsAndHides(
   );
 }
 
-/** This tab (started) and a second page on `ns`, both holding their tab locks. */
+/**
+ * This tab (started) and a second page on `ns`, both holding their tab locks and each waiting
+ * for the other's: a tab that went before the other watched it would be found by its store
+ * only (a test that holds back its messages would wait for a rescue that never starts).
+ */
 async function twoTabs(ns: string, options: Partial<ClientOptions> = {}) {
   const here = device({ namespace: ns, ...options });
   await here.start();
   const { frame, win } = await page(ns);
   const other = await win.omniReady;
   await tabsHolding(ns, 2);
+  const watching = async () =>
+    ((await navigator.locks.query()).pending ?? []).filter((l) => l.name?.startsWith(`${ns}:tab:`))
+      .length;
+  while ((await watching()) < 2) await new Promise(requestAnimationFrame);
   return { here, frame, win, other, w: win as unknown as typeof globalThis };
 }
 
