@@ -99,6 +99,13 @@ export interface RegisterDeviceResponse {
   profileId: string;
 }
 
+/**
+ * POST /v1/devices/sibling (Authorization: Bearer): a second device of the same browser, on the
+ * calling device's profile, with seqs of its own; answered as a `RegisterDeviceResponse`. No
+ * fields yet: an object, so that some may come.
+ */
+export type SiblingDeviceRequest = Record<string, never>;
+
 /** POST /v1/sync/push (Authorization: Bearer). */
 export interface PushRequest {
   deviceId: string;

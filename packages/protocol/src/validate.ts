@@ -33,6 +33,7 @@ import type {
   PushResponse,
   RegisterDeviceRequest,
   RegisterDeviceResponse,
+  SiblingDeviceRequest,
   Snapshot,
   ViewedItem,
 } from './types.js';
@@ -233,6 +234,12 @@ export function parseRegisterDeviceResponse(input: unknown): RegisterDeviceRespo
     token: str(b.token, 'body.token', 4096),
     profileId: id(b.profileId, 'body.profileId'),
   };
+}
+
+/** Validates a `POST /v1/devices/sibling` body (answered like `POST /v1/devices`); none is `{}`. */
+export function parseSiblingDeviceRequest(input: unknown): SiblingDeviceRequest {
+  obj(input === undefined ? {} : input, 'body');
+  return {};
 }
 
 /**

@@ -17,6 +17,7 @@ import {
   parsePushResponse,
   parseRegisterDeviceRequest,
   parseRegisterDeviceResponse,
+  parseSiblingDeviceRequest,
   parseSnapshot,
   validateMutation,
   type MergeSummary,
@@ -267,6 +268,13 @@ test('parseRegisterDeviceRequest/Response', () => {
   const res = { deviceId: 'd1', token: 't'.repeat(43), profileId: 'p1' };
   assert.deepEqual(parseRegisterDeviceResponse(res), res);
   rejects(() => parseRegisterDeviceResponse({ ...res, token: 5 }), 'body.token');
+});
+
+test('parseSiblingDeviceRequest takes an object (or nothing), and no fields from it', () => {
+  assert.deepEqual(parseSiblingDeviceRequest(undefined), {});
+  assert.deepEqual(parseSiblingDeviceRequest({}), {});
+  assert.deepEqual(parseSiblingDeviceRequest({ later: 1 }), {});
+  for (const bad of ['x', 1, [], null]) rejects(() => parseSiblingDeviceRequest(bad), 'body');
 });
 
 test('parsePushRequest checks the envelope and every seq, leaving contents to applyBatch', () => {
