@@ -187,6 +187,15 @@ describe('bad input', () => {
         code: 'invalid_argument',
       },
       {
+        name: 'sibling body a string',
+        method: 'POST',
+        path: '/v1/devices/sibling',
+        raw: '"web"',
+        headers: d.auth,
+        status: 400,
+        code: 'invalid_argument',
+      },
+      {
         name: 'identify token a number',
         method: 'POST',
         path: '/v1/identify',
@@ -446,6 +455,15 @@ describe('security matrix', () => {
             headers: a.auth,
           }),
         status: [404],
+      },
+      {
+        name: 'sibling with victim ids',
+        call: (a) =>
+          api.call('POST', '/v1/devices/sibling', {
+            body: { deviceId: victim.deviceId, profileId: before.profileId },
+            headers: a.auth,
+          }),
+        status: [201],
       },
       {
         name: 'claim with the victim profile id as code',

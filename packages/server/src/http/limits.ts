@@ -159,6 +159,11 @@ export interface RateLimitOptions {
   claimIp?: BucketOptions;
   /** Device registrations per client IP (each one creates a profile with a public key). */
   register?: BucketOptions;
+  /**
+   * Sibling devices made per device (`POST /v1/devices/sibling`, which also takes from
+   * `register`): a browser needs one for each tab left without its storage, rarely more.
+   */
+  sibling?: BucketOptions;
 }
 
 export const defaultRateLimits: Required<RateLimitOptions> = {
@@ -170,6 +175,8 @@ export const defaultRateLimits: Required<RateLimitOptions> = {
   // A browser registers once; a shop's shared Wi-Fi a few thousand a day, a few dozen at once.
   // Each registration is database work (a profile and a device), so the burst stays small.
   register: { capacity: 30, refillPerSecond: 1 },
+  // A tab whose storage fails makes one; a few tabs failing together, a few.
+  sibling: { capacity: 10, refillPerSecond: 1 / 60 },
 };
 
 /** The defaults with each given bucket in place of its default; throws on a bucket that cannot work. */
@@ -194,6 +201,7 @@ export interface Limiters {
   claimDevice: RateLimiter;
   claimIp: RateLimiter;
   register: RateLimiter;
+  sibling: RateLimiter;
   /** Open event streams per device (a leader tab, plus overlap while it reconnects). */
   streamDevice: ConcurrencyLimiter;
   /** Open event streams per client address. */
@@ -213,6 +221,7 @@ export function createLimiters(options: RateLimitOptions | undefined, now: () =>
     claimDevice: new RateLimiter(limits.claimDevice, now),
     claimIp: new RateLimiter(limits.claimIp, now),
     register: new RateLimiter(limits.register, now),
+    sibling: new RateLimiter(limits.sibling, now),
     streamDevice: new ConcurrencyLimiter(4),
     streamIp: new ConcurrencyLimiter(64),
     // The SDK pushes one batch at a time; a retry may overlap a push the server still runs.

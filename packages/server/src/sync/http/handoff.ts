@@ -85,6 +85,7 @@ export function handoffRoutes(
         mine.customerId === null &&
         (source.customerId === null || site.config.handoff?.allowLinking === true);
       if (joins) {
+        // Its siblings (the same browser) join with it.
         await moveDevice(tx, device.id, source.id);
         // The profile this device leaves, when anonymous and now unreachable, goes at once.
         await dropIfOrphan(tx, siteId, mine.id, now);

@@ -46,17 +46,17 @@ export function identityRoutes(
       let target: ProfileRow = customer;
       let merge: MergeSummary | null = null;
       if (profile.customerId === null) {
-        // The guest's cart joins the account. Only the device that signed in follows it: other
-        // devices on the guest profile (joined through a handoff code, which anyone can show)
-        // must never gain access to the account.
+        // The guest's cart joins the account. Only the device that signed in follows it, with
+        // its siblings (the same browser): other devices on the guest profile (joined through a
+        // handoff code, which anyone can show) must never gain access to the account.
         const merged = mergeStates(customer.state, profile.state, site.mergePolicy);
         merge = merged.summary;
         if (!isDeepStrictEqual(merged.state, customer.state)) {
           const version = await saveState(tx, customer, merged.state);
           target = { ...customer, state: merged.state, version };
         }
-        await moveDevice(tx, device.id, customer.id);
-        await retireGuest(tx, siteId, profile.id, customer.id, device.id);
+        const moved = await moveDevice(tx, device.id, customer.id);
+        await retireGuest(tx, siteId, profile.id, customer.id, moved);
       } else {
         // Another customer was signed in here: their cart stays with them.
         await moveDevice(tx, device.id, customer.id);
@@ -73,10 +73,11 @@ export function identityRoutes(
     const { device } = c.var;
     const answer = await s.bus.transaction(async (tx, publish): Promise<Snapshot> => {
       const { profile, lastSeq } = await lockDevice(tx, device.id, device.siteId);
-      // Codes made while signed in must not hand the customer's cart out after sign-out.
-      await cancelOpenCodes(tx, device);
       const fresh = await createProfile(tx, device.siteId);
-      await moveDevice(tx, device.id, fresh.id);
+      // The device's siblings (the same browser) leave with it, to the same fresh profile.
+      const moved = await moveDevice(tx, device.id, fresh.id);
+      // Codes made while signed in must not hand the customer's cart out after sign-out.
+      await cancelOpenCodes(tx, device.siteId, moved);
       // A guest's profile left by its last device is garbage now: nothing can reach it again.
       await dropIfOrphan(tx, device.siteId, profile.id, s.now());
       publish(pokeTopic, {

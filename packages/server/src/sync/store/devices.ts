@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Db, Queryable } from '../../db/index.js';
 import { num } from '../../db/types.js';
 import type { AuthedDevice } from '../../http/env.js';
+import { unknownDevice } from '../../http/errors.js';
 import { randomToken, sha256 } from '../core/secrets.js';
 
 /** Inserts a device (with its token hash) on a profile; returns the id and the clear token. */
@@ -21,6 +22,30 @@ export async function insertDevice(
     [deviceId, siteId, profileId, sha256(token), channel, seenAt],
   );
   return { deviceId, token };
+}
+
+/**
+ * Inserts a sibling of a device (whose row the caller holds locked): the same site, profile and
+ * channel, in the same family (the root device's id: a sibling's sibling has the same root),
+ * with a token of its own. Returns the new device's id, its clear token and its profile.
+ */
+export async function insertSibling(
+  tx: Queryable,
+  device: { id: string; siteId: string },
+  seenAt: number,
+): Promise<{ deviceId: string; token: string; profileId: string }> {
+  const deviceId = randomUUID();
+  const token = randomToken();
+  const { rows } = await tx.query<{ profile_id: string }>(
+    `INSERT INTO devices (id, site_id, profile_id, token_hash, channel, last_seen_at, family)
+     SELECT $1, site_id, profile_id, $4, channel, $5, coalesce(family, id) FROM devices
+     WHERE id = $2 AND site_id = $3
+     RETURNING profile_id`,
+    [deviceId, device.id, device.siteId, sha256(token), seenAt],
+  );
+  const row = rows[0];
+  if (!row) throw unknownDevice();
+  return { deviceId, token, profileId: row.profile_id };
 }
 
 /** The devices whose `last_seen_at` one instance keeps from rewriting on every request. */
@@ -87,13 +112,28 @@ export type DeviceFinder = ((token: string) => Promise<AuthedDevice | undefined>
   forget(token: string): void;
 };
 
-/** Points a device at another profile. */
+/**
+ * Points a device at another profile, and with it the devices of its family (its siblings, one
+ * browser) still on the profile it leaves: the tabs of a browser share one profile, whichever of
+ * its devices signed in or out. Devices that merely share the profile (joined through a handoff
+ * code) stay. The caller holds the lock of the profile left; the family's rows are locked in id
+ * order, like every other lock on several devices. Returns the ids of the devices moved.
+ */
 export async function moveDevice(
   tx: Queryable,
   deviceId: string,
   profileId: string,
-): Promise<void> {
-  await tx.query('UPDATE devices SET profile_id = $2 WHERE id = $1', [deviceId, profileId]);
+): Promise<string[]> {
+  const { rows } = await tx.query<{ id: string }>(
+    `SELECT d.id FROM devices me JOIN devices d ON d.profile_id = me.profile_id
+       AND coalesce(me.family, me.id) IN (d.id, d.family)
+     WHERE me.id = $1
+     ORDER BY d.id FOR UPDATE OF d`,
+    [deviceId],
+  );
+  const ids = rows.map((r) => r.id);
+  await tx.query('UPDATE devices SET profile_id = $2 WHERE id = ANY($1::text[])', [ids, profileId]);
+  return ids;
 }
 
 /** Stores a new ticket (by hash) for the device, dropping expired ones; returns the ticket. */

@@ -66,13 +66,14 @@ export async function claimHandoffCode(
   return row.profile_id;
 }
 
-/** Cancels the device's open codes (logout: they must not hand the customer's cart out). */
+/** Cancels the devices' open codes (logout: they must not hand the customer's cart out). */
 export async function cancelOpenCodes(
   tx: Queryable,
-  device: { id: string; siteId: string },
+  siteId: string,
+  deviceIds: readonly string[],
 ): Promise<void> {
   await tx.query(
-    'DELETE FROM handoff_codes WHERE device_id = $1 AND site_id = $2 AND used_at IS NULL',
-    [device.id, device.siteId],
+    'DELETE FROM handoff_codes WHERE device_id = ANY($1::text[]) AND site_id = $2 AND used_at IS NULL',
+    [deviceIds, siteId],
   );
 }

@@ -2,31 +2,30 @@
 // into a customer's, and a profile erased.
 import { emptyState } from '@omnikit/protocol';
 import type { Queryable } from '../../db/index.js';
-import { moveDevice } from './devices.js';
 import { createProfile } from './profiles.js';
 
 /**
- * After a guest's device moved to the customer's profile: when no other device is left on the
- * guest profile it is retired into the customer's (its events and codes follow); otherwise it
- * lives on for its other devices and only the history made on this device follows.
+ * After a guest's devices (one browser's, see `moveDevice`) moved to the customer's profile:
+ * when no other device is left on the guest profile it is retired into the customer's (its
+ * events and codes follow); otherwise it lives on for its other devices and only the history
+ * made on the moved devices follows.
  */
 export async function retireGuest(
   tx: Queryable,
   siteId: string,
   guestId: string,
   customerProfileId: string,
-  deviceId: string,
+  deviceIds: readonly string[],
 ): Promise<void> {
   const { rows: others } = await tx.query<{ n: number }>(
     'SELECT count(*)::int AS n FROM devices WHERE profile_id = $1 AND site_id = $2',
     [guestId, siteId],
   );
   if ((others[0]?.n ?? 0) > 0) {
-    await tx.query('UPDATE events SET profile_id = $2 WHERE profile_id = $1 AND device_id = $3', [
-      guestId,
-      customerProfileId,
-      deviceId,
-    ]);
+    await tx.query(
+      'UPDATE events SET profile_id = $2 WHERE profile_id = $1 AND device_id = ANY($3::text[])',
+      [guestId, customerProfileId, deviceIds],
+    );
     return;
   }
   await tx.query(
@@ -51,7 +50,8 @@ export async function retireGuest(
 
 /**
  * Erases a (locked) profile: every device on it moves to a new empty anonymous profile of its
- * own, and the profile's events, handoff codes and merged guests are deleted with it.
+ * own (siblings too, each to its own: a family apart no longer moves together, see
+ * `moveDevice`), and the profile's events, handoff codes and merged guests are deleted with it.
  */
 export async function eraseProfile(
   tx: Queryable,
@@ -64,7 +64,8 @@ export async function eraseProfile(
   );
   for (const row of rows) {
     const fresh = await createProfile(tx, siteId);
-    await moveDevice(tx, row.id, fresh.id);
+    // One device, not its family (`moveDevice`): each gets a profile of its own.
+    await tx.query('UPDATE devices SET profile_id = $2 WHERE id = $1', [row.id, fresh.id]);
   }
   await tx.query('DELETE FROM events WHERE profile_id = $1 AND site_id = $2', [profileId, siteId]);
   await tx.query('DELETE FROM handoff_codes WHERE profile_id = $1 AND site_id = $2', [
