@@ -324,6 +324,65 @@ export function contractFlows(start: () => Promise<Target>): void {
     });
   });
 
+  describe('sibling devices', () => {
+    it('a sibling shares the profile with seqs of its own; identify and logout move the family', async () => {
+      const root = await register();
+      const made = await t.call<RegisterDeviceResponse>('POST', '/v1/devices/sibling', {
+        body: {},
+        headers: root.auth,
+      });
+      assert.equal(made.status, 201, JSON.stringify(made.body));
+      assert.equal(made.body.profileId, root.profileId);
+      assert.notEqual(made.body.deviceId, root.deviceId);
+      const sib: Device = { ...made.body, auth: { authorization: `Bearer ${made.body.token}` } };
+      // Both devices' first change is seq 1: each has its own counter, neither is skipped.
+      await pushOk(root, [m.add(1, '22423')]);
+      const second = await pushOk(sib, [m.add(1, '22699')]);
+      assert.deepEqual(second.results, [{ seq: 1, status: 'applied' }]);
+      assert.deepEqual(lines(await pull(root)), [
+        ['22423', 1],
+        ['22699', 1],
+      ]);
+      assert.deepEqual((await pull(sib)).state, (await pull(root)).state);
+
+      // A device joined through a handoff code shares the guest profile, not the browser.
+      const stranger = await register();
+      const code = await t.call<HandoffResponse>('POST', '/v1/handoff', { headers: root.auth });
+      const joined = await t.call<HandoffClaimResponse>('POST', '/v1/handoff/claim', {
+        body: { code: code.body.code },
+        headers: stranger.auth,
+      });
+      assert.equal(joined.body.mode, 'joined');
+      const signedIn = await identify(sib, `fay-${t.name}`);
+      assert.equal(signedIn.status, 200);
+      const rootNow = await pull(root);
+      assert.deepEqual(
+        [rootNow.profileId, rootNow.customerId],
+        [signedIn.body.profileId, `fay-${t.name}`],
+      );
+      const strangerNow = await pull(stranger);
+      assert.deepEqual([strangerNow.profileId, strangerNow.customerId], [root.profileId, null]);
+
+      const out = await t.call<Snapshot>('POST', '/v1/logout', { headers: root.auth });
+      assert.equal(out.status, 200);
+      const sibNow = await pull(sib);
+      assert.deepEqual(
+        [sibNow.profileId, sibNow.customerId, sibNow.state],
+        [out.body.profileId, null, emptyState()],
+      );
+    });
+
+    it('needs a device token and an object body', async () => {
+      const none = await t.call('POST', '/v1/devices/sibling', { body: {} });
+      assert.equal(none.status, 401);
+      assert.equal(code(none), 'unauthorized');
+      const d = await register();
+      const bad = await t.call('POST', '/v1/devices/sibling', { raw: '[]', headers: d.auth });
+      assert.equal(bad.status, 400);
+      assert.equal(code(bad), 'invalid_argument');
+    });
+  });
+
   describe('handoff', () => {
     it('a claim joins an anonymous profile, once', async () => {
       const a = await register();

@@ -13,6 +13,7 @@ import {
   parseIdentifyRequest,
   parsePushRequest,
   parseRegisterDeviceRequest,
+  parseSiblingDeviceRequest,
   reduce,
   withOptions,
   type MergePolicy,
@@ -51,6 +52,7 @@ import { seedCatalog, type Catalog } from './seed.js';
 export type OperationId =
   | 'health'
   | 'registerDevice'
+  | 'registerSibling'
   | 'push'
   | 'pull'
   | 'streamTicket'
@@ -147,6 +149,8 @@ interface Device {
   id: string;
   profileId: string;
   lastSeq: number;
+  /** The root device of its family (one browser) when it is a sibling. */
+  family?: string;
 }
 interface Code {
   profileId: string;
@@ -274,6 +278,15 @@ export function createMock(options: MockOptions): OmniMock {
     return p;
   };
   const profileOf = (d: Device) => profiles.get(d.profileId)!;
+  /** Moves a device and its family still on its profile, as the server does; returns their ids. */
+  const move = (d: Device, profileId: string): Set<string> => {
+    const root = d.family ?? d.id;
+    const moved = [...devices.values()].filter(
+      (x) => x.profileId === d.profileId && (x.id === root || x.family === root),
+    );
+    for (const x of moved) x.profileId = profileId;
+    return new Set(moved.map((x) => x.id));
+  };
   const snap = (p: Profile, lastSeq: number): Snapshot => ({
     profileId: p.id,
     customerId: p.customerId,
@@ -606,6 +619,22 @@ export function createMock(options: MockOptions): OmniMock {
     return json({ deviceId: d.id, token, profileId: p.id }, 201);
   });
 
+  route('post', '/v1/devices/sibling', 'registerSibling', async (c) => {
+    const d = device(c);
+    parseSiblingDeviceRequest(await c.json());
+    // Another device of the same browser (family), on its profile, with seqs of its own.
+    const sibling: Device = {
+      id: crypto.randomUUID(),
+      profileId: d.profileId,
+      lastSeq: 0,
+      family: d.family ?? d.id,
+    };
+    const token = secret();
+    devices.set(sibling.id, sibling);
+    tokens.set(token, sibling);
+    return json({ deviceId: sibling.id, token, profileId: sibling.profileId }, 201);
+  });
+
   route('post', '/v1/sync/push', 'push', async (c) => {
     const d = device(c);
     const raw = await c.json();
@@ -722,30 +751,31 @@ export function createMock(options: MockOptions): OmniMock {
     const customer = profiles.get(pid)!;
     let merge: MergeSummary | null = null;
     if (guest.customerId === null) {
-      // The guest's cart joins the account; only this device follows it (see the server).
+      // The guest's cart joins the account; only this device (and its family) follows it.
       const merged = mergeStates(customer.state, guest.state, site.mergePolicy);
       merge = merged.summary;
       if (!same(merged.state, customer.state)) save(customer, merged.state);
-      d.profileId = pid;
+      const moved = move(d, pid);
       const alone = ![...devices.values()].some((x) => x.profileId === guest.id);
       for (const e of events) {
-        if (e.profileId === guest.id && (alone || e.deviceId === d.id)) e.profileId = pid;
+        const mine = e.deviceId !== null && moved.has(e.deviceId);
+        if (e.profileId === guest.id && (alone || mine)) e.profileId = pid;
       }
       if (alone) {
         guest.state = emptyState();
         for (const code of codes.values()) if (code.profileId === guest.id) code.profileId = pid;
       }
-    } else d.profileId = pid;
+    } else move(d, pid);
     poke();
     return json({ ...snap(customer, d.lastSeq), merge });
   });
 
   route('post', '/v1/logout', 'logout', (c) => {
     const d = device(c);
-    // Codes made while signed in must not hand the customer's cart out after sign-out.
-    for (const [k, code] of codes) if (code.deviceId === d.id && !code.used) codes.delete(k);
     const fresh = newProfile();
-    d.profileId = fresh.id;
+    const moved = move(d, fresh.id);
+    // Codes made while signed in must not hand the customer's cart out after sign-out.
+    for (const [k, code] of codes) if (moved.has(code.deviceId) && !code.used) codes.delete(k);
     poke();
     return json(snap(fresh, d.lastSeq));
   });
@@ -753,6 +783,7 @@ export function createMock(options: MockOptions): OmniMock {
   route('delete', '/v1/profile', 'forget', (c) => {
     const d = device(c);
     const p = profileOf(d);
+    // Each device to a profile of its own, siblings too (as on the server).
     for (const x of devices.values()) if (x.profileId === p.id) x.profileId = newProfile().id;
     events = events.filter((e) => e.profileId !== p.id);
     for (const [k, code] of codes) if (code.profileId === p.id) codes.delete(k);
@@ -795,7 +826,7 @@ export function createMock(options: MockOptions): OmniMock {
     if (source === mine) return json({ ...snap(mine, d.lastSeq), mode: 'joined' });
     // As the server: a signed-in device never leaves its profile through a code; it copies.
     if (mine.customerId === null && (source.customerId === null || site.allowLinking)) {
-      d.profileId = source.id;
+      move(d, source.id);
       poke();
       return json({ ...snap(source, d.lastSeq), mode: 'joined' });
     }
