@@ -38,6 +38,12 @@ export interface Core {
   mem: string;
   /** A memory group's leader may sequence: it pulled since it took over (or had no device). */
   memReady?: boolean;
+  /**
+   * Gone on alone (its storage failed, the database stays) with the device of the tabs that
+   * still use the database, whose seqs only the database gives: it sends what it had, then
+   * its new changes under a sibling device of its own (sync.ts).
+   */
+  borrowed?: boolean;
   readonly currency: string;
   readonly net: Network;
   /** Aborted by close(). */

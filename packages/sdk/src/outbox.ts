@@ -124,7 +124,10 @@ export function outbox(c: Core): void {
       c.mem = ':mem';
       c.settled.clear();
       c.join();
-    } else c.leader = true;
+    } else {
+      c.leader = true;
+      c.borrowed = !!c.device;
+    }
     report(cause);
     void c.settle();
     c.kick();
@@ -190,9 +193,12 @@ export function outbox(c: Core): void {
       while (more) {
         more = false;
         // In a memory group only the leader sequences, every tab's drafts, once it pulled (see
-        // tab-sync.ts): its counter may be behind the seqs the last leader gave.
+        // tab-sync.ts): its counter may be behind the seqs the last leader gave. A tab alone
+        // with the device of the others waits for a device of its own (sync.ts).
         const list =
-          c.mem && !(c.leader && c.memReady) ? [] : c.drafts.filter((d) => c.saved.has(d.id));
+          c.borrowed || (c.mem && !(c.leader && c.memReady))
+            ? []
+            : c.drafts.filter((d) => c.saved.has(d.id));
         if (!list.length) continue;
         const s = c.store;
         const added = await withTimeout(s.sequence(list), c.storageMs).catch((e) => {

@@ -24,6 +24,8 @@ export function sync(c: Core): void {
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   /** The last startOver(); it never rejects. */
   let resetting: Promise<void> | undefined;
+  /** The sibling device asked for (see push()). */
+  let minting: Promise<void> | undefined;
 
   // A server's Retry-After, up to a fifth later (clients it refused at once come back spread,
   // never early); else the backoff, jittered down to half.
@@ -36,6 +38,11 @@ export function sync(c: Core): void {
   // close() stops the retry timer.
   c.cleanups.push(() => clearTimeout(retryTimer));
   c.nudge = () => waiting.splice(0).forEach((f) => f());
+
+  const asDevice = (b: unknown) => (
+    ['deviceId', 'token', 'profileId'].map((k) => field(b, k, isString)),
+    b as Device
+  );
 
   /** Sets the leader's sync state, and tells the other tabs. */
   const status = (patch: Partial<Status> & { state: SyncState }) => {
@@ -68,10 +75,7 @@ export function sync(c: Core): void {
             // A device the server lost carries over its last state (see heal()).
             body: { channel: 'web', state: l.base?.state },
             headers: { 'x-omni-key': c.o.publishableKey },
-            parse: (b) => (
-              ['deviceId', 'token', 'profileId'].map((k) => field(b, k, isString)),
-              b as Device
-            ),
+            parse: asDevice,
           }),
         )
       );
@@ -119,7 +123,22 @@ export function sync(c: Core): void {
         .filter((m) => m.seq > floor)
         .filter((m, i) => i < maxBatch && (room -= new Blob([JSON.stringify(m)]).size) > 0);
       const last = batch.at(-1);
-      if (!last) return;
+      if (!last) {
+        // Alone with the others' device (outbox.ts), all it had sent: its changes go under a
+        // sibling device, on the same profile and moving with it (identify, logout), whose
+        // seqs are its own; answers about the old one are dropped (a new epoch).
+        // One for the tab: a push of identify() may run beside the loop's.
+        if (!c.borrowed || !c.drafts.length) return;
+        await (minting ??= c
+          .call('/v1/devices/sibling', { body: {}, token: c.device!.token, parse: asDevice })
+          .then(async (d) => {
+            c.drop(true);
+            c.device = await c.store.setDevice(d);
+          })
+          .finally(() => (minting = undefined)));
+        await c.settle();
+        continue;
+      }
       const d = await ensureDevice();
       const res = await c.call('/v1/sync/push', {
         body: { deviceId: d.deviceId, mutations: batch.map(({ id: _id, ...m }) => m) },
@@ -256,6 +275,7 @@ export function sync(c: Core): void {
   c.drop = (keep) => {
     c.epoch++;
     c.closeStream();
+    c.borrowed = false;
     if (keep) return;
     c.local.length = 0;
     c.drafts = [];

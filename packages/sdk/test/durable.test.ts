@@ -19,11 +19,13 @@ import {
 } from '@omnikit/sdk';
 import {
   cartOf,
+  customerToken,
   quietLogger,
   serverSnapshot,
   storedDevice,
   testConfig,
   testNetwork,
+  uniqueCustomer,
   uniqueNs,
   until,
   type TestConfig,
@@ -1089,6 +1091,33 @@ describe('a tab that goes on alone, in memory', () => {
       ['MINE', 1],
     ]);
     await until(here, (s) => cartOf(s)['MINE'] === 1, 'this tab hears of it from the server');
+  });
+
+  it("goes on under a device of its own: its changes and the other tabs' never share a seq", async () => {
+    const ns = uniqueNs('alone-seq');
+    const { here, win, other: alone } = await sharedDevice(ns);
+    neverCommits(win);
+    await alone.cart.add('A1', 1);
+    await until(alone, (s) => s.status.storage === 'memory', 'the memory fallback');
+    // Both keep editing. The database gives this tab's changes the seqs after FIRST; a counter
+    // of the alone tab's own, for the same device, would give its changes the same ones (and
+    // the server would keep one change of each pair).
+    for (const n of [2, 3]) {
+      await here.cart.add(`H${n - 1}`, 1);
+      await alone.cart.add(`A${n}`, 1);
+    }
+    await alone.sync();
+    await here.sync();
+    const all = JSON.stringify(['A1', 'A2', 'A3', 'FIRST', 'H1', 'H2'].map((k) => [k, 1]));
+    const lines = (cart: Record<string, number>) => JSON.stringify(Object.entries(cart).sort());
+    expect(lines(await serverCart((await storedDevice(ns)).token))).to.equal(all);
+    // Each tab hears of the other's changes from the server.
+    await until(here, (s) => lines(cartOf(s)) === all, 'this tab shows them all');
+    await until(alone, (s) => lines(cartOf(s)) === all, 'the alone tab shows them all');
+    // Signing in from one tab moves the other too: it is the same browser.
+    await here.identity.identify(await customerToken(uniqueCustomer()));
+    await until(alone, (s) => s.identity.customerId !== null, 'the alone tab signed in too');
+    expect(alone.state.identity.profileId).to.equal(here.state.identity.profileId);
   });
 
   it('leaves what it stored to the store: another tab sends it while it lives', async () => {
