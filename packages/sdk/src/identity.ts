@@ -43,7 +43,13 @@ export function identity(c: Core): OmniClient['identity'] {
       token,
       parse: (b) => [parseSnapshot(b), field(b, key, ok)] as const,
     });
-    c.setBase(snap, true);
+    // Unless the tab moved to another device meanwhile (a sibling, sync.ts): the answer's seqs
+    // are the old one's. The change moved the new one too: a pull tells where to.
+    if (c.device?.token === token) c.setBase(snap, true);
+    else {
+      c.needPull = true;
+      c.kick();
+    }
     return value;
   }
 

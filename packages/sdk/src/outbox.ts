@@ -20,8 +20,8 @@ export function outbox(c: Core): void {
   let release = () => {};
   let more = false;
   let persisted = false;
-  /** The last reset of the store this tab read (`Loaded.reset`). */
-  let reset: number | undefined;
+  /** The last reset of the store this tab read (`Loaded.reset`); null before its first read. */
+  let reset: number | undefined | null = null;
 
   /** Applies a change to the view, then stores it (see flushLocal). */
   c.mutate = (name, args) => {
@@ -68,7 +68,7 @@ export function outbox(c: Core): void {
     // draft at or below its tab's mark (a page back from the back/forward cache holds the
     // drafts it knew when it left, some sent meanwhile). One made before a reset this tab did
     // not hear of (forget() while it was away, the marks gone with it) was the old profile's.
-    const gone = l.reset !== reset ? (l.reset ?? 0) : 0;
+    const gone = reset !== null && l.reset !== reset ? (l.reset ?? 0) : 0;
     reset = l.reset;
     const sent = (d: Draft) => (!!l.marks && marked(l.marks, d)) || d.at < gone;
     c.drafts = [
@@ -194,11 +194,13 @@ export function outbox(c: Core): void {
         more = false;
         // In a memory group only the leader sequences, every tab's drafts, once it pulled (see
         // tab-sync.ts): its counter may be behind the seqs the last leader gave. A tab alone
-        // with the device of the others waits for a device of its own (sync.ts).
+        // with the device of the others sequences under one of its own, which a sync asks
+        // for (sync.ts).
         const list =
           c.borrowed || (c.mem && !(c.leader && c.memReady))
             ? []
             : c.drafts.filter((d) => c.saved.has(d.id));
+        if (c.borrowed && c.drafts.length) c.kick();
         if (!list.length) continue;
         const s = c.store;
         const added = await withTimeout(s.sequence(list), c.storageMs).catch((e) => {

@@ -25,7 +25,7 @@ export function sync(c: Core): void {
   /** The last startOver(); it never rejects. */
   let resetting: Promise<void> | undefined;
   /** The sibling device asked for (see push()). */
-  let minting: Promise<void> | undefined;
+  let minting: Promise<unknown> | undefined;
 
   // A server's Retry-After, up to a fifth later (clients it refused at once come back spread,
   // never early); else the backoff, jittered down to half.
@@ -125,15 +125,19 @@ export function sync(c: Core): void {
       const last = batch.at(-1);
       if (!last) {
         // Alone with the others' device (outbox.ts), all it had sent: its changes go under a
-        // sibling device, on the same profile and moving with it (identify, logout), whose
-        // seqs are its own; answers about the old one are dropped (a new epoch).
-        // One for the tab: a push of identify() may run beside the loop's.
+        // sibling device, on the same profile and moving with it (identify, logout, handoff),
+        // whose seqs are its own; answers about the old one are dropped (a new epoch). One
+        // for the tab (a push of identify() may run beside the loop's), and none for a tab
+        // that started over meanwhile (forget(), a heal: it registers its own).
         if (!c.borrowed || !c.drafts.length) return;
+        const at = c.epoch;
         await (minting ??= c
           .call('/v1/devices/sibling', { body: {}, token: c.device!.token, parse: asDevice })
-          .then(async (d) => {
+          .then((d) => {
+            if (at !== c.epoch) return;
+            c.device = d;
             c.drop(true);
-            c.device = await c.store.setDevice(d);
+            return c.store.setDevice(d);
           })
           .finally(() => (minting = undefined)));
         await c.settle();
@@ -277,6 +281,10 @@ export function sync(c: Core): void {
     c.closeStream();
     c.borrowed = false;
     if (keep) return;
+    // What this tab knew of was the forgotten profile's: announced again by a tab that was
+    // away (a memory group's, tab-sync.ts), it is answered as gone (seq 0), not sent anew.
+    c.drafts.forEach((d) => c.sequenced.set(d.id, 0));
+    c.sequenced.forEach((_, id) => c.sequenced.set(id, 0));
     c.local.length = 0;
     c.drafts = [];
     c.unsaved.clear();

@@ -50,10 +50,11 @@ export function tabSync(c: Core): void {
           void c.settle();
           // A follower back from the back/forward cache announces what it had: those sequenced
           // meanwhile go back to it as the entries they became (no store tells it), or it would
-          // show them twice, and send them again should it lead.
+          // show them twice, and send them again should it lead; those of a profile forgotten
+          // meanwhile with seq 0, which drops them (below any floor).
           const sent = msg.drafts
-            .map((d) => ({ ...d, seq: c.sequenced.get(d.id)! }) as Entry)
-            .filter((e) => e.seq);
+            .filter((d) => c.sequenced.has(d.id))
+            .map((d) => ({ ...d, seq: c.sequenced.get(d.id)! }) as Entry);
           if (sent.length) c.post({ type: 'entries', entries: sent });
         }
         return c.recompute();

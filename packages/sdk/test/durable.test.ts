@@ -967,9 +967,51 @@ describe('durable changes: the database deleted while open (issue 16)', () => {
     await until(other, (s) => s.status.pending === 0, 'the follower knows X was sent');
     expect(cartOf(other.state)).to.deep.equal({ FIRST: 1, X: 1 });
     await here.close();
-    await until(other, (s) => s.status.state === 'online', 'the follower leads');
+    let leader;
+    while (!(leader = await holder(`${ns}:mem:leader`)) || leader === mine) {
+      await new Promise(requestAnimationFrame);
+    }
+    // It leads: its next change is sent with whatever it holds (X again, were it kept).
+    await other.cart.add('Z', 1);
     await other.sync();
-    expect(await serverCart(token)).to.deep.equal({ FIRST: 1, X: 1 });
+    expect(await serverCart(token)).to.deep.equal({ FIRST: 1, X: 1, Z: 1 });
+  });
+
+  it('after forget(), a change of the forgotten profile that a returning tab announces is not sent', async () => {
+    const ns = uniqueNs('deleted-forgot');
+    let armed = false;
+    let heard!: () => void;
+    const answered = new Promise<void>((r) => (heard = r));
+    const here = device({
+      namespace: ns,
+      tabs: spying((m) => armed && m.type === 'entries' && heard()),
+    });
+    await here.cart.add('FIRST', 1);
+    await here.sync();
+    // Three tabs, so one hears what another answers the returning tab.
+    const away = await page(ns);
+    await page(ns);
+    const back = await away.win.omniReady;
+    await tabsHolding(ns, 3);
+    await deleteDB(ns);
+    await until(here, (s) => s.status.storage === 'memory', 'this tab in memory');
+    await tabsHolding(`${ns}:mem`, 3);
+    // Its change, and into the back/forward cache: the group sends it.
+    const w = away.win as unknown as typeof globalThis;
+    await addsAndHides(here, back, w, 'X');
+    // Forgotten meanwhile: X was the old profile's.
+    await here.identity.forget();
+    expect(cartOf(here.state)).to.deep.equal({});
+    // Back, it announces X again; the tabs answer that X is gone, and none takes it up.
+    armed = true;
+    w.dispatchEvent(new w.PageTransitionEvent('pageshow', { persisted: true }));
+    await answered;
+    expect(cartOf(here.state)).to.deep.equal({});
+    await here.sync();
+    expect({ cart: cartOf(here.state), pending: here.status.pending }).to.deep.equal({
+      cart: {},
+      pending: 0,
+    });
   });
 });
 
@@ -1153,6 +1195,19 @@ describe('a tab that goes on alone, in memory', () => {
     ]);
     await until(here, (s) => s.status.pending === 0 && s.status.state === 'online', 'idle');
     expect(cartOf(here.state)).to.deep.equal({ FIRST: 1, STORED: 1 });
+    // Its next change, made alone with nothing else to send, is sent at once, as any change
+    // is (under a device of its own), without a sync() call.
+    await alone.cart.add('LATER', 1);
+    const later = Date.now() + 5000;
+    while ((await lines()).length < 3) {
+      if (Date.now() > later) throw new Error(`not sent: ${JSON.stringify(await lines())}`);
+      await new Promise(requestAnimationFrame);
+    }
+    expect(await lines()).to.deep.equal([
+      ['FIRST', 1],
+      ['STORED', 1],
+      ['LATER', 1],
+    ]);
   });
 });
 
