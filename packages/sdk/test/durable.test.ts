@@ -290,15 +290,7 @@ describe('durable changes: another tab stores what a dying tab announced', () =>
 
   it("a tab back from the back/forward cache drops another tab's change it knew, sent meanwhile", async () => {
     const ns = uniqueNs('stale-other');
-    const { here, other, w } = await twoTabs(ns);
-    // Y is still a draft (its move to the outbox waits) when the other tab hears of it and goes
-    // into the back/forward cache.
-    const release = await holdStore(ns);
-    void here.cart.add('Y', 1);
-    await until(other, (s) => cartOf(s)['Y'] === 1, 'the other tab hears of Y');
-    w.dispatchEvent(new w.PageTransitionEvent('pagehide', { persisted: true }));
-    release();
-    await until(here, (s) => s.status.pending === 0 && s.status.state === 'online', 'Y sent');
+    const { other, w } = await heardOfYAndAway(ns);
     while ((await storedChanges(ns)).length) await new Promise(requestAnimationFrame);
     w.dispatchEvent(new w.PageTransitionEvent('pageshow', { persisted: true }));
     await tabsHolding(ns, 2);
@@ -312,14 +304,7 @@ describe('durable changes: another tab stores what a dying tab announced', () =>
 
   it('a tab back from the back/forward cache after forget() drops the changes it knew from before', async () => {
     const ns = uniqueNs('forgot-away');
-    const { here, other, w } = await twoTabs(ns);
-    // Y is still a draft when the other tab hears of it and goes into the back/forward cache.
-    const release = await holdStore(ns);
-    void here.cart.add('Y', 1);
-    await until(other, (s) => cartOf(s)['Y'] === 1, 'the other tab hears of Y');
-    w.dispatchEvent(new w.PageTransitionEvent('pagehide', { persisted: true }));
-    release();
-    await until(here, (s) => s.status.pending === 0 && s.status.state === 'online', 'Y sent');
+    const { here, other, w } = await heardOfYAndAway(ns);
     // The shopper is forgotten meanwhile: the store is emptied, the marks that say Y was sent
     // with it.
     await here.identity.forget();
@@ -503,6 +488,22 @@ async function addsAndHides(
 }
 
 /**
+ * Two tabs; this one adds Y, which the other hears of while Y is still a draft (its move to the
+ * outbox waits) and goes into the back/forward cache; then this tab sends Y.
+ */
+async function heardOfYAndAway(ns: string) {
+  const tabs = await twoTabs(ns);
+  const { here, other, w } = tabs;
+  const release = await holdStore(ns);
+  void here.cart.add('Y', 1);
+  await until(other, (s) => cartOf(s)['Y'] === 1, 'the other tab hears of Y');
+  w.dispatchEvent(new w.PageTransitionEvent('pagehide', { persisted: true }));
+  release();
+  await until(here, (s) => s.status.pending === 0 && s.status.state === 'online', 'Y sent');
+  return tabs;
+}
+
+/**
  * This tab (started) and a second page on `ns`, both holding their tab locks and each waiting
  * for the other's: a tab that went before the other watched it would be found by its store
  * only (a test that holds back its messages would wait for a rescue that never starts).
@@ -581,6 +582,15 @@ const spying =
       close: () => ch.close(),
     };
   };
+
+/** A tab transport whose `arm()` resolves on the next `type` message heard after it. */
+function nextHeard(type: TabMessage['type']) {
+  let next: (() => void) | undefined;
+  return {
+    tabs: spying((m) => m.type === type && next?.()),
+    arm: () => new Promise<void>((r) => (next = r)),
+  };
+}
 
 /**
  * Holds a readwrite transaction on the main database of `ns` (or, with `drafts`, its drafts
@@ -923,13 +933,8 @@ describe('durable changes: the database deleted while open (issue 16)', () => {
 
   it('a follower back from the back/forward cache announces a change the leader sent: sent once', async () => {
     const ns = uniqueNs('deleted-again');
-    let armed = false;
-    let heard!: () => void;
-    const drafts = new Promise<void>((r) => (heard = r));
-    const here = device({
-      namespace: ns,
-      tabs: spying((m) => armed && m.type === 'drafts' && heard()),
-    });
+    const spy = nextHeard('drafts');
+    const here = device({ namespace: ns, tabs: spy.tabs });
     await here.cart.add('FIRST', 1);
     await here.sync();
     const { win } = await page(ns);
@@ -956,7 +961,7 @@ describe('durable changes: the database deleted while open (issue 16)', () => {
     // The follower's change, and into the back/forward cache: the leader sends it. Back, the
     // follower announces it again; the leader must not send it a second time.
     await addsAndHides(here, other, w, 'X');
-    armed = true;
+    const drafts = spy.arm();
     w.dispatchEvent(new w.PageTransitionEvent('pageshow', { persisted: true }));
     await drafts;
     await here.sync();
@@ -979,13 +984,8 @@ describe('durable changes: the database deleted while open (issue 16)', () => {
 
   it('after forget(), a change of the forgotten profile that a returning tab announces is not sent', async () => {
     const ns = uniqueNs('deleted-forgot');
-    let armed = false;
-    let heard!: () => void;
-    const answered = new Promise<void>((r) => (heard = r));
-    const here = device({
-      namespace: ns,
-      tabs: spying((m) => armed && m.type === 'entries' && heard()),
-    });
+    const spy = nextHeard('entries');
+    const here = device({ namespace: ns, tabs: spy.tabs });
     await here.cart.add('FIRST', 1);
     await here.sync();
     // Three tabs, so one hears what another answers the returning tab.
@@ -1003,7 +1003,7 @@ describe('durable changes: the database deleted while open (issue 16)', () => {
     await here.identity.forget();
     expect(cartOf(here.state)).to.deep.equal({});
     // Back, it announces X again; the tabs answer that X is gone, and none takes it up.
-    armed = true;
+    const answered = spy.arm();
     w.dispatchEvent(new w.PageTransitionEvent('pageshow', { persisted: true }));
     await answered;
     expect(cartOf(here.state)).to.deep.equal({});
@@ -1181,15 +1181,19 @@ describe('a tab that goes on alone, in memory', () => {
     } as typeof transaction;
     await alone.cart.add('STORED', 1);
     await until(alone, (s) => s.status.storage === 'memory', 'the memory fallback');
+    // The server's lines, once it has `n` (within 5 s: nothing else would send them).
+    const lines = async (n: number) => {
+      const now = async () =>
+        (await serverSnapshot(ns)).state.cart.lines.map((l) => [l.key, l.qty]);
+      const deadline = Date.now() + 5000;
+      while ((await now()).length < n) {
+        if (Date.now() > deadline) throw new Error(`not sent: ${JSON.stringify(await now())}`);
+        await new Promise(requestAnimationFrame);
+      }
+      return now();
+    };
     // This tab reads it from the store once it hears the other went alone, and sends it.
-    const lines = async () =>
-      (await serverSnapshot(ns)).state.cart.lines.map((l) => [l.key, l.qty]);
-    const deadline = Date.now() + 5000;
-    while ((await lines()).length < 2) {
-      if (Date.now() > deadline) throw new Error(`not sent: ${JSON.stringify(await lines())}`);
-      await new Promise(requestAnimationFrame);
-    }
-    expect(await lines()).to.deep.equal([
+    expect(await lines(2)).to.deep.equal([
       ['FIRST', 1],
       ['STORED', 1],
     ]);
@@ -1198,12 +1202,7 @@ describe('a tab that goes on alone, in memory', () => {
     // Its next change, made alone with nothing else to send, is sent at once, as any change
     // is (under a device of its own), without a sync() call.
     await alone.cart.add('LATER', 1);
-    const later = Date.now() + 5000;
-    while ((await lines()).length < 3) {
-      if (Date.now() > later) throw new Error(`not sent: ${JSON.stringify(await lines())}`);
-      await new Promise(requestAnimationFrame);
-    }
-    expect(await lines()).to.deep.equal([
+    expect(await lines(3)).to.deep.equal([
       ['FIRST', 1],
       ['STORED', 1],
       ['LATER', 1],
