@@ -44,11 +44,12 @@ export function identity(c: Core): OmniClient['identity'] {
       parse: (b) => [parseSnapshot(b), field(b, key, ok)] as const,
     });
     // Unless the tab moved to another device meanwhile (a sibling, sync.ts): the answer's seqs
-    // are the old one's. The change moved the new one too: a pull tells where to.
+    // are the old one's. The change moved the new one too: a pull tells where to, before this
+    // returns (a sync that fails, offline, leaves it to the next).
     if (c.device?.token === token) c.setBase(snap, true);
     else {
       c.needPull = true;
-      c.kick();
+      await (c.again() ? c.running : c.cycle())?.catch(() => {});
     }
     return value;
   }

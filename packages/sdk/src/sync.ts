@@ -80,12 +80,15 @@ export function sync(c: Core): void {
         )
       );
     };
+    const s = c.store;
     registering ??= (
       c.store.kind === 'indexeddb' && navigator.locks
         ? (navigator.locks.request(`${c.ns}:register`, register) as unknown as Promise<Device>)
         : register()
     ).finally(() => (registering = null));
     const d = (c.device = await registering);
+    // The database's, though this tab went on alone meanwhile (outbox.ts): not its to sequence.
+    if (c.store !== s && s.kind === 'indexeddb' && !c.mem) c.borrowed = true;
     c.post({ type: 'device', device: c.mem ? d : undefined });
     c.commit();
     // A device made by a read or a handoff (no change to push) must hear pokes too.
@@ -133,11 +136,14 @@ export function sync(c: Core): void {
         const at = c.epoch;
         await (minting ??= c
           .call('/v1/devices/sibling', { body: {}, token: c.device!.token, parse: asDevice })
-          .then((d) => {
+          .then(async (d) => {
             if (at !== c.epoch) return;
             c.device = d;
             c.drop(true);
-            return c.store.setDevice(d);
+            // Its counter passes the last snapshot's seq first (a memory setBase may still be
+            // queued behind a stalled one): a seq at or below it would be taken as sent.
+            await c.persisting;
+            await c.store.setDevice(d);
           })
           .finally(() => (minting = undefined)));
         await c.settle();

@@ -138,7 +138,7 @@ describe('POST /v1/devices/sibling', () => {
     const strict = await startTestServer({
       rateLimits: {
         sibling: { capacity: 2, refillPerSecond: 1 / 3600 },
-        register: { capacity: 5, refillPerSecond: 1 / 3600 },
+        register: { capacity: 6, refillPerSecond: 1 / 3600 },
       },
     });
     t.after(() => strict.close());
@@ -152,7 +152,8 @@ describe('POST /v1/devices/sibling', () => {
     assert.equal(errorCode(perDevice), 'rate_limited');
     assert.ok(Number(perDevice.headers.get('retry-after')) >= 1);
     // Another device of the address has a budget of its own, but siblings are registrations:
-    // the address's (five: three registrations and two siblings so far) runs out.
+    // the address's (six: two registrations and four sibling requests, the address checked
+    // first, the refused one included) runs out.
     const b = await local.register();
     assert.equal((await make(b)).status, 201);
     const perAddress = await make(b);

@@ -49,8 +49,9 @@ export function deviceRoutes(
   app.post('/v1/devices/sibling', s.auth.requireDevice, async (c) => {
     const { device } = c.var;
     const what = 'device registrations from this address';
-    s.limiters.sibling.check(device.id, 'sibling devices from this device');
+    // The address first: a refusal there must not use up the device's own allowance.
     s.limiters.register.check(c.var.ip, what);
+    s.limiters.sibling.check(device.id, 'sibling devices from this device');
     parseSiblingDeviceRequest(await readJson(c));
     const signal = () => c.req.raw.signal;
     const result = await s.limiters.registerIp.run(c.var.ip, what, signal, () =>
