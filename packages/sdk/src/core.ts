@@ -71,6 +71,8 @@ export interface Core {
   /** Rebuilds the view from the base, the outbox and the drafts, then commits. */
   recompute(source?: 'local' | 'remote'): void;
   setStatus(patch: Partial<Status>): void;
+  /** Takes a snapshot as the base (view.ts). */
+  setBase(snap: Snapshot, identity?: boolean, fromTab?: boolean): void;
   /** Called on every commit (sync() waits with them). */
   readonly subs: Set<() => void>;
 
@@ -150,7 +152,6 @@ export interface Core {
   /** Asks the running cycle (if any) for one more round; false when none runs. */
   again(): boolean;
   delay(n: number, after?: number): number;
-  setBase(snap: Snapshot, identity?: boolean, fromTab?: boolean): void;
   syncError(error: OmniError, mutation: Mutation | null, share: boolean): void;
   drop(keep?: boolean): void;
   startOver(keep?: boolean): Promise<void>;

@@ -8,7 +8,7 @@ import {
   parseSnapshot,
   type PushResponse,
 } from '@omnikit/protocol';
-import { behind, field, gone, isString, retryAfter, withTimeout, type Core } from './core.js';
+import { field, gone, isString, retryAfter, withTimeout, type Core } from './core.js';
 import { DEV_MODE } from './dev.js';
 import type { Device } from './store.js';
 import type { Status, SyncState } from './types.js';
@@ -295,21 +295,5 @@ export function sync(c: Core): void {
     c.drafts = [];
     c.unsaved.clear();
     c.device = c.base = null;
-  };
-
-  c.setBase = (snap, identity, fromTab = false) => {
-    if (!identity && behind(c, snap)) return;
-    if (identity) c.epoch++;
-    c.base = snap;
-    c.pending = c.pending.filter((m) => m.seq > snap.lastSeq);
-    // A tab's memory store is its own (a memory group's copy too): it takes every snapshot.
-    if (!fromTab || c.store.kind === 'memory') {
-      c.persisting = c.persisting
-        .then(() => withTimeout(c.store.setBase(snap), c.storageMs))
-        .catch(c.fallback);
-    }
-    if (!fromTab) c.post({ type: 'base', snapshot: snap, identity });
-    c.recompute();
-    if (identity && c.leader) c.reopen();
   };
 }

@@ -1,8 +1,8 @@
 // The local view and its observers: the state a page reads (cart, viewed, identity, status),
-// rebuilt from the base snapshot and the changes not yet acknowledged, and the two ways to hear
-// about it: `subscribe` (a selected part of the state) and `on` (typed events).
+// rebuilt from the base snapshot (setBase) and the changes not yet acknowledged, and the two
+// ways to hear about it: `subscribe` (a selected part of the state) and `on` (typed events).
 import { emptyState, rebase, type Mutation } from '@omnikit/protocol';
-import { same, type Core } from './core.js';
+import { behind, same, withTimeout, type Core } from './core.js';
 import type {
   CartState,
   ClientEvent,
@@ -75,6 +75,26 @@ export function view(c: Core) {
       ...c.drafts.map((d) => ({ ...d, seq: 1 }) as Mutation),
     ]).state;
     c.commit(source);
+  };
+
+  /**
+   * Takes a server snapshot as the base (unless it is behind the one held; an identity change's
+   * always): drops the entries it acknowledges, stores it, tells the other tabs, recomputes.
+   */
+  c.setBase = (snap, identity, fromTab = false) => {
+    if (!identity && behind(c, snap)) return;
+    if (identity) c.epoch++;
+    c.base = snap;
+    c.pending = c.pending.filter((m) => m.seq > snap.lastSeq);
+    // A tab's memory store is its own (a memory group's copy too): it takes every snapshot.
+    if (!fromTab || c.store.kind === 'memory') {
+      c.persisting = c.persisting
+        .then(() => withTimeout(c.store.setBase(snap), c.storageMs))
+        .catch(c.fallback);
+    }
+    if (!fromTab) c.post({ type: 'base', snapshot: snap, identity });
+    c.recompute();
+    if (identity && c.leader) c.reopen();
   };
 
   c.setStatus = (patch) => {
