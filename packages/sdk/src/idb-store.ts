@@ -135,7 +135,7 @@ export async function idbStore(name: string, lost: Lost, timeoutMs: number): Pro
 
   return {
     kind: 'indexeddb',
-    load: () =>
+    load: (withMarks) =>
       guard.run(async () => {
         const tx = guard.track(db.transaction([META, 'outbox']));
         const td = guard.track(dr.transaction('drafts'));
@@ -143,14 +143,14 @@ export async function idbStore(name: string, lost: Lost, timeoutMs: number): Pro
           meta(tx),
           tx.objectStore('outbox').getAll(),
           td.store.getAll(),
-          readMarks(tx.objectStore(META)),
+          withMarks && readMarks(tx.objectStore(META)),
         ]);
         // Committed at once, so a draft's write queued behind never waits for this page.
         td.commit?.();
         tx.commit?.();
-        const [m, outbox, drafts, [marks]] = await all;
+        const [m, outbox, drafts, read] = await all;
         seen = tag(m.base);
-        return { ...m, outbox, drafts, marks };
+        return { ...m, outbox, drafts, marks: read ? read[0] : undefined };
       }),
     save: (drafts) => write((s) => drafts.forEach((d) => s.put(d, draftKey(d)))),
     sequence: (list) => guard.run(() => sequence(list)),

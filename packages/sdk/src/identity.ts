@@ -49,7 +49,8 @@ export function identity(c: Core): OmniClient['identity'] {
     if (c.device?.token === token) c.setBase(snap, true);
     else {
       c.needPull = true;
-      await (c.again() ? c.running : c.cycle())?.catch(() => {});
+      c.kick();
+      await c.running?.catch(() => {});
     }
     return value;
   }

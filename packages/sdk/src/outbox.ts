@@ -90,7 +90,7 @@ export function outbox(c: Core): void {
   c.reload = async (use = adopt) => {
     const s = c.store;
     const before = new Set(c.saved);
-    const l = await s.load();
+    const l = await s.load(true);
     if (c.store !== s) return false;
     use(l, before);
     return true;
@@ -189,18 +189,19 @@ export function outbox(c: Core): void {
   /** Gives the stored drafts their seqs (one run at a time) and tells the other tabs. */
   c.settle = () => {
     more = true;
+    // A tab alone with the others' device sequences under one of its own, which a sync asks
+    // for (sync.ts).
+    if (c.borrowed && c.drafts.length) c.kick();
     return (c.sequencing ??= (async () => {
       while (more) {
         more = false;
         // In a memory group only the leader sequences, every tab's drafts, once it pulled (see
         // tab-sync.ts): its counter may be behind the seqs the last leader gave. A tab alone
-        // with the device of the others sequences under one of its own, which a sync asks
-        // for (sync.ts).
+        // with the others' device does not sequence (above).
         const list =
           c.borrowed || (c.mem && !(c.leader && c.memReady))
             ? []
             : c.drafts.filter((d) => c.saved.has(d.id));
-        if (c.borrowed && c.drafts.length) c.kick();
         if (!list.length) continue;
         const s = c.store;
         const added = await withTimeout(s.sequence(list), c.storageMs).catch((e) => {

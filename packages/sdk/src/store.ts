@@ -51,7 +51,8 @@ export const tabOf = (d: Draft) => d.id.slice(0, TAB_ID);
 /** The storage seam: IndexedDB in browsers, memory when consent or the browser says no. */
 export interface Store {
   readonly kind: 'indexeddb' | 'memory';
-  load(): Promise<Loaded>;
+  /** Reads it all; `withMarks`: each tab's mark too (only a read the tab adopts needs them). */
+  load(withMarks?: boolean): Promise<Loaded>;
   /**
    * Stores the drafts in a transaction started (and asked to commit) before this returns, so
    * the write is under way in the caller's task; resolves once it is durable.

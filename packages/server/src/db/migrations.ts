@@ -84,12 +84,12 @@ CREATE INDEX stream_tickets_device ON stream_tickets (device_id);
   {
     // Sibling devices (POST /v1/devices/sibling): a tab of a browser that goes on alone sends
     // under a device of its own, on the same profile. `family` is the root device's id (NULL on
-    // the root), so identity moves find a browser's devices and keep them on one profile. No
-    // foreign key: a family outlives its root, which retention may collect first.
+    // the root), so identity moves find a browser's devices and keep them on one profile (they
+    // look among the profile's devices: no index of its own). No foreign key: a family outlives
+    // its root, which retention may collect first.
     id: '0003_device_family',
     sql: `
 ALTER TABLE devices ADD COLUMN family text;
-CREATE INDEX devices_family ON devices (family) WHERE family IS NOT NULL;
 `,
   },
 ];
