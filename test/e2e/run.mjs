@@ -44,8 +44,9 @@ for (const name of selected) {
       '--test-reporter=tap',
       `--test-reporter-destination=${tap}`,
       'test/e2e/journeys.test.ts',
-      // WebKit's back/forward cache: the next page never stalls behind a cached one.
+      // The back/forward cache: the next page never stalls behind a cached one.
       ...(name === 'webkit' ? ['test/e2e/webkit-bfcache.test.ts'] : []),
+      ...(name === 'chromium' ? ['test/e2e/bfcache-upgrade.test.ts'] : []),
     ],
     { cwd: root, stdio: 'inherit', env: { ...process.env, OMNIKIT_ENGINE: name } },
   );

@@ -16,6 +16,7 @@ import {
   unwrap,
   wrap,
   type DBSchema,
+  type IDBPDatabase,
   type IDBPObjectStore,
   type IDBPTransaction,
 } from 'idb';
@@ -86,32 +87,42 @@ export async function idbStore(name: string, lost: Lost, timeoutMs: number): Pro
   };
   // Before the open: its timeout must know of a `pagehide` during it (the page's first store).
   const guard = freezeGuard();
-  const opens = [
-    openDB<OmniDB>(name, VERSION, {
-      upgrade(up, oldVersion, _, tx) {
-        // `done` rejects when it aborts (the page closing meanwhile): the failed open says so.
-        tx.done.catch(() => {});
-        // Versioned: each step brings the schema from the previous version to the next.
-        if (oldVersion < 1) {
-          up.createObjectStore(META);
-          up.createObjectStore('outbox', { keyPath: 'seq' });
-        }
-      },
-      ...on,
-    }),
-    openDB<DraftsDB>(`${name}:drafts`, 1, {
-      upgrade(up, _, __, tx) {
-        tx.done.catch(() => {});
-        up.createObjectStore('drafts');
-      },
-      ...on,
-    }),
-  ] as const;
+  // The upgrade that creates the database is a transaction too: frozen in the back/forward cache
+  // before it ends, it holds every later open of the database (each page of the site then moves
+  // to memory after `timeoutMs`; Chromium keeps such a page cached). Aborted by the `pagehide`,
+  // it is redone from the start (nothing of it was written) once the page is shown again.
+  let opens: [Promise<IDBPDatabase<OmniDB>>, Promise<IDBPDatabase<DraftsDB>>] | [] = [];
+  const open = () =>
+    Promise.all(
+      (opens = [
+        openDB<OmniDB>(name, VERSION, {
+          upgrade(up, oldVersion, _, tx) {
+            guard.track(tx);
+            // Versioned: each step brings the schema from the previous version to the next.
+            if (oldVersion < 1) {
+              up.createObjectStore(META);
+              up.createObjectStore('outbox', { keyPath: 'seq' });
+            }
+          },
+          ...on,
+        }),
+        openDB<DraftsDB>(`${name}:drafts`, 1, {
+          upgrade(up, _, __, tx) {
+            guard.track(tx);
+            up.createObjectStore('drafts');
+          },
+          ...on,
+        }),
+      ] as const),
+    ).catch((e: unknown) => (close(), Promise.reject(e)));
+  // Either that opens (late, or while the other failed) is closed: aborted, or this page moved
+  // to memory.
+  const close = () =>
+    opens.forEach((o: Promise<{ close(): void }>) => o.then((c) => c.close()).catch(() => {}));
   // Timed as the store's calls are (core.ts): time spent frozen in the bfcache does not count.
-  const [db, dr] = await withTimeout(Promise.all(opens), timeoutMs).catch((e) => {
+  const [db, dr] = await withTimeout(guard.run(open), timeoutMs).catch((e) => {
     guard.stop();
-    // Either that opens (late, or while the other failed) is closed: this page moved to memory.
-    opens.forEach((o) => o.then((c) => c.close()).catch(() => {}));
+    close();
     throw e;
   });
   conns.push(db, dr);

@@ -30,6 +30,8 @@ export interface PageBackend {
   screenshot(path: string): Promise<void>;
   /** Resolves once no request but event streams has been in flight for half a second. */
   idle(timeout: number): Promise<void>;
+  /** Runs `source` in each new document of the page before its own scripts (Puppeteer only). */
+  addInitScript?(source: string): Promise<void>;
 }
 
 /** A device: its own storage (IndexedDB, cookies) and pages; `errors` collects what they log. */
@@ -38,6 +40,8 @@ export interface DeviceBackend {
   /** Makes the demo API unreachable for this device (true) or reachable again (false). */
   blockApi(blocked: boolean): Promise<void>;
   readonly errors: string[];
+  /** What its pages logged as warnings (the SDK's own: a storage that failed), where known. */
+  readonly warnings?: string[];
   close(): Promise<void>;
 }
 
@@ -268,6 +272,8 @@ export class Page {
         .run<string>(`${helpers}return JSON.stringify(q.explain());`, [])
         .catch((why: unknown) => `(could not read the page: ${why})`);
       e.message += `\n  the page then: ${seen}`;
+      const warned = this.device.backend.warnings ?? [];
+      if (warned.length) e.message += `\n  the device's warnings: ${warned.join('\n    ')}`;
       throw e;
     });
   }
@@ -286,6 +292,11 @@ export class Page {
   }
   screenshot(path: string) {
     return this.backend.screenshot(path);
+  }
+  /** Playwright's addInitScript: `source` runs in each new document before the page's scripts. */
+  addInitScript(source: string) {
+    if (!this.backend.addInitScript) throw new Error('this engine runs no init scripts');
+    return this.backend.addInitScript(source);
   }
   /** Runs a classic script's source in the page (a stand-in for Playwright's addScriptTag). */
   addScript(source: string) {

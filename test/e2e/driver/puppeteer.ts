@@ -53,6 +53,7 @@ async function newDevice(
   const context = await browser.createBrowserContext();
   const pages: Page[] = [];
   const errors: string[] = [];
+  const warnings: string[] = [];
   let blocked = false;
   let wasBlocked = false;
   const isApi = (url: string) => url.startsWith(`${api}/`) || url === api;
@@ -72,6 +73,7 @@ async function newDevice(
 
   return {
     errors,
+    warnings,
     async newPage() {
       const page = await context.newPage();
       inFront.set(browser, page); // a new tab comes to the front
@@ -79,6 +81,8 @@ async function newDevice(
       await page.setViewport(viewport);
       page.on('console', (m) => {
         if (m.type() === 'error') record(page, m.text(), m.location().url);
+        else if (m.type() === 'warn' || (m.type() as string) === 'warning')
+          warnings.push(`${new Date().toISOString()} ${page.url()}: ${m.text()}`);
       });
       page.on('pageerror', (e) => record(page, e instanceof Error ? e.message : String(e)));
       page.on('request', (r: HTTPRequest) => {
@@ -145,6 +149,9 @@ function pageBackend(page: Page): PageBackend {
     },
     async reload() {
       await page.reload();
+    },
+    async addInitScript(source) {
+      await page.evaluateOnNewDocument(source);
     },
     run: <T>(body: string, args: unknown[]) => page.evaluate(call(body, args)) as Promise<T>,
     async click(body, args) {
