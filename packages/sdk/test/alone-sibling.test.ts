@@ -1,0 +1,285 @@
+// A tab whose storage fails while the database stays goes on alone, in memory, with the device
+// of the tabs that still use the database; once it has sent what it had of that device's outbox,
+// its own changes go under a sibling device (sync.ts). Two ways into and out of that: a device
+// registration under way when the tab went alone, and a sibling answered after the tab started
+// over. Real IndexedDB, real pages, the real server of the runner.
+import { expect } from '@open-wc/testing';
+import type { Snapshot } from '@omnikit/protocol';
+import {
+  createClient,
+  type ClientOptions,
+  type OmniClient,
+  type TabMessage,
+  type TabTransportFactory,
+} from '@omnikit/sdk';
+import {
+  cartOf,
+  quietLogger,
+  storedDevice,
+  testConfig,
+  testNetwork,
+  uniqueNs,
+  until,
+  type TestConfig,
+} from './helpers.js';
+
+/** What the server answers a registration (and a sibling) with. */
+type Device = { deviceId: string; token: string; profileId: string };
+type TabWindow = Window & { omniReady: Promise<OmniClient> };
+
+let cfg: TestConfig;
+const clients: OmniClient[] = [];
+const frames: HTMLIFrameElement[] = [];
+
+before(async () => {
+  cfg = await testConfig();
+});
+afterEach(async () => {
+  frames.splice(0).forEach((f) => f.remove());
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+});
+
+function device(options: Partial<ClientOptions> = {}): OmniClient {
+  const c = createClient({
+    endpoint: cfg.endpoint,
+    publishableKey: cfg.sites.sum.publishableKey,
+    namespace: uniqueNs('alone-sibling'),
+    retry: { baseMs: 20, maxMs: 200 },
+    timeoutMs: 3000,
+    logger: quietLogger(),
+    ...options,
+  });
+  clients.push(c);
+  return c;
+}
+
+/** The cart the server holds for the device of `token`: quantity by line key. */
+async function serverCart(token: string): Promise<Record<string, number>> {
+  const res = await fetch(`${cfg.endpoint}/v1/sync/pull`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  const server = (await res.json()) as Snapshot;
+  return Object.fromEntries(server.state.cart.lines.map((l) => [l.key, l.qty]));
+}
+
+const frame = () => new Promise(requestAnimationFrame);
+
+/** Resolves once `n` tabs of `ns` hold their tab locks (taken as they start, asynchronously). */
+async function tabsHolding(ns: string, n: number) {
+  const held = async () =>
+    ((await navigator.locks.query()).held ?? []).filter((l) => l.name?.startsWith(`${ns}:tab:`))
+      .length;
+  while ((await held()) < n) await frame();
+}
+
+/** A real second page of the origin (test/browser/sdk-tab.html) with a client on `ns`. */
+async function page(ns: string): Promise<TabWindow> {
+  const f = document.createElement('iframe');
+  f.src = `/test/browser/sdk-tab.html?ns=${encodeURIComponent(ns)}`;
+  const loaded = new Promise((resolve) => f.addEventListener('load', resolve, { once: true }));
+  document.body.append(f);
+  frames.push(f);
+  await loaded;
+  const win = f.contentWindow as TabWindow;
+  await win.omniReady;
+  return win;
+}
+
+/** This tab, with a device registered (FIRST sent), and a second page that shares it. */
+async function sharedDevice(ns: string) {
+  const here = device({ namespace: ns });
+  await here.cart.add('FIRST', 1);
+  await here.sync();
+  const win = await page(ns);
+  const other = await win.omniReady;
+  await tabsHolding(ns, 2);
+  return { here, win, other };
+}
+
+/** From now on the page's IndexedDB writes never commit (it is torn down mid-write). */
+function neverCommits(win: TabWindow) {
+  const w = win as unknown as typeof globalThis;
+  w.IDBTransaction.prototype.commit = function (this: IDBTransaction) {
+    this.abort();
+  };
+}
+
+/**
+ * Holds a readwrite transaction on the main database of `ns` until the returned function is
+ * called (which also closes this connection): the client's transactions on it wait behind, as
+ * on a database that stalls.
+ */
+function holdStore(ns: string): Promise<() => void> {
+  return new Promise((resolve, reject) => {
+    const open = indexedDB.open(ns, 1);
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const db = open.result;
+      let held = true;
+      const store = db.transaction(['meta', 'outbox'], 'readwrite').objectStore('meta');
+      // A transaction stays active while it has a request in flight.
+      const spin = () => void (held && (store.get(0).onsuccess = spin));
+      spin();
+      resolve(() => {
+        held = false;
+        db.close();
+      });
+    };
+  });
+}
+
+/** Takes the Web Lock `name`; resolves, once granted, with its release. */
+const holdLock = (name: string) =>
+  new Promise<() => void>((granted) => {
+    void navigator.locks.request(name, () => new Promise<void>(granted));
+  });
+
+/**
+ * Resolves once the lock `name` is requested and not granted (`waiting`), or granted with no
+ * request for it left waiting (`taken`).
+ */
+async function lockIs(name: string, state: 'waiting' | 'taken') {
+  const has = (ls?: LockInfo[]) => (ls ?? []).some((l) => l.name === name);
+  for (;;) {
+    const { held, pending } = await navigator.locks.query();
+    if (state === 'waiting' ? has(pending) : has(held) && !has(pending)) return;
+    await frame();
+  }
+}
+
+/**
+ * The default transport, except that this tab never hears that another registered the device
+ * (`device`: its message still on its way), so its own registration runs: messages between tabs
+ * arrive whenever they do, and this pins the order.
+ */
+const deviceNotHeard: TabTransportFactory = (name) => {
+  const ch = new BroadcastChannel(name);
+  return {
+    post: (m) => ch.postMessage(m),
+    listen(cb) {
+      const h = ({ data }: MessageEvent) =>
+        void ((data as TabMessage).type !== 'device' && cb(data));
+      ch.addEventListener('message', h);
+      return () => ch.removeEventListener('message', h);
+    },
+    close: () => ch.close(),
+  };
+};
+
+describe('a tab alone with the database device: its own changes go under a sibling', () => {
+  it("a registration that ends after the tab went alone gives the database's device: the tab sends under a sibling, nothing lost or applied twice", async () => {
+    const ns = uniqueNs('alone-register');
+    // Two clients of this page, as two tabs: each its own tab id, the same locks and database.
+    const here = device({ namespace: ns });
+    await here.start();
+    const net = testNetwork();
+    // Its storage gives up after 1 s (the others' after 5).
+    const alone = device({
+      namespace: ns,
+      network: net,
+      tabs: deviceNotHeard,
+      storageTimeoutMs: 1000,
+    });
+    await alone.start();
+    await tabsHolding(ns, 2);
+    // This tab (the leader) registers the browser's device, stored in the database, and sends
+    // FIRST; the other tab has not heard of the device.
+    await here.cart.add('FIRST', 1);
+    await here.sync();
+    const { deviceId, token } = await storedDevice(ns);
+    expect(alone.identity.deviceId).to.equal(null);
+    // The other tab needs the device (a handoff): it waits for the registration lock, held here
+    // as by a tab still registering...
+    const letGo = await holdLock(`${ns}:register`);
+    const handoff = alone.identity.createHandoff();
+    await lockIs(`${ns}:register`, 'waiting');
+    // ...and when it gets it, the database stalls: its read of the stored device waits.
+    const release = await holdStore(ns);
+    letGo();
+    await lockIs(`${ns}:register`, 'taken');
+    // Its next change is stored (in the drafts) but cannot get a seq in time: it goes on alone,
+    // in memory, still without a device, and leaves B1 to the database.
+    await alone.cart.add('B1', 1);
+    await until(alone, (s) => s.status.storage === 'memory', 'the memory fallback');
+    expect(alone.identity.deviceId).to.equal(null);
+    // The database is back: the read ends with the database's device, which this tab gets.
+    release();
+    await handoff;
+    expect(alone.identity.deviceId).to.equal(deviceId);
+    // Both go on editing. B1, left to the database, has the seq after FIRST there (given late
+    // by the alone tab's stalled write, or by this tab) and A2 the next: a counter of the alone
+    // tab's own for the same device would give B2 one of these, and the server would skip one
+    // of the pair.
+    await alone.cart.add('B2', 1);
+    await here.cart.add('A2', 1);
+    await alone.sync();
+    // This tab sends B1 and A2.
+    await here.sync();
+    // Every change once on the server...
+    const all = { FIRST: 1, B1: 1, A2: 1, B2: 1 };
+    expect(await serverCart(token)).to.deep.equal(all);
+    // ...the alone tab's under a device of its own (a sibling); it registered none.
+    expect(alone.identity.deviceId).to.not.equal(deviceId);
+    expect(net.requests).to.include('/v1/devices/sibling');
+    expect(net.requests).to.not.include('/v1/devices');
+    const equal = (cart: Record<string, number>) =>
+      JSON.stringify(Object.entries(cart).sort()) === JSON.stringify(Object.entries(all).sort());
+    await until(here, (s) => equal(cartOf(s)), 'this tab shows them all');
+    await until(alone, (s) => equal(cartOf(s)), 'the alone tab shows them all');
+  });
+
+  it('a sibling answered after forget() is dropped: the tab keeps the device it registered afresh, and its cart', async () => {
+    const ns = uniqueNs('alone-forget');
+    const { win, other: alone } = await sharedDevice(ns);
+    const first = await storedDevice(ns);
+    // The alone page's requests go through its own fetch: the server makes the sibling, and its
+    // answer is held until released; the devices registered are noted.
+    const w = win as unknown as typeof globalThis;
+    const send = w.fetch.bind(w);
+    let answer!: () => void;
+    const answered = new Promise<void>((r) => (answer = r));
+    let minted!: (d: Device) => void;
+    const sibling = new Promise<Device>((r) => (minted = r));
+    const registered: Device[] = [];
+    w.fetch = async (input, init) => {
+      const res = await send(input, init);
+      const path = new URL(String(input)).pathname;
+      if (path === '/v1/devices') registered.push((await res.clone().json()) as Device);
+      if (path === '/v1/devices/sibling') {
+        minted((await res.clone().json()) as Device);
+        await answered;
+      }
+      return res;
+    };
+    try {
+      // Its writes fail: it goes on alone with the database's device, and MINE (not stored) is
+      // its own to send, under a sibling it asks for.
+      neverCommits(win);
+      await alone.cart.add('MINE', 1);
+      await until(alone, (s) => s.status.storage === 'memory', 'the memory fallback');
+      const s = await sibling;
+      // The shopper forgets this browser before the sibling's answer arrives...
+      await alone.identity.forget();
+      expect(cartOf(alone.state)).to.deep.equal({});
+      // ...and goes on: a change, and a handoff to another device, which sends the change first,
+      // under a device the tab registers afresh.
+      await alone.cart.add('AFTER', 1);
+      await alone.identity.createHandoff();
+      expect(registered).to.have.length(1);
+      const fresh = registered[0]!;
+      expect(alone.identity.deviceId).to.equal(fresh.deviceId);
+      // The sibling's answer arrives: the tab stays where it is, with its cart. Taken, it would
+      // move the tab to the sibling, which forget() left on an empty profile of its own.
+      answer();
+      await alone.sync();
+      expect(cartOf(alone.state)).to.deep.equal({ AFTER: 1 });
+      expect(await serverCart(fresh.token)).to.deep.equal({ AFTER: 1 });
+      expect(alone.identity.deviceId).to.equal(fresh.deviceId);
+      expect(alone.identity.profileId).to.equal(fresh.profileId);
+      expect([s.deviceId, first.deviceId]).to.not.include(fresh.deviceId);
+      expect(registered).to.have.length(1);
+    } finally {
+      answer();
+    }
+  });
+});
