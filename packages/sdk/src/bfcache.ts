@@ -2,7 +2,7 @@
 // transactions as they were: one frozen between a read and its write (idb-store.ts: `sequence`,
 // `setBase`) holds the database from the site's next page, which gives up on it after
 // `storageTimeoutMs` and moves to memory. So a `pagehide` that may freeze the page (`persisted`)
-// aborts the store's reading transactions (nothing of theirs is written: a draft stays a draft,
+// aborts the store's reading transactions and the upgrade that creates the database (nothing of theirs is written: a draft stays a draft,
 // for this page or any tab to sequence) and holds back new ones, and `pageshow` runs the
 // aborted ones again from the start. A plain unload changes nothing.
 import type { Snapshot } from '@omnikit/protocol';
@@ -47,6 +47,7 @@ export function freezeGuard() {
     listen('pageshow', () => (frozen = false));
   }
   const live = new Set<Tx>();
+  let stopped = false;
   let hold: Promise<void> | undefined;
   let thaw = () => {};
   const onHide = (e: PageTransitionEvent) => {
@@ -76,12 +77,14 @@ export function freezeGuard() {
         try {
           return await f(again);
         } catch (e) {
-          if (at === hides) throw e;
+          // Not again once stopped: the store is closed (or its open gave up).
+          if (at === hides || stopped) throw e;
         }
       }
     },
     /** Lets what waits for the page to be shown go on (and fail on the closed store). */
     stop() {
+      stopped = true;
       offs.forEach((off) => off());
       thaw();
     },

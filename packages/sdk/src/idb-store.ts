@@ -10,13 +10,13 @@
 // `sequence` then gives drafts their seqs in the main database, in one transaction that also
 // records each tab's highest sequenced draft (its mark), so a draft becomes exactly one outbox
 // entry however many tabs (or retries) sequence it, and is deleted from the drafts afterwards.
-// A `pagehide` that may freeze the page aborts the transactions that read (bfcache.ts).
+// A `pagehide` that may freeze the page aborts the transactions that read, and the upgrade that
+// creates the database (bfcache.ts).
 import {
   openDB,
   unwrap,
   wrap,
   type DBSchema,
-  type IDBPDatabase,
   type IDBPObjectStore,
   type IDBPTransaction,
 } from 'idb';
@@ -80,7 +80,9 @@ type Lost = (deleted: boolean) => void;
  */
 export async function idbStore(name: string, lost: Lost, timeoutMs: number): Promise<Store> {
   const conns: { close(): void }[] = [];
-  const gone = (deleted: boolean) => (conns.forEach((c) => c.close()), lost(deleted));
+  // Not for a connection of an open that failed (closed as it went, see `closeOpens`).
+  const gone = (deleted: boolean) =>
+    conns.length && (conns.forEach((c) => c.close()), lost(deleted));
   const on = {
     blocking: (_: number, next: number | null) => gone(next === null),
     terminated: () => gone(true),
@@ -90,8 +92,9 @@ export async function idbStore(name: string, lost: Lost, timeoutMs: number): Pro
   // The upgrade that creates the database is a transaction too: frozen in the back/forward cache
   // before it ends, it holds every later open of the database (each page of the site then moves
   // to memory after `timeoutMs`; Chromium keeps such a page cached). Aborted by the `pagehide`,
-  // it is redone from the start (nothing of it was written) once the page is shown again.
-  let opens: [Promise<IDBPDatabase<OmniDB>>, Promise<IDBPDatabase<DraftsDB>>] | [] = [];
+  // it is redone from the start (nothing of it was written) once the page is shown again. One
+  // the browser had begun but not yet told the page of when it froze is beyond reach here.
+  let opens: readonly Promise<{ close(): void }>[] = [];
   const open = () =>
     Promise.all(
       (opens = [
@@ -114,15 +117,14 @@ export async function idbStore(name: string, lost: Lost, timeoutMs: number): Pro
           ...on,
         }),
       ] as const),
-    ).catch((e: unknown) => (close(), Promise.reject(e)));
+    ).catch((e: unknown) => (closeOpens(), Promise.reject(e)));
   // Either that opens (late, or while the other failed) is closed: aborted, or this page moved
   // to memory.
-  const close = () =>
-    opens.forEach((o: Promise<{ close(): void }>) => o.then((c) => c.close()).catch(() => {}));
+  const closeOpens = () => opens.forEach((o) => o.then((c) => c.close()).catch(() => {}));
   // Timed as the store's calls are (core.ts): time spent frozen in the bfcache does not count.
   const [db, dr] = await withTimeout(guard.run(open), timeoutMs).catch((e) => {
     guard.stop();
-    close();
+    closeOpens();
     throw e;
   });
   conns.push(db, dr);

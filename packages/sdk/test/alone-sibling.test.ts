@@ -206,6 +206,9 @@ describe('a tab alone with the database device: its own changes go under a sibli
     release();
     await handoff;
     expect(alone.identity.deviceId).to.equal(deviceId);
+    // B1, given its seq late by the alone tab's stalled write, is in the database's outbox: this
+    // tab, which read it there on hearing the other went alone, sends it without being asked.
+    await until(here, (s) => cartOf(s)['B1'] === 1 && s.status.pending === 0, 'B1 sent by itself');
     // Both go on editing. B1, left to the database, has the seq after FIRST there (given late
     // by the alone tab's stalled write, or by this tab) and A2 the next: a counter of the alone
     // tab's own for the same device would give B2 one of these, and the server would skip one

@@ -202,6 +202,53 @@ describe('IndexedDB store', () => {
     ).to.equal('deleted');
   });
 
+  for (const slow of ['main', 'drafts'] as const) {
+    it(`a page cached during its ${slow} database's upgrade aborts it, holding no later open, and opens once shown`, async () => {
+      const ns = uniqueNs('store');
+      const name = slow === 'main' ? ns : `${ns}:drafts`;
+      // The store's own upgrade of `name` kept under way (as on a slow disk) until it aborts.
+      const proto = IDBDatabase.prototype;
+      const create = proto.createObjectStore;
+      let upgrading!: () => void;
+      const spinning = new Promise<void>((r) => (upgrading = r));
+      proto.createObjectStore = function (this: IDBDatabase, ...args: Parameters<typeof create>) {
+        const store = create.apply(this, args);
+        if (this.name === name) {
+          proto.createObjectStore = create;
+          const spin = () => {
+            store.count().onsuccess = spin;
+          };
+          spin();
+          upgrading();
+        }
+        return store;
+      };
+      const lost: boolean[] = [];
+      const opening = idbStore(ns, (deleted) => lost.push(deleted), 5000);
+      try {
+        await spinning;
+        page('pagehide');
+        // The site's next page: it deletes both databases, neither held by the cached page (a
+        // frozen upgrade would hold the first, a connection left open the other; one closing
+        // as the delete starts may first have it report `blocked`).
+        for (const db of [ns, `${ns}:drafts`]) {
+          const deleting = indexedDB.deleteDatabase(db);
+          await new Promise((r) => (deleting.onsuccess = r));
+        }
+      } finally {
+        proto.createObjectStore = create;
+        page('pageshow');
+      }
+      // Shown again, the page opens the database anew and uses it.
+      const s = await opening;
+      stores.push(s);
+      expect(s.kind).to.equal('indexeddb');
+      await s.save([draft('B')]);
+      expect((await stored(ns)).drafts).to.equal(1);
+      expect(lost).to.deep.equal([]);
+    });
+  }
+
   it('a save whose transaction aborts rejects its promise, and leaves no rejection unhandled', async () => {
     const ns = uniqueNs('store');
     const s = await open(ns);

@@ -294,9 +294,9 @@ export class Page {
     return this.backend.screenshot(path);
   }
   /** Playwright's addInitScript: `source` runs in each new document before the page's scripts. */
-  addInitScript(source: string) {
+  async addInitScript(source: string) {
     if (!this.backend.addInitScript) throw new Error('this engine runs no init scripts');
-    return this.backend.addInitScript(source);
+    await this.backend.addInitScript(source);
   }
   /** Runs a classic script's source in the page (a stand-in for Playwright's addScriptTag). */
   addScript(source: string) {

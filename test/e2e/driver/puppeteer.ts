@@ -81,7 +81,7 @@ async function newDevice(
       await page.setViewport(viewport);
       page.on('console', (m) => {
         if (m.type() === 'error') record(page, m.text(), m.location().url);
-        else if (m.type() === 'warn' || (m.type() as string) === 'warning')
+        else if (m.type() === 'warn')
           warnings.push(`${new Date().toISOString()} ${page.url()}: ${m.text()}`);
       });
       page.on('pageerror', (e) => record(page, e instanceof Error ? e.message : String(e)));
