@@ -4,7 +4,6 @@
 // registration under way when the tab went alone, and a sibling answered after the tab started
 // over. Real IndexedDB, real pages, the real server of the runner.
 import { expect } from '@open-wc/testing';
-import type { Snapshot } from '@omnikit/protocol';
 import {
   createClient,
   type ClientOptions,
@@ -22,20 +21,19 @@ import {
   until,
   type TestConfig,
 } from './helpers.js';
+import { closeTabs, holdStore, neverCommits, openTab, serverCart, tabsHolding } from './tabs.js';
 
 /** What the server answers a registration (and a sibling) with. */
 type Device = { deviceId: string; token: string; profileId: string };
-type TabWindow = Window & { omniReady: Promise<OmniClient> };
 
 let cfg: TestConfig;
 const clients: OmniClient[] = [];
-const frames: HTMLIFrameElement[] = [];
 
 before(async () => {
   cfg = await testConfig();
 });
 afterEach(async () => {
-  frames.splice(0).forEach((f) => f.remove());
+  closeTabs();
   await Promise.all(clients.splice(0).map((c) => c.close()));
 });
 
@@ -53,82 +51,16 @@ function device(options: Partial<ClientOptions> = {}): OmniClient {
   return c;
 }
 
-/** The cart the server holds for the device of `token`: quantity by line key. */
-async function serverCart(token: string): Promise<Record<string, number>> {
-  const res = await fetch(`${cfg.endpoint}/v1/sync/pull`, {
-    headers: { authorization: `Bearer ${token}` },
-  });
-  const server = (await res.json()) as Snapshot;
-  return Object.fromEntries(server.state.cart.lines.map((l) => [l.key, l.qty]));
-}
-
-const frame = () => new Promise(requestAnimationFrame);
-
-/** Resolves once `n` tabs of `ns` hold their tab locks (taken as they start, asynchronously). */
-async function tabsHolding(ns: string, n: number) {
-  const held = async () =>
-    ((await navigator.locks.query()).held ?? []).filter((l) => l.name?.startsWith(`${ns}:tab:`))
-      .length;
-  while ((await held()) < n) await frame();
-}
-
-/** A real second page of the origin (test/browser/sdk-tab.html) with a client on `ns`. */
-async function page(ns: string): Promise<TabWindow> {
-  const f = document.createElement('iframe');
-  f.src = `/test/browser/sdk-tab.html?ns=${encodeURIComponent(ns)}`;
-  const loaded = new Promise((resolve) => f.addEventListener('load', resolve, { once: true }));
-  document.body.append(f);
-  frames.push(f);
-  await loaded;
-  const win = f.contentWindow as TabWindow;
-  await win.omniReady;
-  return win;
-}
-
 /** This tab, with a device registered (FIRST sent), and a second page that shares it. */
 async function sharedDevice(ns: string) {
   const here = device({ namespace: ns });
   await here.cart.add('FIRST', 1);
   await here.sync();
-  const win = await page(ns);
-  const other = await win.omniReady;
+  const { win, client: other } = await openTab(ns);
   await tabsHolding(ns, 2);
   return { here, win, other };
 }
 
-/** From now on the page's IndexedDB writes never commit (it is torn down mid-write). */
-function neverCommits(win: TabWindow) {
-  const w = win as unknown as typeof globalThis;
-  w.IDBTransaction.prototype.commit = function (this: IDBTransaction) {
-    this.abort();
-  };
-}
-
-/**
- * Holds a readwrite transaction on the main database of `ns` until the returned function is
- * called (which also closes this connection): the client's transactions on it wait behind, as
- * on a database that stalls.
- */
-function holdStore(ns: string): Promise<() => void> {
-  return new Promise((resolve, reject) => {
-    const open = indexedDB.open(ns, 1);
-    open.onerror = () => reject(open.error);
-    open.onsuccess = () => {
-      const db = open.result;
-      let held = true;
-      const store = db.transaction(['meta', 'outbox'], 'readwrite').objectStore('meta');
-      // A transaction stays active while it has a request in flight.
-      const spin = () => void (held && (store.get(0).onsuccess = spin));
-      spin();
-      resolve(() => {
-        held = false;
-        db.close();
-      });
-    };
-  });
-}
-
-/** Takes the Web Lock `name`; resolves, once granted, with its release. */
 const holdLock = (name: string) =>
   new Promise<() => void>((granted) => {
     void navigator.locks.request(name, () => new Promise<void>(granted));
@@ -143,7 +75,7 @@ async function lockIs(name: string, state: 'waiting' | 'taken') {
   for (;;) {
     const { held, pending } = await navigator.locks.query();
     if (state === 'waiting' ? has(pending) : has(held) && !has(pending)) return;
-    await frame();
+    await new Promise(requestAnimationFrame);
   }
 }
 

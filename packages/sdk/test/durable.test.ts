@@ -4,7 +4,6 @@
 // test origin), the real server of the runner.
 import { expect } from '@open-wc/testing';
 import { deleteDB, openDB } from 'idb';
-import type { Snapshot } from '@omnikit/protocol';
 import {
   browserNetwork,
   createClient,
@@ -30,16 +29,24 @@ import {
   until,
   type TestConfig,
 } from './helpers.js';
+import {
+  closeTabs,
+  holdStore,
+  neverCommits,
+  openTab as page,
+  serverCart,
+  tabsHolding,
+  type TabWindow,
+} from './tabs.js';
 
 let cfg: TestConfig;
 const clients: OmniClient[] = [];
-const frames: HTMLIFrameElement[] = [];
 
 before(async () => {
   cfg = await testConfig();
 });
 afterEach(async () => {
-  frames.splice(0).forEach((f) => f.remove());
+  closeTabs();
   await Promise.all(clients.splice(0).map((c) => c.close()));
 });
 
@@ -72,38 +79,6 @@ async function storedChanges(ns: string): Promise<string[]> {
   const once = new Map<string, Stored>();
   for (const m of [...drafts, ...outbox]) once.set(JSON.stringify([m.name, m.args, m.at]), m);
   return [...once.values()].map((m) => m.args.sku ?? '').sort();
-}
-
-type TabWindow = Window & { omniReady: Promise<OmniClient> };
-
-/** The cart the server holds for the device of `token`: quantity by line key. */
-async function serverCart(token: string): Promise<Record<string, number>> {
-  const res = await fetch(`${cfg.endpoint}/v1/sync/pull`, {
-    headers: { authorization: `Bearer ${token}` },
-  });
-  const server = (await res.json()) as Snapshot;
-  return Object.fromEntries(server.state.cart.lines.map((l) => [l.key, l.qty]));
-}
-
-/** Resolves once `n` tabs of `ns` hold their tab locks (taken as they start, asynchronously). */
-async function tabsHolding(ns: string, n: number) {
-  const held = async () =>
-    ((await navigator.locks.query()).held ?? []).filter((l) => l.name?.startsWith(`${ns}:tab:`))
-      .length;
-  while ((await held()) < n) await new Promise(requestAnimationFrame);
-}
-
-/** A real second page of the origin (test/browser/sdk-tab.html) with a client on `ns`. */
-async function page(ns: string, more = ''): Promise<{ frame: HTMLIFrameElement; win: TabWindow }> {
-  const frame = document.createElement('iframe');
-  frame.src = `/test/browser/sdk-tab.html?ns=${encodeURIComponent(ns)}${more}`;
-  const loaded = new Promise((resolve) => frame.addEventListener('load', resolve, { once: true }));
-  document.body.append(frame);
-  frames.push(frame);
-  await loaded;
-  const win = frame.contentWindow as TabWindow;
-  await win.omniReady;
-  return { frame, win };
 }
 
 describe('durable changes: the write starts in the call', () => {
@@ -532,14 +507,6 @@ async function sharedDevice(ns: string, options: Partial<ClientOptions> = {}) {
   return { here, frame, win, other };
 }
 
-/** From now on the page's IndexedDB writes never commit (it is torn down mid-write). */
-function neverCommits(win: TabWindow) {
-  const w = win as unknown as typeof globalThis;
-  w.IDBTransaction.prototype.commit = function (this: IDBTransaction) {
-    this.abort();
-  };
-}
-
 /** `other` adds a line and its page goes in the same task: `here` shows it and sends it, once. */
 async function addsAndGoes(
   ns: string,
@@ -590,37 +557,6 @@ function nextHeard(type: TabMessage['type']) {
     tabs: spying((m) => m.type === type && next?.()),
     arm: () => new Promise<void>((r) => (next = r)),
   };
-}
-
-/**
- * Holds a readwrite transaction on the main database of `ns` (or, with `drafts`, its drafts
- * database; made with the SDK's schema if it is not there yet) until the returned function is
- * called, which also closes this connection: the client's transactions on that database wait
- * behind it, so the test decides what is still in flight.
- */
-function holdStore(ns: string, drafts = false): Promise<() => void> {
-  return new Promise((resolve, reject) => {
-    const open = indexedDB.open(drafts ? `${ns}:drafts` : ns, 1);
-    open.onupgradeneeded = () => {
-      if (drafts) return void open.result.createObjectStore('drafts');
-      open.result.createObjectStore('meta');
-      open.result.createObjectStore('outbox', { keyPath: 'seq' });
-    };
-    open.onerror = () => reject(open.error);
-    open.onsuccess = () => {
-      const db = open.result;
-      let held = true;
-      const names = drafts ? ['drafts'] : ['meta', 'outbox'];
-      const store = db.transaction(names, 'readwrite').objectStore(names[0]!);
-      // A transaction stays active while it has a request in flight.
-      const spin = () => void (held && (store.get(0).onsuccess = spin));
-      spin();
-      resolve(() => {
-        held = false;
-        db.close();
-      });
-    };
-  });
 }
 
 describe('durable changes: the database deleted while open (issue 16)', () => {

@@ -18,16 +18,16 @@ import {
   until,
   type TestConfig,
 } from './helpers.js';
+import { closeTabs, openTab as page, tabsHolding, type TabWindow } from './tabs.js';
 
 let cfg: TestConfig;
 const clients: OmniClient[] = [];
-const frames: HTMLIFrameElement[] = [];
 
 before(async () => {
   cfg = await testConfig();
 });
 afterEach(async () => {
-  frames.splice(0).forEach((f) => f.remove());
+  closeTabs();
   await Promise.all(clients.splice(0).map((c) => c.close()));
 });
 
@@ -42,28 +42,6 @@ function device(namespace: string): OmniClient {
   });
   clients.push(c);
   return c;
-}
-
-type TabWindow = Window & typeof globalThis & { omniReady: Promise<OmniClient> };
-
-/** Resolves once `n` tabs of `ns` hold their tab locks (taken as they start, asynchronously). */
-async function tabsHolding(ns: string, n: number) {
-  const held = async () =>
-    ((await navigator.locks.query()).held ?? []).filter((l) => l.name?.startsWith(`${ns}:tab:`))
-      .length;
-  while ((await held()) < n) await new Promise(requestAnimationFrame);
-}
-
-/** A real second page of the origin (test/browser/sdk-tab.html) with a client on `ns`. */
-async function page(ns: string): Promise<{ win: TabWindow; client: OmniClient }> {
-  const frame = document.createElement('iframe');
-  frame.src = `/test/browser/sdk-tab.html?ns=${encodeURIComponent(ns)}`;
-  const loaded = new Promise((resolve) => frame.addEventListener('load', resolve, { once: true }));
-  document.body.append(frame);
-  frames.push(frame);
-  await loaded;
-  const win = frame.contentWindow as TabWindow;
-  return { win, client: await win.omniReady };
 }
 
 /** The server's cart of the profile of the device stored under `ns`: quantity by line key. */
