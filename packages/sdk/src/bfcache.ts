@@ -1,10 +1,11 @@
 // The back/forward cache. WebKit keeps a page the shopper leaves in it with its IndexedDB
 // transactions as they were: one frozen between a read and its write (idb-store.ts: `sequence`,
 // `setBase`) holds the database from the site's next page, which gives up on it after
-// `storageTimeoutMs` and moves to memory. So a `pagehide` that may freeze the page (`persisted`)
-// aborts the store's reading transactions and the upgrade that creates the database (nothing of theirs is written: a draft stays a draft,
-// for this page or any tab to sequence) and holds back new ones, and `pageshow` runs the
-// aborted ones again from the start. A plain unload changes nothing.
+// `storageTimeoutMs` and moves to memory; Chromium does so with the upgrade that creates the
+// database. So a `pagehide` that may freeze the page (`persisted`) aborts the store's reading
+// transactions and that upgrade (nothing of theirs is written: a draft stays a draft, for this
+// page or any tab to sequence) and holds back new ones, and `pageshow` runs the aborted ones
+// again from the start. A plain unload changes nothing.
 import type { Snapshot } from '@omnikit/protocol';
 
 /** A base, as far as telling whether another tab wrote one. */

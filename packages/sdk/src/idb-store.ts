@@ -20,7 +20,7 @@ import {
   type IDBPObjectStore,
   type IDBPTransaction,
 } from 'idb';
-import { freezeGuard, kept, tag } from './bfcache.js';
+import { freezeGuard, kept, listen, tag } from './bfcache.js';
 import { withTimeout } from './core.js';
 import {
   byTab,
@@ -80,7 +80,8 @@ type Lost = (deleted: boolean) => void;
  */
 export async function idbStore(name: string, lost: Lost, timeoutMs: number): Promise<Store> {
   const conns: { close(): void }[] = [];
-  // Not for a connection of an open that failed (closed as it went, see `closeOpens`).
+  // Not before the store is open: for a connection of an open that failed (closed as it went,
+  // see `closeOpens`), nor, as before, for the main database's while the drafts' still opens.
   const gone = (deleted: boolean) =>
     conns.length && (conns.forEach((c) => c.close()), lost(deleted));
   const on = {
@@ -93,7 +94,7 @@ export async function idbStore(name: string, lost: Lost, timeoutMs: number): Pro
   // before it ends, it holds every later open of the database (each page of the site then moves
   // to memory after `timeoutMs`; Chromium keeps such a page cached). Aborted by the `pagehide`,
   // it is redone from the start (nothing of it was written) once the page is shown again. One
-  // the browser had begun but not yet told the page of when it froze is beyond reach here.
+  // not yet begun when the page froze (its open still waiting, say on an old tab) is not tracked.
   let opens: readonly Promise<{ close(): void }>[] = [];
   const open = () =>
     Promise.all(
@@ -121,12 +122,19 @@ export async function idbStore(name: string, lost: Lost, timeoutMs: number): Pro
   // Either that opens (late, or while the other failed) is closed: aborted, or this page moved
   // to memory.
   const closeOpens = () => opens.forEach((o) => o.then((c) => c.close()).catch(() => {}));
+  // Nor is the page cached while it opens (an `unload` listener keeps it out in Chromium and
+  // Firefox): an upgrade the browser began before the page froze but had not yet handed to it is
+  // out of the abort's reach (seen in CI: the site's next page in memory after 5 s). Left, the
+  // page unloads, and the browser aborts its upgrade. Only its first milliseconds lose the cache.
+  const off = listen('unload', () => {});
   // Timed as the store's calls are (core.ts): time spent frozen in the bfcache does not count.
-  const [db, dr] = await withTimeout(guard.run(open), timeoutMs).catch((e) => {
-    guard.stop();
-    closeOpens();
-    throw e;
-  });
+  const [db, dr] = await withTimeout(guard.run(open), timeoutMs)
+    .catch((e) => {
+      guard.stop();
+      closeOpens();
+      throw e;
+    })
+    .finally(off);
   conns.push(db, dr);
 
   /** The base this tab last read or wrote: a redone `setBase` does not write over another's. */

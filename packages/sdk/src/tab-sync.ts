@@ -68,7 +68,7 @@ export function tabSync(c: Core): void {
         // What it stored it left to the store: sequenced here, as its rescue would (it keeps
         // its lock, rescue.ts), and sent, with what its late writes sequenced. A database
         // deleted is gone for this tab too (fallback() here).
-        if (!msg.deleted) c.reload().then(() => (c.kick(), c.settle()), c.fallback);
+        if (!msg.deleted) c.reload().then((ok) => void (ok && (c.kick(), c.settle())), c.fallback);
         return;
       case 'entries':
         c.addPending(msg.entries);

@@ -138,11 +138,13 @@ describe('a tab alone with the database device: its own changes go under a sibli
     release();
     await handoff;
     expect(alone.identity.deviceId).to.equal(deviceId);
-    // B1, given its seq late by the alone tab's stalled write, is in the database's outbox: this
-    // tab, which read it there on hearing the other went alone, sends it without being asked.
+    // B1 is in the database's outbox, given its seq late by the alone tab's stalled write (its
+    // `sequence` was queued behind the held store before this tab's read, so this tab never
+    // sequences B1 itself, which would start a sync): this tab, which read it there on hearing
+    // the other went alone, sends it without being asked.
     await until(here, (s) => cartOf(s)['B1'] === 1 && s.status.pending === 0, 'B1 sent by itself');
     // Both go on editing. B1, left to the database, has the seq after FIRST there (given late
-    // by the alone tab's stalled write, or by this tab) and A2 the next: a counter of the alone
+    // by the alone tab's stalled write) and A2 the next: a counter of the alone
     // tab's own for the same device would give B2 one of these, and the server would skip one
     // of the pair.
     await alone.cart.add('B2', 1);
