@@ -122,19 +122,22 @@ export async function idbStore(name: string, lost: Lost, timeoutMs: number): Pro
   // Either that opens (late, or while the other failed) is closed: aborted, or this page moved
   // to memory.
   const closeOpens = () => opens.forEach((o) => o.then((c) => c.close()).catch(() => {}));
-  // Nor is the page cached while it opens (an `unload` listener keeps it out in Chromium and
-  // Firefox): an upgrade the browser began before the page froze but had not yet handed to it is
-  // out of the abort's reach (seen in CI: the site's next page in memory after 5 s). Left, the
-  // page unloads, and the browser aborts its upgrade. Only its first milliseconds lose the cache.
+  // Nor is the page cached while it opens, where an `unload` listener keeps it out (desktop
+  // Chromium and Firefox, unless the site's Permissions-Policy denies `unload`): an upgrade the
+  // browser began before the page froze but had not yet handed to it is out of the abort's reach
+  // (seen in CI: the site's next page in memory after 5 s). Left, the page unloads, and the
+  // browser aborts its upgrade. Until the opens settle, late ones included (a blocked open).
   const off = listen('unload', () => {});
   // Timed as the store's calls are (core.ts): time spent frozen in the bfcache does not count.
-  const [db, dr] = await withTimeout(guard.run(open), timeoutMs)
-    .catch((e) => {
+  const [db, dr] = await withTimeout(guard.run(open), timeoutMs).then(
+    (r) => (off(), r),
+    (e) => {
       guard.stop();
       closeOpens();
+      void Promise.allSettled(opens).then(off);
       throw e;
-    })
-    .finally(off);
+    },
+  );
   conns.push(db, dr);
 
   /** The base this tab last read or wrote: a redone `setBase` does not write over another's. */

@@ -255,6 +255,71 @@ describe('IndexedDB store', () => {
     });
   }
 
+  it('keeps the page out of the back/forward cache (an unload listener) only while it opens', async () => {
+    const listeners = new Set<unknown>();
+    let none = () => {};
+    const w = window as { addEventListener: typeof addEventListener } & {
+      removeEventListener: typeof removeEventListener;
+    };
+    const add = w.addEventListener;
+    const remove = w.removeEventListener;
+    w.addEventListener = function (this: Window, ...args: Parameters<typeof add>) {
+      if (args[0] === 'unload') listeners.add(args[1]);
+      return add.apply(this, args);
+    } as typeof add;
+    w.removeEventListener = function (this: Window, ...args: Parameters<typeof remove>) {
+      if (args[0] === 'unload' && listeners.delete(args[1]) && !listeners.size) none();
+      return remove.apply(this, args);
+    } as typeof remove;
+    const proto = IDBDatabase.prototype;
+    const create = proto.createObjectStore;
+    try {
+      // An open that succeeds: the listener from its start until it resolves.
+      const opening = idbStore(uniqueNs('store'), () => {}, 5000);
+      expect(listeners.size).to.equal(1);
+      stores.push(await opening);
+      expect(listeners.size).to.equal(0);
+      // One whose upgrade aborts: until its opens have settled, then gone.
+      const ns = uniqueNs('store');
+      proto.createObjectStore = function (this: IDBDatabase, ...args: Parameters<typeof create>) {
+        const store = create.apply(this, args);
+        if (this.name === `${ns}:drafts`) store.transaction.abort();
+        return store;
+      };
+      const left = new Promise<void>((r) => (none = r));
+      const failing = idbStore(ns, () => {}, 5000);
+      expect(listeners.size).to.equal(1);
+      expect(
+        await failing.then(
+          () => 'opened',
+          (e: Error) => e.name,
+        ),
+      ).to.equal('AbortError');
+      await left;
+      expect(listeners.size).to.equal(0);
+      // One that times out, blocked: until its open settles (its upgrade may start late).
+      const blocked = uniqueNs('store');
+      const held = holdFirstOpen(`${blocked}:drafts`, 'drafts');
+      await held.holding;
+      const late = idbStore(blocked, () => {}, 300);
+      expect(
+        await late.then(
+          () => 'opened',
+          (e: Error) => e.message,
+        ),
+      ).to.equal('timed out');
+      expect(listeners.size).to.equal(1);
+      const settled = new Promise<void>((r) => (none = r));
+      await held.release();
+      await settled;
+      expect(listeners.size).to.equal(0);
+    } finally {
+      w.addEventListener = add;
+      w.removeEventListener = remove;
+      proto.createObjectStore = create;
+    }
+  });
+
   it('a save whose transaction aborts rejects its promise, and leaves no rejection unhandled', async () => {
     const ns = uniqueNs('store');
     const s = await open(ns);
