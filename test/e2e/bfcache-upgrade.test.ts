@@ -18,7 +18,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, Device, type EngineBackend } from './driver/index.js';
-import { startDemo, type Demo } from './harness.js';
+import { addStalls, backShows, startDemo, type Demo } from './harness.js';
 
 const NAVIGATIONS = Number(process.env.BFCACHE_UPGRADE_NAVIGATIONS ?? 4);
 let demo: Demo;
@@ -62,11 +62,6 @@ const slowUpgrade = (next: string) => `(() => {
   };
 })();`;
 
-type Omnikit = {
-  cart: { add(sku: string, qty: number): Promise<void>; line(sku: string): unknown };
-  status: { storage: string };
-};
-
 async function navigation() {
   const device = new Device(await engine.newDevice({ width: 1280, height: 800 }));
   try {
@@ -83,38 +78,18 @@ async function navigation() {
       () => location.pathname === '/product.html' && !!(window as { omnikit?: object }).omnikit,
     );
     // The add resolves once stored: after 5 s in memory when the frozen upgrade holds the database.
-    const stalled = await page.evaluate(async () => {
-      const { omnikit } = window as unknown as { omnikit: Omnikit };
-      await omnikit.cart.add('85123A', 1);
-      return omnikit.status.storage === 'memory';
-    });
-    // Once this call has answered: a page restored at once would destroy its context first.
-    await page.evaluate(() => void setTimeout(() => history.back()));
-    const shown = await page
-      .waitForFunction(
-        () => {
-          const { omnikit } = window as unknown as { omnikit?: Omnikit };
-          return location.pathname === '/cart.html' && omnikit?.cart.line('85123A');
-        },
-        undefined,
-        { timeout: 10_000 },
-      )
-      .then(
-        () => true,
-        () => false,
-      );
+    const stalled = await addStalls(page, '85123A');
+    const { restored, missing } = await backShows(page, '/cart.html', '85123A');
     const back = await page.evaluate(() => ({
       cached: !!sessionStorage.getItem('cached'),
       midUpgrade: !!sessionStorage.getItem('mid-upgrade'),
-      restored: !!(window as { restored?: boolean }).restored,
-      storage: (window as unknown as { omnikit?: Omnikit }).omnikit?.status.storage,
     }));
     return {
       stalled,
       cached: back.cached,
       midUpgrade: back.midUpgrade,
-      restored: back.restored,
-      missing: !shown || back.storage !== 'indexeddb',
+      restored,
+      missing,
       errors: [...device.errors],
       warnings: [...(device.backend.warnings ?? [])],
     };

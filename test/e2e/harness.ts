@@ -125,3 +125,48 @@ export function cartOf(page: Page): Promise<string[]> {
       .sort(),
   );
 }
+
+/** What the back/forward cache tests use of the page's client. */
+type Omnikit = {
+  cart: { add(sku: string, qty: number): Promise<void>; line(sku: string): unknown };
+  status: { storage: string };
+};
+
+/**
+ * Adds `sku` on the page shown and resolves once it is stored: true when its storage moved to
+ * memory (the database stalled `storageTimeoutMs`, behind a page in the back/forward cache).
+ */
+export const addStalls = (page: Page, sku: string) =>
+  page.evaluate(async (s) => {
+    const { omnikit } = window as unknown as { omnikit: Omnikit };
+    await omnikit.cart.add(s, 1);
+    return omnikit.status.storage === 'memory';
+  }, sku);
+
+/**
+ * Goes back to `path` and says whether it shows `sku` with its storage still IndexedDB (10 s at
+ * most), and whether it came from the back/forward cache (`window.restored`, which the test's
+ * `pageshow` listener sets).
+ */
+export async function backShows(page: Page, path: string, sku: string) {
+  // Once this call has answered: a page restored at once would destroy its context first.
+  await page.evaluate(() => void setTimeout(() => history.back()));
+  const shown = await page
+    .waitForFunction(
+      (want) => {
+        const { omnikit } = window as unknown as { omnikit?: Omnikit };
+        return location.pathname === want.path && omnikit?.cart.line(want.sku);
+      },
+      { path, sku },
+      { timeout: 10_000 },
+    )
+    .then(
+      () => true,
+      () => false,
+    );
+  const back = await page.evaluate(() => ({
+    restored: !!(window as { restored?: boolean }).restored,
+    storage: (window as unknown as { omnikit?: Omnikit }).omnikit?.status.storage,
+  }));
+  return { restored: back.restored, missing: !shown || back.storage !== 'indexeddb' };
+}

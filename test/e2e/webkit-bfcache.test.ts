@@ -11,7 +11,7 @@
 import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, Device, type EngineBackend } from './driver/index.js';
-import { startDemo, type Demo } from './harness.js';
+import { addStalls, backShows, startDemo, type Demo } from './harness.js';
 
 const NAVIGATIONS = Number(process.env.WEBKIT_BFCACHE_NAVIGATIONS ?? 8);
 let demo: Demo;
@@ -34,11 +34,6 @@ interface Outcome {
   errors: string[];
 }
 
-type Omnikit = {
-  cart: { add(sku: string, qty: number): Promise<void>; line(sku: string): unknown };
-  status: { storage: string };
-};
-
 /**
  * Opens cart.html, then product.html, and adds to the cart there at once; then goes back to
  * cart.html, which should show the add with its storage still IndexedDB.
@@ -55,32 +50,10 @@ async function navigation(engine: EngineBackend): Promise<Outcome> {
       }),
     );
     await page.goto(`${demo.storefront}/product.html?sku=84879`);
-    const stalled = await page.evaluate(async () => {
-      const { omnikit } = window as unknown as { omnikit: Omnikit };
-      await omnikit.cart.add('85123A', 1);
-      return omnikit.status.storage === 'memory';
-    });
-    await page.evaluate(() => history.back());
+    const stalled = await addStalls(page, '85123A');
     // Once back, it reads the store again: the add is there unless the next page stalled.
-    const shown = await page
-      .waitForFunction(
-        () => {
-          const { omnikit } = window as unknown as { omnikit?: Omnikit };
-          return location.pathname.endsWith('/cart.html') && omnikit?.cart.line('85123A');
-        },
-        undefined,
-        { timeout: 10_000 },
-      )
-      .then(
-        () => true,
-        () => false,
-      );
-    const back = await page.evaluate(() => ({
-      restored: !!(window as { restored?: boolean }).restored,
-      storage: (window as unknown as { omnikit?: Omnikit }).omnikit?.status.storage,
-    }));
-    const missing = !shown || back.storage !== 'indexeddb';
-    return { stalled, restored: back.restored, missing, errors: [...device.errors] };
+    const { restored, missing } = await backShows(page, '/cart.html', '85123A');
+    return { stalled, restored, missing, errors: [...device.errors] };
   } finally {
     await device.close();
   }

@@ -120,8 +120,8 @@ export async function idbStore(name: string, lost: Lost, timeoutMs: number): Pro
       ] as const),
     ).catch((e: unknown) => (closeOpens(), Promise.reject(e)));
   // Either that opens (late, or while the other failed) is closed: aborted, or this page moved
-  // to memory.
-  const closeOpens = () => opens.forEach((o) => o.then((c) => c.close()).catch(() => {}));
+  // to memory. Resolves once every open has settled.
+  const closeOpens = () => Promise.allSettled(opens.map((o) => o.then((c) => c.close())));
   // Nor is the page cached while it opens, where an `unload` listener keeps it out (desktop
   // Chromium and Firefox, unless the site's Permissions-Policy denies `unload`): an upgrade the
   // browser began before the page froze but had not yet handed to it is out of the abort's reach
@@ -133,8 +133,7 @@ export async function idbStore(name: string, lost: Lost, timeoutMs: number): Pro
     (r) => (off(), r),
     (e) => {
       guard.stop();
-      closeOpens();
-      void Promise.allSettled(opens).then(off);
+      void closeOpens().then(off);
       throw e;
     },
   );

@@ -4,52 +4,14 @@
 // registration under way when the tab went alone, and a sibling answered after the tab started
 // over. Real IndexedDB, real pages, the real server of the runner.
 import { expect } from '@open-wc/testing';
-import {
-  createClient,
-  type ClientOptions,
-  type OmniClient,
-  type TabMessage,
-  type TabTransportFactory,
-} from '@omnikit/sdk';
-import {
-  cartOf,
-  quietLogger,
-  storedDevice,
-  testConfig,
-  testNetwork,
-  uniqueNs,
-  until,
-  type TestConfig,
-} from './helpers.js';
-import { closeTabs, holdStore, neverCommits, openTab, serverCart, tabsHolding } from './tabs.js';
+import { type TabMessage, type TabTransportFactory } from '@omnikit/sdk';
+import { cartOf, storedDevice, testNetwork, uniqueNs, until } from './helpers.js';
+import { holdStore, neverCommits, openTab, serverCart, tabSuite, tabsHolding } from './tabs.js';
 
 /** What the server answers a registration (and a sibling) with. */
 type Device = { deviceId: string; token: string; profileId: string };
 
-let cfg: TestConfig;
-const clients: OmniClient[] = [];
-
-before(async () => {
-  cfg = await testConfig();
-});
-afterEach(async () => {
-  closeTabs();
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-});
-
-function device(options: Partial<ClientOptions> = {}): OmniClient {
-  const c = createClient({
-    endpoint: cfg.endpoint,
-    publishableKey: cfg.sites.sum.publishableKey,
-    namespace: uniqueNs('alone-sibling'),
-    retry: { baseMs: 20, maxMs: 200 },
-    timeoutMs: 3000,
-    logger: quietLogger(),
-    ...options,
-  });
-  clients.push(c);
-  return c;
-}
+const device = tabSuite('alone-sibling');
 
 /** This tab, with a device registered (FIRST sent), and a second page that shares it. */
 async function sharedDevice(ns: string) {

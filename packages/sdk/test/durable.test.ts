@@ -19,7 +19,6 @@ import {
 import {
   cartOf,
   customerToken,
-  quietLogger,
   serverSnapshot,
   storedDevice,
   testConfig,
@@ -27,42 +26,18 @@ import {
   uniqueCustomer,
   uniqueNs,
   until,
-  type TestConfig,
 } from './helpers.js';
 import {
-  closeTabs,
   holdStore,
   neverCommits,
   openTab as page,
   serverCart,
+  tabSuite,
   tabsHolding,
   type TabWindow,
 } from './tabs.js';
 
-let cfg: TestConfig;
-const clients: OmniClient[] = [];
-
-before(async () => {
-  cfg = await testConfig();
-});
-afterEach(async () => {
-  closeTabs();
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-});
-
-function device(options: Partial<ClientOptions> = {}): OmniClient {
-  const c = createClient({
-    endpoint: cfg.endpoint,
-    publishableKey: cfg.sites.sum.publishableKey,
-    namespace: uniqueNs('durable'),
-    retry: { baseMs: 20, maxMs: 200 },
-    timeoutMs: 3000,
-    logger: quietLogger(),
-    ...options,
-  });
-  clients.push(c);
-  return c;
-}
+const device = tabSuite('durable');
 
 /** Every change stored under `ns`, as drafts (no seq yet) or outbox entries, by sku. */
 async function storedChanges(ns: string): Promise<string[]> {
@@ -143,10 +118,12 @@ describe('durable changes: the write starts in the call', () => {
     // What reached storage (a read after the pages' writes waits for them to commit).
     const kept = [...new Set(await storedChanges(ns))].sort();
     // eslint-disable-next-line no-console -- the figure this test measures, per engine
-    console.log(`durable-unload: engine=${cfg.engine} trials=20 kept=${kept.length}`);
+    console.log(
+      `durable-unload: engine=${(await testConfig()).engine} trials=20 kept=${kept.length}`,
+    );
     // WebKit loses the IndexedDB write of a frame removed in the task that started it, even
     // one asked to commit (0 of 20 kept here): measured there, asserted in the other engines.
-    if (cfg.engine !== 'webkit') expect(kept).to.deep.equal(made.sort());
+    if ((await testConfig()).engine !== 'webkit') expect(kept).to.deep.equal(made.sort());
     // Nothing else had this namespace open: a new page finds every stored change, and sends
     // each exactly once.
     const c = device({ namespace: ns });
@@ -864,7 +841,7 @@ describe('durable changes: the database deleted while open (issue 16)', () => {
     expect(cartOf(here.state)).to.deep.equal(want);
     expect(here.status.pending).to.equal(0);
     // eslint-disable-next-line no-console -- which path this run took (the leader is not chosen)
-    console.log(`deleted-kill: engine=${cfg.engine} killed_leader=${!leaderHere}`);
+    console.log(`deleted-kill: engine=${(await testConfig()).engine} killed_leader=${!leaderHere}`);
   });
 
   it('a follower back from the back/forward cache announces a change the leader sent: sent once', async () => {

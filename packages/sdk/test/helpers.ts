@@ -138,9 +138,14 @@ export async function storedDevice(ns: string): Promise<{ deviceId: string; toke
 
 /** The server's own view of the profile of the device stored under `ns` (the oracle). */
 export async function serverSnapshot(ns: string): Promise<Snapshot> {
+  return pullAs((await storedDevice(ns)).token);
+}
+
+/** The server's snapshot for the device of `token`. */
+export async function pullAs(token: string): Promise<Snapshot> {
   const { endpoint } = await testConfig();
   const res = await fetch(`${endpoint}/v1/sync/pull`, {
-    headers: { authorization: `Bearer ${(await storedDevice(ns)).token}` },
+    headers: { authorization: `Bearer ${token}` },
   });
   return (await res.json()) as Snapshot;
 }

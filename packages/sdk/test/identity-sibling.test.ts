@@ -5,53 +5,19 @@
 // the test origin is the alone tab), the real server of the runner; the alone tab's identify
 // is held at its network boundary (its page's fetch).
 import { expect } from '@open-wc/testing';
-import { createClient, type OmniClient } from '@omnikit/sdk';
-import {
-  cartOf,
-  customerToken,
-  quietLogger,
-  serverSnapshot,
-  storedDevice,
-  testConfig,
-  uniqueCustomer,
-  uniqueNs,
-  until,
-  type TestConfig,
-} from './helpers.js';
-import { closeTabs, openTab as page, tabsHolding, type TabWindow } from './tabs.js';
+import { type OmniClient } from '@omnikit/sdk';
+import { cartOf, customerToken, storedDevice, uniqueCustomer, uniqueNs, until } from './helpers.js';
+import { openTab as page, serverCart, tabSuite, tabsHolding, type TabWindow } from './tabs.js';
 
-let cfg: TestConfig;
-const clients: OmniClient[] = [];
-
-before(async () => {
-  cfg = await testConfig();
-});
-afterEach(async () => {
-  closeTabs();
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-});
-
-function device(namespace: string): OmniClient {
-  const c = createClient({
-    endpoint: cfg.endpoint,
-    publishableKey: cfg.sites.sum.publishableKey,
-    namespace,
-    retry: { baseMs: 20, maxMs: 200 },
-    timeoutMs: 3000,
-    logger: quietLogger(),
-  });
-  clients.push(c);
-  return c;
-}
+const device = tabSuite('identity-sibling');
 
 /** The server's cart of the profile of the device stored under `ns`: quantity by line key. */
-const serverCart = async (ns: string) =>
-  Object.fromEntries((await serverSnapshot(ns)).state.cart.lines.map((l) => [l.key, l.qty]));
+const serverCartOf = async (ns: string) => serverCart((await storedDevice(ns)).token);
 
 /** A customer whose account cart (another browser's) holds FIRST 2 and SAVED 1. */
 async function customerWithCart(): Promise<string> {
   const customer = uniqueCustomer();
-  const account = device(uniqueNs('account'));
+  const account = device();
   await account.identity.identify(await customerToken(customer));
   await account.cart.add('FIRST', 2);
   await account.cart.add('SAVED', 1);
@@ -66,7 +32,7 @@ async function customerWithCart(): Promise<string> {
  * STORED; both tabs show it, idle.
  */
 async function aloneWithBorrowedDevice(ns: string) {
-  const here = device(ns);
+  const here = device({ namespace: ns });
   await here.cart.add('FIRST', 1);
   await here.sync();
   const { win, client: alone } = await page(ns);
@@ -156,7 +122,7 @@ describe('identify() in a tab alone in memory that moves to a sibling device mea
     expect(merge?.changed).to.deep.equal([{ key: 'FIRST', sku: 'FIRST', from: 2, to: 3 }]);
     expect(merge?.added).to.deep.equal([{ key: 'STORED', sku: 'STORED', qty: 1 }]);
     await alone.sync();
-    expect(await serverCart(ns)).to.deep.equal(expected);
+    expect(await serverCartOf(ns)).to.deep.equal(expected);
     await until(here, (s) => s.identity.customerId === customer, 'this tab signed in too');
     await until(here, (s) => cartOf(s)['MINE'] === 1, 'this tab hears of MINE');
     expect(cartOf(here.state)).to.deep.equal(expected);
@@ -190,6 +156,6 @@ describe('identify() in a tab alone in memory that moves to a sibling device mea
     await alone.identity.undoMerge();
     await alone.sync();
     expect(cartOf(alone.state)).to.deep.equal({ FIRST: 2, SAVED: 1 });
-    expect(await serverCart(ns)).to.deep.equal({ FIRST: 2, SAVED: 1 });
+    expect(await serverCartOf(ns)).to.deep.equal({ FIRST: 2, SAVED: 1 });
   });
 });

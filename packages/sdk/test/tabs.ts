@@ -2,16 +2,45 @@
 // test/browser/sdk-tab.html, each with its own client), and the faults they stage: a page whose
 // writes never commit, a database that stalls. Shared by durable, alone-sibling and
 // identity-sibling tests.
-import type { Snapshot } from '@omnikit/protocol';
-import type { OmniClient } from '@omnikit/sdk';
-import { testConfig } from './helpers.js';
+import { createClient, type ClientOptions, type OmniClient } from '@omnikit/sdk';
+import { pullAs, quietLogger, testConfig, uniqueNs, type TestConfig } from './helpers.js';
 
 export type TabWindow = Window & typeof globalThis & { omniReady: Promise<OmniClient> };
 
 const frames: HTMLIFrameElement[] = [];
 
-/** Removes every tab opened since the last call (for `afterEach`). */
-export const closeTabs = () => frames.splice(0).forEach((f) => f.remove());
+/** Removes every tab opened since the last call. */
+const closeTabs = () => frames.splice(0).forEach((f) => f.remove());
+
+/**
+ * A multi-tab suite's hooks (the runner's config read first; after each test, its tabs removed
+ * and its clients closed) and its client maker: a client of the `sum` site with short retries
+ * and a quiet logger, on a new namespace (`label`) unless told.
+ */
+export function tabSuite(label: string): (options?: Partial<ClientOptions>) => OmniClient {
+  let cfg: TestConfig;
+  const clients: OmniClient[] = [];
+  before(async () => {
+    cfg = await testConfig();
+  });
+  afterEach(async () => {
+    closeTabs();
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+  });
+  return (options = {}) => {
+    const c = createClient({
+      endpoint: cfg.endpoint,
+      publishableKey: cfg.sites.sum.publishableKey,
+      namespace: uniqueNs(label),
+      retry: { baseMs: 20, maxMs: 200 },
+      timeoutMs: 3000,
+      logger: quietLogger(),
+      ...options,
+    });
+    clients.push(c);
+    return c;
+  };
+}
 
 /** A real second page of the origin (test/browser/sdk-tab.html) with a client on `ns`. */
 export async function openTab(
@@ -38,10 +67,7 @@ export async function tabsHolding(ns: string, n: number) {
 
 /** The cart the server holds for the device of `token`: quantity by line key. */
 export async function serverCart(token: string): Promise<Record<string, number>> {
-  const res = await fetch(`${(await testConfig()).endpoint}/v1/sync/pull`, {
-    headers: { authorization: `Bearer ${token}` },
-  });
-  const server = (await res.json()) as Snapshot;
+  const server = await pullAs(token);
   return Object.fromEntries(server.state.cart.lines.map((l) => [l.key, l.qty]));
 }
 
