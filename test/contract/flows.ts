@@ -372,6 +372,54 @@ export function contractFlows(start: () => Promise<Target>): void {
       );
     });
 
+    it("a change's id is applied once per profile: again under another device or seq, or after a merge, it is skipped", async () => {
+      const root = await register();
+      const made = await t.call<RegisterDeviceResponse>('POST', '/v1/devices/sibling', {
+        body: {},
+        headers: root.auth,
+      });
+      const sib: Device = { ...made.body, auth: { authorization: `Bearer ${made.body.token}` } };
+      const add = (seq: number, sku: string, id: string): Mutation => ({ ...m.add(seq, sku), id });
+      // A tab that went on alone sent t1 under the sibling; the other tabs send it too, with t2.
+      await pushOk(sib, [add(1, '22423', 't1')]);
+      const both = await pushOk(root, [add(1, '22423', 't1'), add(2, '22699', 't2')]);
+      assert.deepEqual(
+        both.results.map((r) => r.status),
+        ['skipped', 'applied'],
+      );
+      assert.equal(both.lastSeq, 2);
+      assert.deepEqual(lines(await pull(root)), [
+        ['22423', 1],
+        ['22699', 1],
+      ]);
+      // An id that is not a string of 1-64 characters: rejected, its seq consumed.
+      const bad = await pushOk(root, [add(3, '22423', ''), add(4, '22423', 'x'.repeat(65))]);
+      assert.deepEqual(
+        bad.results.map((r) => [r.status, r.status === 'rejected' && r.error.code]),
+        [
+          ['rejected', 'invalid_argument'],
+          ['rejected', 'invalid_argument'],
+        ],
+      );
+      assert.equal(bad.lastSeq, 4);
+      // After the guest's cart merged into an account, its ids are the account's.
+      const sub = `ida-${t.name}`;
+      const account = await register();
+      await pushOk(account, [add(1, '85099B', 'a1')]);
+      assert.equal((await identify(account, sub)).status, 200);
+      assert.equal((await identify(root, sub)).status, 200);
+      const again = await pushOk(account, [add(2, '22699', 't2')]);
+      assert.deepEqual(
+        again.results.map((r) => r.status),
+        ['skipped'],
+      );
+      assert.deepEqual(lines(await pull(account)), [
+        ['85099B', 1],
+        ['22423', 1],
+        ['22699', 1],
+      ]);
+    });
+
     it('needs a device token and an object body', async () => {
       const none = await t.call('POST', '/v1/devices/sibling', { body: {} });
       assert.equal(none.status, 401);

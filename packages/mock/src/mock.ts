@@ -144,6 +144,8 @@ interface Profile {
   customerId: string | null;
   state: ProfileState;
   version: number;
+  /** Ids of the latest applied mutations (applyBatch), as the server keeps them. */
+  recentIds: string[];
 }
 interface Device {
   id: string;
@@ -273,7 +275,7 @@ export function createMock(options: MockOptions): OmniMock {
   let offline = false;
 
   const newProfile = (customerId: string | null = null, state = emptyState()): Profile => {
-    const p = { id: crypto.randomUUID(), customerId, state, version: 0 };
+    const p = { id: crypto.randomUUID(), customerId, state, version: 0, recentIds: [] };
     profiles.set(p.id, p);
     return p;
   };
@@ -652,8 +654,9 @@ export function createMock(options: MockOptions): OmniMock {
     if (req.deviceId !== d.id)
       throw err('forbidden', 'This token does not own the device it pushes for');
     const p = profileOf(d);
-    const out = applyBatch(p.state, d.lastSeq, req.mutations);
+    const out = applyBatch(p.state, d.lastSeq, req.mutations, p.recentIds);
     d.lastSeq = out.lastSeq;
+    p.recentIds = out.recent;
     const t = now();
     req.mutations.forEach((m, i) => {
       if (out.results[i]?.status !== 'applied') return;
@@ -754,7 +757,13 @@ export function createMock(options: MockOptions): OmniMock {
       // The guest's cart joins the account; only this device (and its family) follows it.
       const merged = mergeStates(customer.state, guest.state, site.mergePolicy);
       merge = merged.summary;
-      if (!same(merged.state, customer.state)) save(customer, merged.state);
+      if (!same(merged.state, customer.state)) {
+        save(customer, merged.state);
+        // The guest's changes are the account's now: one sent again is not applied twice.
+        customer.recentIds = [...customer.recentIds, ...guest.recentIds].slice(
+          -LIMITS.maxRecentIds,
+        );
+      }
       const moved = move(d, pid);
       const alone = ![...devices.values()].some((x) => x.profileId === guest.id);
       for (const e of events) {

@@ -32,6 +32,10 @@ export const storeIdPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export const maxBatch = 100;
 /** Largest request body the server reads (64 KiB). */
 export const maxBodyBytes = 65536;
+/** Characters in a mutation's id. */
+export const maxMutationIdLength = 64;
+/** Ids of applied mutations a profile remembers (its latest), so none is applied twice. */
+export const maxRecentIds = 64;
 /** Recommendations in one answer (`limit`). */
 export const maxRecommendations = 100;
 /** Recommendations in an answer when `limit` is not given. */
@@ -69,6 +73,9 @@ export const LIMITS = Object.freeze({
   maxBatch,
   /** Largest request body the server reads (64 KiB). */
   maxBodyBytes,
+  maxMutationIdLength,
+  /** Ids of applied mutations a profile remembers (its latest), so none is applied twice. */
+  maxRecentIds,
   /** Recommendations in one answer (`limit`), and how many when it is not given. */
   maxRecommendations,
   defaultRecommendations,

@@ -4,9 +4,9 @@
 // return the same object when nothing changes, throw only OmniError.
 import { OmniError } from './errors.js';
 import { lineKey } from './key.js';
-import { maxLines, maxPrefs, maxQtyPerLine, maxViewed } from './limits.js';
+import { maxLines, maxPrefs, maxQtyPerLine, maxRecentIds, maxViewed } from './limits.js';
 import type { CartLine, Mutation, MutationResult, ProfileState } from './types.js';
-import { invalid, validateMutation } from './validate.js';
+import { invalid, mutationId, validateMutation } from './validate.js';
 
 /** The state of a brand-new profile. */
 export function emptyState(): ProfileState {
@@ -142,17 +142,21 @@ export interface BatchResult {
   state: ProfileState;
   lastSeq: number;
   results: MutationResult[];
+  /** The profile's recent mutation ids after the batch (at most `maxRecentIds`, oldest first). */
+  recent: string[];
 }
 
 /**
- * The server's push rule: skips `seq <= lastSeq` (idempotent retries), applies the rest in
- * order; an invalid mutation is consumed (`rejected`, lastSeq advances) without stopping the
- * batch. Throws only when a `seq` itself is unusable, before changing anything.
+ * The server's push rule: skips `seq <= lastSeq` (idempotent retries) and a mutation whose `id`
+ * is among the profile's `recent` ones (applied already, under another seq or device), applies
+ * the rest in order; an invalid mutation is consumed (`rejected`, lastSeq advances) without
+ * stopping the batch. Throws only when a `seq` itself is unusable, before changing anything.
  */
 export function applyBatch(
   state: ProfileState,
   lastSeq: number,
   mutations: readonly Mutation[],
+  recent: readonly string[] = [],
 ): BatchResult {
   const seqs = mutations.map((m, i) => {
     const seq: unknown = (m as { seq?: unknown } | null)?.seq;
@@ -161,6 +165,7 @@ export function applyBatch(
       : invalid(`mutations[${i}].seq`, 'must be a positive integer');
   });
   const results: MutationResult[] = [];
+  const ids = [...recent];
   mutations.forEach((m, i) => {
     const seq = seqs[i] as number;
     if (seq <= lastSeq) {
@@ -169,7 +174,13 @@ export function applyBatch(
     }
     lastSeq = seq;
     try {
+      const id = m.id === undefined ? undefined : mutationId(m.id, 'mutation.id');
+      if (id !== undefined && ids.includes(id)) {
+        results.push({ seq, status: 'skipped' });
+        return;
+      }
       state = applyMutation(state, m);
+      if (id !== undefined) ids.push(id);
       results.push({ seq, status: 'applied' });
     } catch (error) {
       if (!(error instanceof OmniError)) throw error;
@@ -180,5 +191,5 @@ export function applyBatch(
       });
     }
   });
-  return { state, lastSeq, results };
+  return { state, lastSeq, results, recent: ids.slice(-maxRecentIds) };
 }

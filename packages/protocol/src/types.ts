@@ -52,9 +52,14 @@ export interface MutationArgs {
 
 export type MutationName = keyof MutationArgs;
 
-/** A named change as the client records it and pushes it. `seq` increases by one per device. */
+/**
+ * A named change as the client records it and pushes it. `seq` increases by one per device.
+ * `id`, when given, names the change itself (the SDK's draft id): the server applies one id once
+ * per profile (among its last `maxRecentIds` applied), even when it comes again under another
+ * seq or device (a browser tab that went on alone sent it, and the others did too).
+ */
 export type Mutation<N extends MutationName = MutationName> = {
-  [K in N]: { seq: number; name: K; args: MutationArgs[K]; at: number };
+  [K in N]: { seq: number; name: K; args: MutationArgs[K]; at: number; id?: string };
 }[N];
 
 export type MergePolicy = 'sum' | 'max' | 'prefer-account' | 'prefer-guest';

@@ -4,6 +4,7 @@ import { OmniError } from './errors.js';
 import {
   maxBatch,
   maxLines,
+  maxMutationIdLength,
   maxOptionKeyLength,
   maxOptionValueLength,
   maxOptions,
@@ -98,6 +99,9 @@ const prefValue = (v: unknown, path: string) => str(v, path, maxPrefValueLength,
 const seq = (v: unknown, path: string) => int(v, path, 1);
 const count = (v: unknown, path: string) => int(v, path, 0);
 const qty = (v: unknown, path: string) => int(v, path, 1, maxQtyPerLine);
+
+/** A mutation's id (see `Mutation`). */
+export const mutationId = (v: unknown, path: string) => str(v, path, maxMutationIdLength);
 
 /** Options sorted by key (the canonical form), or undefined when there are none. */
 function options(v: unknown, path: string): Record<string, string> | undefined {

@@ -264,6 +264,47 @@ test('applyBatch skips seq <= lastSeq, applies the rest, rejects bad ones withou
   assert.ok(again.results.every((r) => r.status === 'skipped'));
 });
 
+test('applyBatch applies a mutation id once: again under another seq it is skipped, seq consumed', () => {
+  const add = (seq: number, id?: string, sku = 'A') =>
+    ({ seq, at: seq, name: 'cart.add', args: { sku, qty: 1 }, ...(id && { id }) }) as Mutation;
+  // One device sends t1 and t2; another (a tab alone) sent t1 before, under its own seq.
+  const first = applyBatch(emptyState(), 0, [add(1, 't1')]);
+  assert.deepEqual(first.recent, ['t1']);
+  const out = applyBatch(first.state, 4, [add(5, 't1'), add(6, 't2'), add(7)], first.recent);
+  assert.deepEqual(lines(out.state), [['A', 3]]);
+  assert.deepEqual(
+    out.results.map((r) => r.status),
+    ['skipped', 'applied', 'applied'],
+  );
+  assert.equal(out.lastSeq, 7);
+  assert.deepEqual(out.recent, ['t1', 't2']);
+  // Twice in one batch: the second is skipped.
+  const twice = applyBatch(emptyState(), 0, [add(1, 'x'), add(2, 'x')]);
+  assert.deepEqual(lines(twice.state), [['A', 1]]);
+  assert.deepEqual(
+    twice.results.map((r) => r.status),
+    ['applied', 'skipped'],
+  );
+  // A rejected mutation's id is not remembered: sent again once it applies, it counts once.
+  const full = applyBatch(emptyState(), 0, [
+    { ...add(1, 'r'), args: { sku: 'A', qty: 1e6 } } as Mutation,
+  ]);
+  assert.equal(full.results[0]?.status, 'rejected');
+  assert.deepEqual(full.recent, []);
+  // An id that is not a string of 1-64 characters is rejected, seq consumed.
+  const bad = applyBatch(emptyState(), 0, [add(1, 'x'.repeat(65)), { ...add(2), id: 7 } as never]);
+  assert.deepEqual(
+    bad.results.map((r) => r.status === 'rejected' && r.error.message),
+    ['mutation.id must be 1-64 characters long', 'mutation.id must be a string'],
+  );
+  assert.equal(bad.lastSeq, 2);
+  // Only the latest maxRecentIds are kept.
+  const many = Array.from({ length: LIMITS.maxRecentIds + 5 }, (_, i) => add(i + 1, `m${i}`));
+  const kept = applyBatch(emptyState(), 0, many).recent;
+  assert.equal(kept.length, LIMITS.maxRecentIds);
+  assert.equal(kept[0], 'm5');
+});
+
 test('applyBatch refuses a batch with an unusable seq before applying anything', () => {
   const bad = [{ seq: 1, at: 1, name: 'cart.clear', args: {} }, { seq: 1.5 }] as Mutation[];
   assertInvalid(() => applyBatch(emptyState(), 0, bad), 'mutations[1].seq');

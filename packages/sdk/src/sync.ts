@@ -151,7 +151,9 @@ export function sync(c: Core): void {
       }
       const d = await ensureDevice();
       const res = await c.call('/v1/sync/push', {
-        body: { deviceId: d.deviceId, mutations: batch.map(({ id: _id, ...m }) => m) },
+        // With their ids: a change sent twice (by a tab that went on alone and by the others)
+        // is applied once (the server remembers the profile's latest ids).
+        body: { deviceId: d.deviceId, mutations: batch },
         token: d.token,
         parse: (b) => (
           field(b, 'results', Array.isArray),

@@ -5,7 +5,7 @@
 // over. Real IndexedDB, real pages, the real server of the runner.
 import { expect } from '@open-wc/testing';
 import { type TabMessage, type TabTransportFactory } from '@omnikit/sdk';
-import { cartOf, storedDevice, testNetwork, uniqueNs, until } from './helpers.js';
+import { cartOf, pullAs, storedDevice, testNetwork, uniqueNs, until } from './helpers.js';
 import { holdStore, neverCommits, openTab, serverCart, tabSuite, tabsHolding } from './tabs.js';
 
 /** What the server answers a registration (and a sibling) with. */
@@ -180,5 +180,35 @@ describe('a tab alone with the database device: its own changes go under a sibli
     } finally {
       answer();
     }
+  });
+
+  it('a change whose write timed out but committed later is applied once: sent by the alone tab and by the others, with one id', async () => {
+    const ns = uniqueNs('alone-late');
+    const here = device({ namespace: ns });
+    await here.start();
+    // Its storage gives up after 1 s (the others' after 5).
+    const alone = device({ namespace: ns, storageTimeoutMs: 1000 });
+    await alone.start();
+    await tabsHolding(ns, 2);
+    await here.cart.add('FIRST', 1);
+    await here.sync();
+    const { token } = await storedDevice(ns);
+    // The drafts database stalls: the other tab's write of B1 waits behind this hold, past its
+    // storage timeout. It goes on alone, in memory, keeping B1, and sends it under a sibling.
+    const release = await holdStore(ns, true);
+    await alone.cart.add('B1', 1);
+    await until(alone, (s) => s.status.storage === 'memory', 'the memory fallback');
+    await alone.sync();
+    expect(await serverCart(token)).to.deep.equal({ FIRST: 1, B1: 1 });
+    // The database is back: the stalled write commits B1 as a draft, which this tab (reading
+    // the store on hearing the other went alone, after that write) sequences and sends under
+    // the database's device, as seq 2.
+    release();
+    while ((await pullAs(token)).lastSeq < 2) await new Promise(requestAnimationFrame);
+    // Sent twice, applied once: the server knew B1's id.
+    expect(await serverCart(token)).to.deep.equal({ FIRST: 1, B1: 1 });
+    await here.sync();
+    await until(here, (s) => cartOf(s)['B1'] === 1 && s.status.pending === 0, 'B1 once here');
+    await until(alone, (s) => cartOf(s)['B1'] === 1 && s.status.pending === 0, 'B1 once there');
   });
 });

@@ -313,7 +313,10 @@ if (databaseUrl) {
     );
     t.after(() => stream.close());
     const first = pokeData(await stream.next());
-    const pushed = await apiA.pushOk(laptop, [m.add(1, 'across')]);
+    // A change that changes nothing is applied (its id remembered) without a version: no poke.
+    const noop = { ...m.add(1, 'absent', -1), id: 'noop' };
+    assert.equal((await apiA.pushOk(laptop, [noop])).version, first.version);
+    const pushed = await apiA.pushOk(laptop, [m.add(2, 'across')]);
     const poke = pokeData(await stream.next((e) => pokeData(e).version === pushed.version));
     assert.ok(poke.version > first.version);
     assert.deepEqual(

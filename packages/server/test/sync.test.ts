@@ -239,6 +239,35 @@ describe('push and pull', () => {
     assert.equal(res.lastSeq, 2);
   });
 
+  test("remembers an applied change's id even when it changed nothing: no new version, no poke", async (t) => {
+    const d = await api.register();
+    await api.pushOk(d, [m.add(1, 'a')]);
+    const stream = await SseReader.open(
+      `${server.url}/v1/sync/stream?ticket=${await api.ticket(d)}`,
+    );
+    t.after(() => stream.close());
+    assert.equal(pokeData(await stream.next()).version, 1);
+    // A decrement of a line that is not there: applied, nothing changes.
+    const minus = { seq: 2, name: 'cart.add', args: { sku: 'b', qty: -1 }, at: 5, id: 'tab1' };
+    const noop = await api.pushOk(d, [minus as Mutation]);
+    assert.deepEqual([noop.version, noop.lastSeq, noop.results[0]?.status], [1, 2, 'applied']);
+    await api.pushOk(d, [m.add(3, 'b')]);
+    // The next poke is the add's: the id's write made no version of its own.
+    const poke = pokeData(await stream.next((e) => e.event === 'poke'));
+    assert.equal(poke.version, 2);
+    assert.deepEqual(
+      poke.snapshot?.state.cart.lines.map((l) => [l.sku, l.qty]),
+      [
+        ['a', 1],
+        ['b', 1],
+      ],
+    );
+    // The same change again (another tab sent it too, under a later seq): skipped.
+    const again = await api.pushOk(d, [{ ...minus, seq: 4 } as Mutation]);
+    assert.deepEqual([again.version, again.lastSeq, again.results[0]?.status], [2, 4, 'skipped']);
+    assert.equal((await api.pull(d)).state.cart.lines.length, 2);
+  });
+
   test('refuses a push for a device the token does not own', async () => {
     const a = await api.register();
     const b = await api.register();

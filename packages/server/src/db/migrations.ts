@@ -92,6 +92,16 @@ CREATE INDEX stream_tickets_device ON stream_tickets (device_id);
 ALTER TABLE devices ADD COLUMN family text;
 `,
   },
+  {
+    // Mutation ids (protocol Mutation.id): the ids of a profile's latest applied changes, kept in
+    // its row (at most maxRecentIds, oldest first), so a change sent again under another device
+    // or seq (a browser tab that went on alone sent it, and its other tabs did too) is applied
+    // once. In the row, not a table: the push locks and writes the row anyway.
+    id: '0004_recent_ids',
+    sql: `
+ALTER TABLE profiles ADD COLUMN recent_ids jsonb NOT NULL DEFAULT '[]'::jsonb;
+`,
+  },
 ];
 
 /**

@@ -3,6 +3,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Hono } from 'hono';
 import {
+  maxRecentIds,
   mergeStates,
   parseIdentifyRequest,
   type IdentifyResponse,
@@ -52,7 +53,10 @@ export function identityRoutes(
         const merged = mergeStates(customer.state, profile.state, site.mergePolicy);
         merge = merged.summary;
         if (!isDeepStrictEqual(merged.state, customer.state)) {
-          const version = await saveState(tx, customer, merged.state);
+          // The guest's changes are the account's now: one of them sent again (by a tab of the
+          // guest's that went on alone) is not applied to it twice.
+          const recent = [...customer.recentIds, ...profile.recentIds].slice(-maxRecentIds);
+          const version = await saveState(tx, customer, merged.state, recent);
           target = { ...customer, state: merged.state, version };
         }
         const moved = await moveDevice(tx, device.id, customer.id);

@@ -1,4 +1,5 @@
 // `POST /v1/sync/push` and `GET /v1/sync/pull`: the device's mutations in, its snapshot out.
+import { isDeepStrictEqual } from 'node:util';
 import type { Hono } from 'hono';
 import {
   applyBatch,
@@ -40,7 +41,7 @@ export function pushRoutes(
       }
       const { answer, profileId } = await s.bus.transaction(async (tx, publish) => {
         const { profile, lastSeq } = await lockDevice(tx, device.id, device.siteId);
-        const out = applyBatch(profile.state, lastSeq, req.mutations);
+        const out = applyBatch(profile.state, lastSeq, req.mutations, profile.recentIds);
         // Reducers return the same object when nothing changed: then there is no new version.
         const changed = out.state !== profile.state;
         // The profile row is locked, so the next version is known before the UPDATE.
@@ -58,6 +59,7 @@ export function pushRoutes(
         const written = await writePush(tx, {
           profileId: profile.id,
           state: changed ? out.state : null,
+          recentIds: isDeepStrictEqual(out.recent, profile.recentIds) ? null : out.recent,
           deviceId: device.id,
           siteId: device.siteId,
           channel: device.channel,

@@ -11,6 +11,8 @@ export interface ProfileRow {
   customerId: string | null;
   state: ProfileState;
   version: number;
+  /** Ids of the latest applied mutations (see `applyBatch`), oldest first. */
+  recentIds: string[];
 }
 
 type RawProfile = {
@@ -19,9 +21,10 @@ type RawProfile = {
   customer_id: string | null;
   state: ProfileState;
   version: string | number;
+  recent_ids: string[];
 };
 
-const profileColumns = 'p.id, p.site_id, p.customer_id, p.state, p.version';
+const profileColumns = 'p.id, p.site_id, p.customer_id, p.state, p.version, p.recent_ids';
 
 function toProfile(row: RawProfile): ProfileRow {
   return {
@@ -30,6 +33,7 @@ function toProfile(row: RawProfile): ProfileRow {
     customerId: row.customer_id,
     state: row.state,
     version: num(row.version),
+    recentIds: row.recent_ids,
   };
 }
 
@@ -57,6 +61,7 @@ export async function createProfile(
     customerId,
     state,
     version: 0,
+    recentIds: [],
   };
   await tx.query(
     'INSERT INTO profiles (id, site_id, customer_id, state, version) VALUES ($1, $2, $3, $4::text::jsonb, 0)',
@@ -184,16 +189,21 @@ export async function lockDevice(
   });
 }
 
-/** Saves a profile's new state and bumps its version; returns the new version. */
+/**
+ * Saves a profile's new state (and, when given, its recent mutation ids) and bumps its version;
+ * returns the new version.
+ */
 export async function saveState(
   tx: Queryable,
   profile: ProfileRow,
   state: ProfileState,
+  recentIds = profile.recentIds,
 ): Promise<number> {
   const { rows } = await tx.query<{ version: string | number }>(
-    `UPDATE profiles SET state = $2::text::jsonb, version = version + 1, updated_at = now()
+    `UPDATE profiles SET state = $2::text::jsonb, version = version + 1, updated_at = now(),
+       recent_ids = $3::text::jsonb
      WHERE id = $1 RETURNING version`,
-    [profile.id, JSON.stringify(state)],
+    [profile.id, JSON.stringify(state), JSON.stringify(recentIds)],
   );
   return num(rows[0]?.version);
 }
