@@ -392,16 +392,17 @@ export function contractFlows(start: () => Promise<Target>): void {
         ['22423', 1],
         ['22699', 1],
       ]);
-      // An id that is not a string of 1-64 characters: rejected, its seq consumed.
-      const bad = await pushOk(root, [add(3, '22423', ''), add(4, '22423', 'x'.repeat(65))]);
+      // An id that is not 1-64 letters, digits, '.', '_', ':' or '-': rejected, seq consumed.
+      const bad = await pushOk(root, [
+        add(3, '22423', ''),
+        add(4, '22423', 'x'.repeat(65)),
+        add(5, '22423', 'a\u0000b'),
+      ]);
       assert.deepEqual(
         bad.results.map((r) => [r.status, r.status === 'rejected' && r.error.code]),
-        [
-          ['rejected', 'invalid_argument'],
-          ['rejected', 'invalid_argument'],
-        ],
+        Array(3).fill(['rejected', 'invalid_argument']),
       );
-      assert.equal(bad.lastSeq, 4);
+      assert.equal(bad.lastSeq, 5);
       // After the guest's cart merged into an account, its ids are the account's.
       const sub = `ida-${t.name}`;
       const account = await register();
@@ -418,6 +419,18 @@ export function contractFlows(start: () => Promise<Target>): void {
         ['22423', 1],
         ['22699', 1],
       ]);
+      // Also when the merge changed nothing (a guest cart emptied again): 'g1' stays skipped.
+      const guest = await register();
+      await pushOk(guest, [add(1, '84879', 'g1'), { ...m.set(2, '84879', 0), id: 'g2' }]);
+      const none = await identify(guest, sub);
+      assert.equal(none.status, 200);
+      assert.deepEqual(none.body.merge?.added, []);
+      const late = await pushOk(account, [add(3, '84879', 'g1')]);
+      assert.deepEqual(
+        late.results.map((r) => r.status),
+        ['skipped'],
+      );
+      assert.equal(lines(await pull(account)).length, 3);
     });
 
     it('needs a device token and an object body', async () => {

@@ -14,6 +14,7 @@ import {
   parsePushRequest,
   parseRegisterDeviceRequest,
   parseSiblingDeviceRequest,
+  recentIds,
   reduce,
   withOptions,
   type MergePolicy,
@@ -757,13 +758,9 @@ export function createMock(options: MockOptions): OmniMock {
       // The guest's cart joins the account; only this device (and its family) follows it.
       const merged = mergeStates(customer.state, guest.state, site.mergePolicy);
       merge = merged.summary;
-      if (!same(merged.state, customer.state)) {
-        save(customer, merged.state);
-        // The guest's changes are the account's now: one sent again is not applied twice.
-        customer.recentIds = [...customer.recentIds, ...guest.recentIds].slice(
-          -LIMITS.maxRecentIds,
-        );
-      }
+      if (!same(merged.state, customer.state)) save(customer, merged.state);
+      // The guest's changes are the account's now, whatever the merge kept: none applied twice.
+      customer.recentIds = recentIds([...customer.recentIds, ...guest.recentIds]);
       const moved = move(d, pid);
       const alone = ![...devices.values()].some((x) => x.profileId === guest.id);
       for (const e of events) {

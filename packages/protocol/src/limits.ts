@@ -34,8 +34,13 @@ export const maxBatch = 100;
 export const maxBodyBytes = 65536;
 /** Characters in a mutation's id. */
 export const maxMutationIdLength = 64;
-/** Ids of applied mutations a profile remembers (its latest), so none is applied twice. */
-export const maxRecentIds = 64;
+/** What a mutation's id looks like (a UUID, or the SDK's tab id and counter). */
+export const mutationIdPattern = /^[A-Za-z0-9._:-]{1,64}$/;
+/**
+ * Ids of applied mutations a profile remembers (its latest), so none is applied twice: more
+ * than a push carries (`maxBatch`), so one push never forgets its own.
+ */
+export const maxRecentIds = 128;
 /** Recommendations in one answer (`limit`). */
 export const maxRecommendations = 100;
 /** Recommendations in an answer when `limit` is not given. */
@@ -73,7 +78,9 @@ export const LIMITS = Object.freeze({
   maxBatch,
   /** Largest request body the server reads (64 KiB). */
   maxBodyBytes,
+  /** Characters in a mutation's id, and what one looks like. */
   maxMutationIdLength,
+  mutationIdPattern,
   /** Ids of applied mutations a profile remembers (its latest), so none is applied twice. */
   maxRecentIds,
   /** Recommendations in one answer (`limit`), and how many when it is not given. */

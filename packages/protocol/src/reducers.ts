@@ -191,5 +191,9 @@ export function applyBatch(
       });
     }
   });
-  return { state, lastSeq, results, recent: ids.slice(-maxRecentIds) };
+  return { state, lastSeq, results, recent: recentIds(ids) };
 }
+
+/** `ids` without repeats (each at its last place), the latest `maxRecentIds` of them. */
+export const recentIds = (ids: readonly string[]) =>
+  [...new Set([...ids].reverse())].reverse().slice(-maxRecentIds);

@@ -5,6 +5,7 @@ import {
   maxBatch,
   maxLines,
   maxMutationIdLength,
+  mutationIdPattern,
   maxOptionKeyLength,
   maxOptionValueLength,
   maxOptions,
@@ -101,7 +102,8 @@ const count = (v: unknown, path: string) => int(v, path, 0);
 const qty = (v: unknown, path: string) => int(v, path, 1, maxQtyPerLine);
 
 /** A mutation's id (see `Mutation`). */
-export const mutationId = (v: unknown, path: string) => str(v, path, maxMutationIdLength);
+export const mutationId = (v: unknown, path: string) =>
+  str(v, path, maxMutationIdLength, mutationIdPattern);
 
 /** Options sorted by key (the canonical form), or undefined when there are none. */
 function options(v: unknown, path: string): Record<string, string> | undefined {

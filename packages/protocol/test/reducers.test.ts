@@ -8,6 +8,7 @@ import {
   emptyState,
   lineKey,
   rebase,
+  recentIds,
   reduce,
   type Mutation,
   type MutationArgs,
@@ -291,18 +292,31 @@ test('applyBatch applies a mutation id once: again under another seq it is skipp
   ]);
   assert.equal(full.results[0]?.status, 'rejected');
   assert.deepEqual(full.recent, []);
-  // An id that is not a string of 1-64 characters is rejected, seq consumed.
-  const bad = applyBatch(emptyState(), 0, [add(1, 'x'.repeat(65)), { ...add(2), id: 7 } as never]);
+  // An id that is not 1-64 letters, digits, '.', '_', ':' or '-' is rejected, seq consumed.
+  const bad = applyBatch(emptyState(), 0, [
+    add(1, 'x'.repeat(65)),
+    { ...add(2), id: 7 } as never,
+    add(3, 'a b'),
+  ]);
   assert.deepEqual(
     bad.results.map((r) => r.status === 'rejected' && r.error.message),
-    ['mutation.id must be 1-64 characters long', 'mutation.id must be a string'],
+    [
+      'mutation.id must be 1-64 characters long',
+      'mutation.id must be a string',
+      `mutation.id must match ${LIMITS.mutationIdPattern}`,
+    ],
   );
-  assert.equal(bad.lastSeq, 2);
-  // Only the latest maxRecentIds are kept.
+  assert.equal(bad.lastSeq, 3);
+  // Only the latest maxRecentIds are kept: more than one push carries.
+  assert.ok(LIMITS.maxRecentIds >= LIMITS.maxBatch);
   const many = Array.from({ length: LIMITS.maxRecentIds + 5 }, (_, i) => add(i + 1, `m${i}`));
   const kept = applyBatch(emptyState(), 0, many).recent;
   assert.equal(kept.length, LIMITS.maxRecentIds);
   assert.equal(kept[0], 'm5');
+  // Two profiles' ids joined (a merge): no repeats, each at its latest place, the latest kept.
+  assert.deepEqual(recentIds(['a', 'b', 'c', 'b']), ['a', 'c', 'b']);
+  assert.deepEqual(recentIds([...kept, 'n']).slice(-2), [`m${LIMITS.maxRecentIds + 4}`, 'n']);
+  assert.equal(recentIds([...kept, 'n']).length, LIMITS.maxRecentIds);
 });
 
 test('applyBatch refuses a batch with an unusable seq before applying anything', () => {

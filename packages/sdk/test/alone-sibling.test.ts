@@ -204,7 +204,11 @@ describe('a tab alone with the database device: its own changes go under a sibli
     // the store on hearing the other went alone, after that write) sequences and sends under
     // the database's device, as seq 2.
     release();
-    while ((await pullAs(token)).lastSeq < 2) await new Promise(requestAnimationFrame);
+    const sent = Date.now() + 8000;
+    while (!((await pullAs(token)).lastSeq >= 2)) {
+      if (Date.now() > sent) throw new Error('B1 was not sent under the database device');
+      await new Promise(requestAnimationFrame);
+    }
     // Sent twice, applied once: the server knew B1's id.
     expect(await serverCart(token)).to.deep.equal({ FIRST: 1, B1: 1 });
     await here.sync();

@@ -219,6 +219,31 @@ describe('back/forward cache', () => {
     expect(kept(null, mine, null)).to.equal(false);
   });
 
+  it('a run that fails after a hide is not run again once the guard stopped (its store closed)', async () => {
+    const guard = freezeGuard();
+    let runs = 0;
+    let fail!: () => void;
+    const failing = new Promise<void>((r) => (fail = r));
+    let started!: () => void;
+    const began = new Promise<void>((r) => (started = r));
+    const run = guard.run(async () => {
+      runs++;
+      started();
+      await failing;
+      throw new Error('the store is closed');
+    });
+    await began;
+    // The page is hidden while it runs (its transactions aborted), then the store closes (an
+    // open that timed out, say) and the run fails: not a freeze's abort to run again.
+    page('pagehide');
+    page('pageshow');
+    guard.stop();
+    fail();
+    const error = await run.catch((e: Error) => e);
+    expect((error as Error).message).to.equal('the store is closed');
+    expect(runs).to.equal(1);
+  });
+
   it('a store closed while the page is cached leaves no timeout stuck and nothing waiting', async () => {
     const guard = freezeGuard();
     page('pagehide');

@@ -313,10 +313,22 @@ if (databaseUrl) {
     );
     t.after(() => stream.close());
     const first = pokeData(await stream.next());
-    // A change that changes nothing is applied (its id remembered) without a version: no poke.
+    // A change that changes nothing is applied (its id remembered) without a version, nor a
+    // NOTIFY: B hears only the next two changes' (NOTIFYs arrive in commit order).
+    const heard: number[] = [];
+    let heardAll!: () => void;
+    const all = new Promise<void>((r) => (heardAll = r));
+    const stopListening = await b.db.listen(`omnikit_poke_${schema}`.slice(0, 63), (p) => {
+      heard.push((JSON.parse(p) as { v: number }).v);
+      if (heard.at(-1) === first.version + 2) heardAll();
+    });
+    t.after(stopListening);
     const noop = { ...m.add(1, 'absent', -1), id: 'noop' };
     assert.equal((await apiA.pushOk(laptop, [noop])).version, first.version);
     const pushed = await apiA.pushOk(laptop, [m.add(2, 'across')]);
+    await apiA.pushOk(laptop, [m.add(3, 'more')]);
+    await all;
+    assert.deepEqual(heard, [first.version + 1, first.version + 2]);
     const poke = pokeData(await stream.next((e) => pokeData(e).version === pushed.version));
     assert.ok(poke.version > first.version);
     assert.deepEqual(
@@ -327,6 +339,8 @@ if (databaseUrl) {
     const moved = await apiA.call<{ profileId: string }>('POST', '/v1/logout', {
       headers: phone.auth,
     });
+    // (After the poke of 'more'.)
+    await stream.next((e) => pokeData(e).version === first.version + 2);
     const after = pokeData(await stream.next());
     assert.equal(after.snapshot?.profileId, moved.body.profileId);
   });

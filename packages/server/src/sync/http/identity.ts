@@ -3,9 +3,9 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Hono } from 'hono';
 import {
-  maxRecentIds,
   mergeStates,
   parseIdentifyRequest,
+  recentIds,
   type IdentifyResponse,
   type MergeSummary,
   type Snapshot,
@@ -22,6 +22,7 @@ import {
   createProfile,
   customerProfileId,
   lockDevice,
+  saveRecentIds,
   saveState,
   toSnapshot,
   type ProfileRow,
@@ -53,11 +54,14 @@ export function identityRoutes(
         const merged = mergeStates(customer.state, profile.state, site.mergePolicy);
         merge = merged.summary;
         if (!isDeepStrictEqual(merged.state, customer.state)) {
-          // The guest's changes are the account's now: one of them sent again (by a tab of the
-          // guest's that went on alone) is not applied to it twice.
-          const recent = [...customer.recentIds, ...profile.recentIds].slice(-maxRecentIds);
-          const version = await saveState(tx, customer, merged.state, recent);
+          const version = await saveState(tx, customer, merged.state);
           target = { ...customer, state: merged.state, version };
+        }
+        // The guest's changes are the account's now, whatever the merge kept of them: one sent
+        // again (by a tab of the guest's that went on alone) is not applied to it.
+        const recent = recentIds([...customer.recentIds, ...profile.recentIds]);
+        if (!isDeepStrictEqual(recent, customer.recentIds)) {
+          await saveRecentIds(tx, customer.id, recent);
         }
         const moved = await moveDevice(tx, device.id, customer.id);
         await retireGuest(tx, siteId, profile.id, customer.id, moved);

@@ -11,7 +11,10 @@ export interface ProfileRow {
   customerId: string | null;
   state: ProfileState;
   version: number;
-  /** Ids of the latest applied mutations (see `applyBatch`), oldest first. */
+  /**
+   * Ids of the latest applied mutations (see `applyBatch`), oldest first. Read by the locks
+   * (`lockDevice`, `lockProfiles`), which pushes and merges go through; `[]` elsewhere.
+   */
   recentIds: string[];
 }
 
@@ -21,10 +24,12 @@ type RawProfile = {
   customer_id: string | null;
   state: ProfileState;
   version: string | number;
-  recent_ids: string[];
+  recent_ids?: string[];
 };
 
-const profileColumns = 'p.id, p.site_id, p.customer_id, p.state, p.version, p.recent_ids';
+const profileColumns = 'p.id, p.site_id, p.customer_id, p.state, p.version';
+/** What the locks read: the columns, and the recent mutation ids. */
+const lockedColumns = `${profileColumns}, p.recent_ids`;
 
 function toProfile(row: RawProfile): ProfileRow {
   return {
@@ -33,7 +38,7 @@ function toProfile(row: RawProfile): ProfileRow {
     customerId: row.customer_id,
     state: row.state,
     version: num(row.version),
-    recentIds: row.recent_ids,
+    recentIds: row.recent_ids ?? [],
   };
 }
 
@@ -117,7 +122,7 @@ export async function lockProfiles(
   const out = new Map<string, ProfileRow>();
   for (const id of sorted) {
     const { rows } = await tx.query<RawProfile>(
-      `SELECT ${profileColumns} FROM profiles p WHERE p.id = $1 AND p.site_id = $2 FOR UPDATE`,
+      `SELECT ${lockedColumns} FROM profiles p WHERE p.id = $1 AND p.site_id = $2 FOR UPDATE`,
       [id, siteId],
     );
     if (rows[0]) out.set(id, toProfile(rows[0]));
@@ -150,7 +155,7 @@ export async function lockDevice(
       // (profiles first in FROM, so locked before devices like everywhere else). If the device
       // moves meanwhile, the recheck of the join drops the row and we go round again.
       const { rows } = await tx.query<RawProfile & { last_seq: string | number }>(
-        `SELECT ${profileColumns}, d.last_seq FROM profiles p
+        `SELECT ${lockedColumns}, d.last_seq FROM profiles p
          JOIN devices d ON d.profile_id = p.id
          WHERE d.id = $1 AND d.site_id = $2 AND p.site_id = $2
          FOR UPDATE OF p, d`,
@@ -189,21 +194,16 @@ export async function lockDevice(
   });
 }
 
-/**
- * Saves a profile's new state (and, when given, its recent mutation ids) and bumps its version;
- * returns the new version.
- */
+/** Saves a profile's new state and bumps its version; returns the new version. */
 export async function saveState(
   tx: Queryable,
   profile: ProfileRow,
   state: ProfileState,
-  recentIds = profile.recentIds,
 ): Promise<number> {
   const { rows } = await tx.query<{ version: string | number }>(
-    `UPDATE profiles SET state = $2::text::jsonb, version = version + 1, updated_at = now(),
-       recent_ids = $3::text::jsonb
+    `UPDATE profiles SET state = $2::text::jsonb, version = version + 1, updated_at = now()
      WHERE id = $1 RETURNING version`,
-    [profile.id, JSON.stringify(state), JSON.stringify(recentIds)],
+    [profile.id, JSON.stringify(state)],
   );
   return num(rows[0]?.version);
 }
@@ -272,4 +272,16 @@ export async function readCustomerProfileId(
     [siteId, customerId],
   );
   return rows[0]?.id ?? null;
+}
+
+/** Saves a profile's recent mutation ids (see `applyBatch`); no new version. */
+export async function saveRecentIds(
+  tx: Queryable,
+  profileId: string,
+  ids: readonly string[],
+): Promise<void> {
+  await tx.query('UPDATE profiles SET recent_ids = $2::text::jsonb WHERE id = $1', [
+    profileId,
+    JSON.stringify(ids),
+  ]);
 }
