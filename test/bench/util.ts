@@ -202,15 +202,19 @@ export async function identify(base: string, device: BenchDevice, sub: string): 
 
 let clock = 1_700_000_000_000;
 /** A realistic batch: adds, quantity changes and views over a small catalog. */
+/** A tab id as the SDK makes one: each change's id is it and a counter, as the SDK sends them. */
+const tab = Math.random().toString(36).slice(2, 12).padEnd(10, '0');
+
 export function batch(firstSeq: number, size: number) {
   return Array.from({ length: size }, (_, i) => {
     const seq = firstSeq + i;
     const sku = `sku-${seq % 37}`;
     const at = ++clock;
-    if (seq % 3 === 0) return { seq, name: 'viewed.add', args: { sku }, at };
+    const id = tab + seq;
+    if (seq % 3 === 0) return { seq, name: 'viewed.add', args: { sku }, at, id };
     if (seq % 5 === 0)
-      return { seq, name: 'cart.setQuantity', args: { sku, qty: 1 + (seq % 4) }, at };
-    return { seq, name: 'cart.add', args: { sku, qty: 1 }, at };
+      return { seq, name: 'cart.setQuantity', args: { sku, qty: 1 + (seq % 4) }, at, id };
+    return { seq, name: 'cart.add', args: { sku, qty: 1 }, at, id };
   });
 }
 

@@ -172,6 +172,27 @@ export function contractFlows(start: () => Promise<Target>): void {
       assert.deepEqual([noop.version, noop.lastSeq, noop.results[0]?.status], [1, 7, 'applied']);
     });
 
+    it('rejects text a database cannot store (a NUL, an unpaired surrogate) as invalid, not a 500', async () => {
+      const d = await register();
+      const res = await pushOk(d, [
+        m.pref(1, 'note', 'a\u0000b'),
+        {
+          ...m.add(2, '22423'),
+          args: { sku: '22423', qty: 1, options: { size: '\ud800' } },
+        } as Mutation,
+        m.add(3, '22699'),
+      ]);
+      assert.deepEqual(
+        res.results.map((r) => [r.status, r.status === 'rejected' && r.error.code]),
+        [
+          ['rejected', 'invalid_argument'],
+          ['rejected', 'invalid_argument'],
+          ['applied', false],
+        ],
+      );
+      assert.deepEqual(lines(await pull(d)), [['22699', 1]]);
+    });
+
     it('refuses another device, oversized batches and malformed bodies', async () => {
       const a = await register();
       const b = await register();
@@ -297,6 +318,8 @@ export function contractFlows(start: () => Promise<Target>): void {
         await t.token('bob', { expiresIn: '-1m' }),
         await t.token('bob', { audience: 'omnikit:elsewhere' }),
         await t.token('bob', { secret: 'a-different-secret-that-is-long-enough-0123' }),
+        // A sub no database stores as it is (a NUL): refused, not a 500.
+        await t.token('bob\u0000'),
         'not.a.jwt',
       ];
       for (const token of tokens) {
@@ -422,9 +445,11 @@ export function contractFlows(start: () => Promise<Target>): void {
       // Also when the merge changed nothing (a guest cart emptied again): 'g1' stays skipped.
       const guest = await register();
       await pushOk(guest, [add(1, '84879', 'g1'), { ...m.set(2, '84879', 0), id: 'g2' }]);
+      const before = (await pull(account)).version;
       const none = await identify(guest, sub);
       assert.equal(none.status, 200);
       assert.deepEqual(none.body.merge?.added, []);
+      assert.equal(none.body.version, before);
       const late = await pushOk(account, [add(3, '84879', 'g1')]);
       assert.deepEqual(
         late.results.map((r) => r.status),

@@ -1,7 +1,7 @@
 // HS256 customer tokens on WebCrypto (browsers and Node alike), so the mock checks a brand's
 // token the way the server does (signature, alg, exp, iat age, iss, aud, sub) without bundling
 // a JWT library. Only HS256: a test signs with a shared secret.
-import { OmniError } from '@omnikit/protocol';
+import { OmniError, storable } from '@omnikit/protocol';
 
 const enc = new TextEncoder();
 const b64 = (bytes: Uint8Array): string =>
@@ -74,7 +74,7 @@ export async function verifyToken(key: TokenKey, token: string, now: number): Pr
   if (!(Array.isArray(aud) ? aud : [aud]).includes(key.audience)) {
     no('audience does not match this site');
   }
-  return typeof sub === 'string' && sub.length > 0 && sub.length <= 256
+  return typeof sub === 'string' && sub.length > 0 && sub.length <= 256 && storable(sub)
     ? sub
-    : no('has no usable sub (1-256 characters)');
+    : no('has no usable sub (1-256 characters, no NUL)');
 }

@@ -59,9 +59,16 @@ function arr(v: unknown, path: string, max: number): unknown[] {
   return v.length <= max ? v : invalid(path, `must have at most ${max} items`, { max });
 }
 
+/**
+ * Whether a database can store `s` as it is: PostgreSQL refuses a NUL and an unpaired surrogate
+ * in text and jsonb (a write with one failed with a 500, and a client retried it for ever).
+ */
+export const storable = (s: string) => !/\0|[\uD800-\uDFFF]/u.test(s);
+
 /** A string of `min`-`max` characters matching `re` (named in the error, for developers). */
 function str(v: unknown, path: string, max = 1024, re?: RegExp, min = 1): string {
   if (typeof v !== 'string') return invalid(path, 'must be a string');
+  if (!storable(v)) invalid(path, 'must not contain NUL or an unpaired surrogate');
   if (v.length < min || v.length > max) {
     invalid(path, `must be ${min}-${max} characters long`, { max });
   }

@@ -19,6 +19,7 @@ import {
   parseRegisterDeviceResponse,
   parseSiblingDeviceRequest,
   parseSnapshot,
+  storable,
   validateMutation,
   type MergeSummary,
   type ProfileState,
@@ -127,6 +128,17 @@ test('validateMutation rejects bad skus', () => {
     rejects(() => validateMutation(m('viewed.add', { sku })), 'mutation.args.sku');
   }
   assert.equal(validateMutation(m('viewed.add', { sku: 'A'.repeat(64) })).name, 'viewed.add');
+});
+
+test('text a database cannot store is refused: a NUL, an unpaired surrogate (pairs are fine)', () => {
+  const pref = (value: string) => validateMutation(m('prefs.set', { key: 'note', value }));
+  for (const value of ['a\u0000b', '\ud800', 'x\udc00', '\udc00\ud800']) {
+    rejects(() => pref(value), 'mutation.args.value', /NUL or an unpaired surrogate/);
+  }
+  const option = { sku: 'A', qty: 1, options: { size: 'M\u0000' } };
+  rejects(() => validateMutation(m('cart.add', option)), 'mutation.args.options.size');
+  assert.equal(storable('thumbs \u{1F44D} up'), true);
+  assert.deepEqual(pref('\u{1F44D}').args, { key: 'note', value: '\u{1F44D}' });
 });
 
 test('validateMutation rejects bad options', () => {

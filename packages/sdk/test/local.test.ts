@@ -136,6 +136,10 @@ describe('client: local engine', () => {
     expect(error).to.be.instanceOf(OmniError);
     expect((error as OmniError).code).to.equal('invalid_argument');
     expect((error as OmniError).retryable).to.equal(false);
+    // Text no database stores (a NUL read from the page, say): refused here, never queued.
+    expect(() => c.cart.add('A', 1, { options: { size: 'M\u0000' } }))
+      .to.throw(OmniError)
+      .with.property('code', 'invalid_argument');
     expect(c.cart.count).to.equal(0);
     expect(c.status.pending).to.equal(0);
   });

@@ -1,6 +1,6 @@
 // Verification of the brand's customer tokens (the JWTs `POST /v1/identify` takes).
 import { errors as joseErrors, jwtVerify } from 'jose';
-import { OmniError } from '@omnikit/protocol';
+import { OmniError, storable } from '@omnikit/protocol';
 import type { ResolvedSite } from '../../config/sites.js';
 
 const unauthorized = (why: string) => new OmniError('unauthorized', `Customer token ${why}`);
@@ -22,8 +22,8 @@ export async function verifyCustomerToken(site: ResolvedSite, token: string): Pr
       clockTolerance: 5,
     });
     const sub = payload.sub;
-    if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256) {
-      throw unauthorized('has no usable sub (1-256 characters)');
+    if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256 || !storable(sub)) {
+      throw unauthorized('has no usable sub (1-256 characters, no NUL)');
     }
     return sub;
   } catch (err) {

@@ -11,11 +11,6 @@ export interface ProfileRow {
   customerId: string | null;
   state: ProfileState;
   version: number;
-  /**
-   * Ids of the latest applied mutations (see `applyBatch`), oldest first. Read by the locks
-   * (`lockDevice`, `lockProfiles`), which pushes and merges go through; `[]` elsewhere.
-   */
-  recentIds: string[];
 }
 
 type RawProfile = {
@@ -31,6 +26,13 @@ const profileColumns = 'p.id, p.site_id, p.customer_id, p.state, p.version';
 /** What the locks read: the columns, and the recent mutation ids. */
 const lockedColumns = `${profileColumns}, p.recent_ids`;
 
+/** A profile as the locks read it: with its recent mutation ids. */
+export type LockedProfile = ProfileRow & { recentIds: string[] };
+const asLocked = (row: RawProfile): LockedProfile => ({
+  ...toProfile(row),
+  recentIds: row.recent_ids ?? [],
+});
+
 function toProfile(row: RawProfile): ProfileRow {
   return {
     id: row.id,
@@ -38,7 +40,6 @@ function toProfile(row: RawProfile): ProfileRow {
     customerId: row.customer_id,
     state: row.state,
     version: num(row.version),
-    recentIds: row.recent_ids ?? [],
   };
 }
 
@@ -66,7 +67,6 @@ export async function createProfile(
     customerId,
     state,
     version: 0,
-    recentIds: [],
   };
   await tx.query(
     'INSERT INTO profiles (id, site_id, customer_id, state, version) VALUES ($1, $2, $3, $4::text::jsonb, 0)',
@@ -117,24 +117,24 @@ export async function lockProfiles(
   tx: Queryable,
   siteId: string,
   ids: readonly string[],
-): Promise<Map<string, ProfileRow>> {
+): Promise<Map<string, LockedProfile>> {
   const sorted = [...new Set(ids)].sort();
-  const out = new Map<string, ProfileRow>();
+  const out = new Map<string, LockedProfile>();
   for (const id of sorted) {
     const { rows } = await tx.query<RawProfile>(
       `SELECT ${lockedColumns} FROM profiles p WHERE p.id = $1 AND p.site_id = $2 FOR UPDATE`,
       [id, siteId],
     );
-    if (rows[0]) out.set(id, toProfile(rows[0]));
+    if (rows[0]) out.set(id, asLocked(rows[0]));
   }
   return out;
 }
 
 export interface LockedDevice {
-  profile: ProfileRow;
+  profile: LockedProfile;
   lastSeq: number;
   /** The `extraIds` profiles that exist, locked in the same pass. */
-  others: Map<string, ProfileRow>;
+  others: Map<string, LockedProfile>;
 }
 
 /**
@@ -162,7 +162,7 @@ export async function lockDevice(
         [deviceId, siteId],
       );
       const row = rows[0];
-      if (row) return { profile: toProfile(row), lastSeq: num(row.last_seq), others: new Map() };
+      if (row) return { profile: asLocked(row), lastSeq: num(row.last_seq), others: new Map() };
       const exists = await tx.query('SELECT 1 FROM devices WHERE id = $1 AND site_id = $2', [
         deviceId,
         siteId,
