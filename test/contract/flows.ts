@@ -622,6 +622,27 @@ export function contractFlows(start: () => Promise<Target>): void {
         [...report(partial), (partial.body.rejected as unknown[]).length],
         [200, 1, 0, 0, 1],
       );
+      // Text no database stores is a rejected row with its reason, not a 500.
+      const nul = await post([
+        { sku: 'NEW-5', title: 'Mug\u0000', price: 100, currency: 'GBP' },
+        { sku: 'NEW-6', title: 'Mug', price: 100, currency: 'GBP', attributes: { c: '\ud800' } },
+      ]);
+      assert.equal(nul.status, 422);
+      assert.deepEqual(
+        ((nul.body as unknown as ErrorBody).error.details as { rejected: unknown[] }).rejected,
+        [
+          {
+            row: 1,
+            sku: 'NEW-5',
+            reasons: ['title must not contain NUL or an unpaired surrogate'],
+          },
+          {
+            row: 2,
+            sku: 'NEW-6',
+            reasons: ['attribute "c" must not contain NUL or an unpaired surrogate'],
+          },
+        ],
+      );
       const xml = await t.call('POST', '/v1/admin/products/import', {
         raw: '<x/>',
         headers: { ...admin, 'content-type': 'text/xml' },
@@ -740,6 +761,14 @@ export function contractFlows(start: () => Promise<Target>): void {
         headers: admin,
       });
       assert.equal(bad.status, 400);
+      // Text no database stores: a 400 that names the fields, not a 500.
+      const nul = await t.call('PUT', '/v1/admin/stores', {
+        body: [{ ...york, name: 'York\u0000', address: { ...york.address, city: 'Y\u0000' } }],
+        headers: admin,
+      });
+      assert.equal(nul.status, 400);
+      assert.match(JSON.stringify(nul.body), /stores\[0\]\.name: .*without NUL/);
+      assert.match(JSON.stringify(nul.body), /stores\[0\]\.address\.city: .*without NUL/);
     });
 
     it('the stock stream sends each sku at once, then every change', async () => {

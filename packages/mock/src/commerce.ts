@@ -5,6 +5,7 @@ import {
   FEED_COLUMNS,
   LIMITS,
   OmniError,
+  storable,
   type Availability,
   type Product,
   type Reason,
@@ -171,7 +172,7 @@ const fail = (what: string, problems: string[]): never =>
 const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 const RANGE = /^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$/;
 const text = (v: unknown, max: number): v is string =>
-  typeof v === 'string' && v.trim() !== '' && v.length <= max;
+  typeof v === 'string' && v.trim() !== '' && v.length <= max && storable(v);
 
 /** `PUT /v1/admin/stores`: `[store...]` or `{stores: [...]}`. */
 export function parseStores(body: unknown): StoreInfo[] {
@@ -188,11 +189,13 @@ export function parseStores(body: unknown): StoreInfo[] {
     }
     if (ids.has(s.id)) p.push(`${at}.id: duplicate "${String(s.id)}"`);
     ids.add(s.id);
-    if (!text(s.name, 200)) p.push(`${at}.name: must be a non-empty string`);
+    if (!text(s.name, 200)) p.push(`${at}.name: must be a non-empty string without NUL`);
     const a = s.address;
     for (const k of ['line1', 'city', 'postcode', 'country']) {
       const v = isObj(a) ? a[k] : undefined;
-      if (typeof v !== 'string' || v.length > 200) p.push(`${at}.address.${k}: must be a string`);
+      if (typeof v !== 'string' || v.length > 200 || !storable(v)) {
+        p.push(`${at}.address.${k}: must be a string without NUL`);
+      }
     }
     const { lat, lng } = s;
     if (
@@ -407,6 +410,8 @@ function validateProduct(raw: Obj, p: string[]): FeedProduct | null {
       return null;
     }
     if (typeof v !== 'string') return (p.push(`${name} must be a string`), null);
+    if (!storable(v))
+      return (p.push(`${name} must not contain NUL or an unpaired surrogate`), null);
     if (v.trim().length > max) return (p.push(`${name} is longer than ${max} characters`), null);
     return v.trim();
   };
@@ -451,6 +456,8 @@ function validateProduct(raw: Obj, p: string[]): FeedProduct | null {
         const val = typeof v === 'number' || typeof v === 'boolean' ? String(v) : v;
         if (!key || key.length > 40 || typeof val !== 'string' || val.trim().length > 200) {
           p.push(`attribute "${key}" must be a string`);
+        } else if (!storable(key + val)) {
+          p.push(`attribute "${key}" must not contain NUL or an unpaired surrogate`);
         } else if (val.trim()) attributes[key] = val.trim();
       }
     }

@@ -1,5 +1,5 @@
 // Validation of one feed row: every field checked, every problem named, nothing half-imported.
-import { LIMITS } from '@omnikit/protocol';
+import { LIMITS, storable } from '@omnikit/protocol';
 import type { FeedLimits, FeedResult, RejectedRow } from './feed.js';
 import type { FeedProduct } from './types.js';
 
@@ -77,6 +77,10 @@ function text(
   }
   if (typeof value !== 'string') {
     reasons.push(`${name} must be a string`);
+    return null;
+  }
+  if (!storable(value)) {
+    reasons.push(`${name} must not contain NUL or an unpaired surrogate`);
     return null;
   }
   const trimmed = value.trim();
@@ -213,6 +217,10 @@ function parseAttributes(
     }
     if (typeof rawValue !== 'string') {
       reasons.push(`attribute "${key}" must be a string`);
+      continue;
+    }
+    if (!storable(key + rawValue)) {
+      reasons.push(`attribute "${key}" must not contain NUL or an unpaired surrogate`);
       continue;
     }
     const v = rawValue.trim();

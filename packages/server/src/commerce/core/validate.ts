@@ -1,6 +1,6 @@
 // Validation of the admin API's JSON bodies. Each parser returns typed records or throws an
 // `invalid_argument` OmniError that names every problem (with the item's index).
-import { LIMITS, OmniError, type OpeningHours } from '@omnikit/protocol';
+import { LIMITS, OmniError, storable, type OpeningHours } from '@omnikit/protocol';
 import { isLatLng } from './geo.js';
 import type { InventoryRow, Order, Store } from './types.js';
 
@@ -20,8 +20,9 @@ function fail(message: string, problems: string[]): never {
   });
 }
 
+/** A non-empty string of at most `max` characters that a database stores (no NUL). */
 const str = (v: unknown, max: number): v is string =>
-  typeof v === 'string' && v.trim() !== '' && v.length <= max;
+  typeof v === 'string' && v.trim() !== '' && v.length <= max && storable(v);
 
 function storeProblems(raw: unknown, at: string): string[] {
   if (!isObj(raw)) return [`${at}: must be an object`];
@@ -29,13 +30,13 @@ function storeProblems(raw: unknown, at: string): string[] {
   if (typeof raw.id !== 'string' || !LIMITS.storeIdPattern.test(raw.id) || raw.id === 'online') {
     p.push(`${at}.id: must match the store id rule and not be "online"`);
   }
-  if (!str(raw.name, 200)) p.push(`${at}.name: must be a non-empty string`);
+  if (!str(raw.name, 200)) p.push(`${at}.name: must be a non-empty string without NUL`);
   const a = raw.address;
   if (!isObj(a)) p.push(`${at}.address: must be {line1, city, postcode, country}`);
   else {
     for (const k of ['line1', 'city', 'postcode', 'country'] as const) {
-      if (typeof a[k] !== 'string' || (a[k] as string).length > 200) {
-        p.push(`${at}.address.${k}: must be a string`);
+      if (typeof a[k] !== 'string' || (a[k] as string).length > 200 || !storable(a[k] as string)) {
+        p.push(`${at}.address.${k}: must be a string without NUL`);
       }
     }
   }

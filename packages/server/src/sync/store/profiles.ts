@@ -19,7 +19,7 @@ type RawProfile = {
   customer_id: string | null;
   state: ProfileState;
   version: string | number;
-  recent_ids?: string[];
+  recent_ids?: string;
 };
 
 const profileColumns = 'p.id, p.site_id, p.customer_id, p.state, p.version';
@@ -30,7 +30,7 @@ const lockedColumns = `${profileColumns}, p.recent_ids`;
 export type LockedProfile = ProfileRow & { recentIds: string[] };
 const asLocked = (row: RawProfile): LockedProfile => ({
   ...toProfile(row),
-  recentIds: row.recent_ids ?? [],
+  recentIds: row.recent_ids ? row.recent_ids.split(' ') : [],
 });
 
 function toProfile(row: RawProfile): ProfileRow {
@@ -280,8 +280,5 @@ export async function saveRecentIds(
   profileId: string,
   ids: readonly string[],
 ): Promise<void> {
-  await tx.query('UPDATE profiles SET recent_ids = $2::text::jsonb WHERE id = $1', [
-    profileId,
-    JSON.stringify(ids),
-  ]);
+  await tx.query('UPDATE profiles SET recent_ids = $2 WHERE id = $1', [profileId, ids.join(' ')]);
 }

@@ -15,7 +15,7 @@ const pushWriteSql = `
 WITH p AS (
   UPDATE profiles SET state = CASE WHEN $3::boolean THEN $2::text::jsonb ELSE state END,
     version = version + CASE WHEN $3::boolean THEN 1 ELSE 0 END, updated_at = now(),
-    recent_ids = CASE WHEN $13::boolean THEN $12::text::jsonb ELSE recent_ids END
+    recent_ids = CASE WHEN $13::boolean THEN $12::text ELSE recent_ids END
   WHERE id = $1 AND ($3::boolean OR $13::boolean)
   RETURNING version
 ), d AS (
@@ -71,7 +71,7 @@ export async function writePush(
     w.notification?.channel ?? null,
     w.notification?.payload ?? null,
     [...w.streaming],
-    JSON.stringify(w.recentIds ?? []),
+    (w.recentIds ?? []).join(' '),
     w.recentIds !== null,
   ]);
   const row = rows[0];
