@@ -626,6 +626,15 @@ export function contractFlows(start: () => Promise<Target>): void {
       const nul = await post([
         { sku: 'NEW-5', title: 'Mug\u0000', price: 100, currency: 'GBP' },
         { sku: 'NEW-6', title: 'Mug', price: 100, currency: 'GBP', attributes: { c: '\ud800' } },
+        // A name checked on its own (a number value too), and never joined with its value.
+        { sku: 'NEW-7', title: 'Mug', price: 100, currency: 'GBP', attributes: { 'k\u0000': 5 } },
+        {
+          sku: 'NEW-8',
+          title: 'Mug',
+          price: 100,
+          currency: 'GBP',
+          attributes: { x: 1, 'y\ud83d': '\udc4d' },
+        },
       ]);
       assert.equal(nul.status, 422);
       assert.deepEqual(
@@ -640,6 +649,16 @@ export function contractFlows(start: () => Promise<Target>): void {
             row: 2,
             sku: 'NEW-6',
             reasons: ['attribute "c" must not contain NUL or an unpaired surrogate'],
+          },
+          {
+            row: 3,
+            sku: 'NEW-7',
+            reasons: ['attribute name "k\u0000" must not contain NUL or an unpaired surrogate'],
+          },
+          {
+            row: 4,
+            sku: 'NEW-8',
+            reasons: ['attribute name "y\ud83d" must not contain NUL or an unpaired surrogate'],
           },
         ],
       );
@@ -889,6 +908,8 @@ export function contractFlows(start: () => Promise<Target>): void {
       assert.equal((await post({ ...order, lines: [{ sku: '22699', qty: 2 }] })).status, 409);
       assert.equal((await post({ ...order, orderId: 'o-x', storeId: undefined })).status, 400);
       assert.equal((await post({ ...order, orderId: 'o-y', storeId: 'atlantis' })).status, 400);
+      // A customer id no database stores as sent (an unpaired surrogate): 400, not a 409 later.
+      assert.equal((await post({ ...order, orderId: 'o-z', customerId: 'a\ud800' })).status, 400);
       // A bought item is not recommended again, even where it is the obvious pick.
       const after = await recs(d, 'strategy=also-bought&sku=22423&limit=5');
       assert.ok(!after.items.some((i) => i.sku === '22699'));

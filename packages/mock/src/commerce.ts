@@ -189,12 +189,13 @@ export function parseStores(body: unknown): StoreInfo[] {
     }
     if (ids.has(s.id)) p.push(`${at}.id: duplicate "${String(s.id)}"`);
     ids.add(s.id);
-    if (!text(s.name, 200)) p.push(`${at}.name: must be a non-empty string without NUL`);
+    if (!text(s.name, 200))
+      p.push(`${at}.name: must be a non-empty string without NUL or an unpaired surrogate`);
     const a = s.address;
     for (const k of ['line1', 'city', 'postcode', 'country']) {
       const v = isObj(a) ? a[k] : undefined;
       if (typeof v !== 'string' || v.length > 200 || !storable(v)) {
-        p.push(`${at}.address.${k}: must be a string without NUL`);
+        p.push(`${at}.address.${k}: must be a string without NUL or an unpaired surrogate`);
       }
     }
     const { lat, lng } = s;
@@ -247,7 +248,7 @@ export function parseOrder(b: unknown, now: number): Order {
   }
   if (
     customerId !== null &&
-    !(typeof customerId === 'string' && /^[^\s\p{Cc}]{1,128}$/u.test(customerId))
+    !(typeof customerId === 'string' && /^[^\s\p{Cc}\p{Cs}]{1,128}$/u.test(customerId))
   ) {
     p.push('customerId: 1-128 characters without spaces');
   }
@@ -454,10 +455,12 @@ function validateProduct(raw: Obj, p: string[]): FeedProduct | null {
       for (const [k, v] of Object.entries(a)) {
         const key = k.trim();
         const val = typeof v === 'number' || typeof v === 'boolean' ? String(v) : v;
-        if (!key || key.length > 40 || typeof val !== 'string' || val.trim().length > 200) {
-          p.push(`attribute "${key}" must be a string`);
-        } else if (!storable(key + val)) {
+        if (key && key.length <= 40 && !storable(key)) {
+          p.push(`attribute name "${key}" must not contain NUL or an unpaired surrogate`);
+        } else if (typeof val === 'string' && !storable(val)) {
           p.push(`attribute "${key}" must not contain NUL or an unpaired surrogate`);
+        } else if (!key || key.length > 40 || typeof val !== 'string' || val.trim().length > 200) {
+          p.push(`attribute "${key}" must be a string`);
         } else if (val.trim()) attributes[key] = val.trim();
       }
     }

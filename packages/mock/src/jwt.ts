@@ -76,5 +76,5 @@ export async function verifyToken(key: TokenKey, token: string, now: number): Pr
   }
   return typeof sub === 'string' && sub.length > 0 && sub.length <= 256 && storable(sub)
     ? sub
-    : no('has no usable sub (1-256 characters, no NUL)');
+    : no('has no usable sub (1-256 characters, no NUL or unpaired surrogate)');
 }

@@ -60,8 +60,9 @@ function arr(v: unknown, path: string, max: number): unknown[] {
 }
 
 /**
- * Whether a database can store `s` as it is: PostgreSQL refuses a NUL and an unpaired surrogate
- * in text and jsonb (a write with one failed with a 500, and a client retried it for ever).
+ * Whether a database stores `s` as it is: PostgreSQL refuses a NUL in text and jsonb, and an
+ * unpaired surrogate in jsonb (text gets U+FFFD instead: not what was sent either). A write
+ * with one failed with a 500, and a client retried it for ever.
  */
 export const storable = (s: string) => !/\0|[\uD800-\uDFFF]/u.test(s);
 

@@ -211,6 +211,10 @@ function parseAttributes(
       reasons.push(`attribute name "${key}" must be 1-${limits.maxAttributeKey} characters`);
       continue;
     }
+    if (!storable(key)) {
+      reasons.push(`attribute name "${key}" must not contain NUL or an unpaired surrogate`);
+      continue;
+    }
     if (typeof rawValue === 'number' || typeof rawValue === 'boolean') {
       out[key] = String(rawValue);
       continue;
@@ -219,7 +223,7 @@ function parseAttributes(
       reasons.push(`attribute "${key}" must be a string`);
       continue;
     }
-    if (!storable(key + rawValue)) {
+    if (!storable(rawValue)) {
       reasons.push(`attribute "${key}" must not contain NUL or an unpaired surrogate`);
       continue;
     }

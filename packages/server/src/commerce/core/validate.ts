@@ -12,7 +12,7 @@ export const MAX_STORES = 1_000;
 export const MAX_STOCK_UPDATES = 5_000;
 export const MAX_ORDER_LINES = 500;
 const ORDER_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
-const CUSTOMER_ID = /^[^\s\p{Cc}]{1,128}$/u;
+const CUSTOMER_ID = /^[^\s\p{Cc}\p{Cs}]{1,128}$/u;
 
 function fail(message: string, problems: string[]): never {
   throw new OmniError('invalid_argument', `${message}: ${problems.slice(0, 20).join('; ')}`, {
@@ -30,13 +30,14 @@ function storeProblems(raw: unknown, at: string): string[] {
   if (typeof raw.id !== 'string' || !LIMITS.storeIdPattern.test(raw.id) || raw.id === 'online') {
     p.push(`${at}.id: must match the store id rule and not be "online"`);
   }
-  if (!str(raw.name, 200)) p.push(`${at}.name: must be a non-empty string without NUL`);
+  if (!str(raw.name, 200))
+    p.push(`${at}.name: must be a non-empty string without NUL or an unpaired surrogate`);
   const a = raw.address;
   if (!isObj(a)) p.push(`${at}.address: must be {line1, city, postcode, country}`);
   else {
     for (const k of ['line1', 'city', 'postcode', 'country'] as const) {
       if (typeof a[k] !== 'string' || (a[k] as string).length > 200 || !storable(a[k] as string)) {
-        p.push(`${at}.address.${k}: must be a string without NUL`);
+        p.push(`${at}.address.${k}: must be a string without NUL or an unpaired surrogate`);
       }
     }
   }

@@ -23,7 +23,7 @@ export async function verifyCustomerToken(site: ResolvedSite, token: string): Pr
     });
     const sub = payload.sub;
     if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256 || !storable(sub)) {
-      throw unauthorized('has no usable sub (1-256 characters, no NUL)');
+      throw unauthorized('has no usable sub (1-256 characters, no NUL or unpaired surrogate)');
     }
     return sub;
   } catch (err) {
