@@ -146,7 +146,7 @@ interface Profile {
   state: ProfileState;
   version: number;
   /** Ids of the latest applied mutations (applyBatch), as the server keeps them. */
-  recentIds: string[];
+  recentIds: readonly string[];
 }
 interface Device {
   id: string;

@@ -142,8 +142,11 @@ export interface BatchResult {
   state: ProfileState;
   lastSeq: number;
   results: MutationResult[];
-  /** The profile's recent mutation ids after the batch (at most `maxRecentIds`, oldest first). */
-  recent: string[];
+  /**
+   * The profile's recent mutation ids after the batch (at most `maxRecentIds`, oldest first):
+   * the `recent` given, the same array, when the batch applied no id.
+   */
+  recent: readonly string[];
 }
 
 /**
@@ -166,6 +169,7 @@ export function applyBatch(
   });
   const results: MutationResult[] = [];
   const ids = [...recent];
+  let added = false;
   mutations.forEach((m, i) => {
     const seq = seqs[i] as number;
     if (seq <= lastSeq) {
@@ -180,7 +184,10 @@ export function applyBatch(
         return;
       }
       state = applyMutation(state, m);
-      if (id !== undefined) ids.push(id);
+      if (id !== undefined) {
+        ids.push(id);
+        added = true;
+      }
       results.push({ seq, status: 'applied' });
     } catch (error) {
       if (!(error instanceof OmniError)) throw error;
@@ -191,7 +198,7 @@ export function applyBatch(
       });
     }
   });
-  return { state, lastSeq, results, recent: recentIds(ids) };
+  return { state, lastSeq, results, recent: added ? recentIds(ids) : recent };
 }
 
 /** `ids` without repeats (each at its last place), the latest `maxRecentIds` of them. */

@@ -1,5 +1,4 @@
 // `POST /v1/sync/push` and `GET /v1/sync/pull`: the device's mutations in, its snapshot out.
-import { isDeepStrictEqual } from 'node:util';
 import type { Hono } from 'hono';
 import {
   applyBatch,
@@ -59,7 +58,8 @@ export function pushRoutes(
         const written = await writePush(tx, {
           profileId: profile.id,
           state: changed ? out.state : null,
-          recentIds: isDeepStrictEqual(out.recent, profile.recentIds) ? null : out.recent,
+          // Like the state, the same array when the batch applied no id.
+          recentIds: out.recent === profile.recentIds ? null : out.recent,
           deviceId: device.id,
           siteId: device.siteId,
           channel: device.channel,
