@@ -38,7 +38,7 @@ after(async () => {
 /**
  * In cart.html, once per tab: the first object store created by the SDK's upgrade (of its main
  * database or its drafts', whichever runs first) keeps its transaction busy with chained reads
- * (8 s at most, or until it ends), and the page goes to the product page at once.
+ * (8 s at most, or until it ends), and the page goes to the product page at once (once loaded).
  */
 const slowUpgrade = (next: string) => `(() => {
   if (location.pathname !== '/cart.html' || sessionStorage.getItem('slow-upgrade')) return;
@@ -58,7 +58,12 @@ const slowUpgrade = (next: string) => `(() => {
     store.transaction.addEventListener('abort', ended);
     // Left during it, or this measured nothing.
     addEventListener('pagehide', () => spinning && sessionStorage.setItem('mid-upgrade', '1'));
-    location.assign(${JSON.stringify(next)});
+    // Not before the page has loaded: a navigation without a user's gesture from a page still
+    // loading replaces its history entry, and back would find the blank page before it (whose
+    // storage no script may read) instead of this one. Seen in CI when the upgrade began first.
+    const go = () => location.assign(${JSON.stringify(next)});
+    if (performance.getEntriesByType('navigation')[0]?.loadEventEnd) go();
+    else addEventListener('load', () => setTimeout(go));
     return store;
   };
 })();`;
