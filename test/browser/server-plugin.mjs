@@ -72,6 +72,9 @@ export const commerceFixture = {
     product('BULB-1', 'LED bulb', 600, 'Home'),
     product('CANDLE-1', 'Beeswax candle', 1200, 'Home'),
     product('WATCH-1', 'Watched item', 1000, 'Home'),
+    // Stock watches that poll (commerce.test.ts, service-worker.test.ts): each its own sku.
+    product('POLL-1', 'Polled item', 1000, 'Home'),
+    product('SWPOLL-1', 'Polled item behind a worker', 1000, 'Home'),
   ],
   stores: [
     store('london', 'London', 51.5074, -0.1278, 'WC2N 5DU'),

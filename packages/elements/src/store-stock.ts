@@ -180,7 +180,7 @@ export class OmniStoreStock extends LitElement {
         },
         {
           near: this.origin ?? undefined,
-          // A stream the server refused answers no more: the first answer stands.
+          // A watch the server refused answers no more: the first answer stands.
           onError: (e) => {
             if (!e.retryable) this.live = null;
           },

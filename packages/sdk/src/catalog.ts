@@ -21,8 +21,15 @@ export interface StockWatchOptions {
   /** Orders the stores by distance from here. */
   near?: StockNear;
   /**
-   * Called when the stream fails: `retryable` while the browser reconnects on its own, not
-   * once it gave up (the server refused the request: no answer will come).
+   * While the stream brings nothing (a site's service worker may hold it, or it was cut or
+   * refused), the watch asks `stock.near` for each sku this often instead (ms; 15000 by
+   * default). A stream is live once it beats: the server's heartbeat says how often.
+   */
+  pollMs?: number;
+  /**
+   * Called when answers cannot be had: `retryable` while the watch goes on (the stream
+   * reconnects, or the next poll asks again), not once it gave up (the server refused the
+   * request: no answer will come, and the watch ends).
    */
   onError?: (error: OmniError) => void;
 }
@@ -38,7 +45,11 @@ export interface Catalog {
   readonly stock: {
     /** Every store's availability of `sku` (with stock first, then nearest), and online's. */
     near(query: StockQuery): Promise<StockAnswer>;
-    /** Calls `cb` with each sku's answer now and after every change; returns the unsubscribe. */
+    /**
+     * Calls `cb` with each sku's answer now and after every change (never twice the same);
+     * returns the unsubscribe. Live through the server's stream; asks every `pollMs` while the
+     * stream is not live.
+     */
     watch(
       skus: readonly string[],
       cb: (answer: StockAnswer) => void,
@@ -62,7 +73,8 @@ export function createCatalog(source: ConnectionOptions | OmniClient): Catalog {
   const closing = new AbortController();
   /** By sku: when the entry expires, and the product (undefined: not in the catalog). */
   const cache = new Map<string, [number, Promise<Product | undefined>]>();
-  const watching = new Set<EventSource>();
+  /** The stops of the open stock watches. */
+  const watching = new Set<() => void>();
   const get = <T>(path: string, parse: (b: unknown) => T) =>
     request(
       net,
@@ -122,13 +134,65 @@ export function createCatalog(source: ConnectionOptions | OmniClient): Catalog {
     stock: {
       near: (q) =>
         get(`/v1/stock?${query(q)}`, (b) => (field(b, 'stores', Array.isArray), b as StockAnswer)),
-      watch(skus, cb, { near, onError } = {}) {
+      watch(skus, cb, { near, onError, pollMs = 15_000 } = {}) {
         checked(skus);
+        /** The last answer given, by sku (as JSON): a poll that finds no change is not one. */
+        const given = new Map<string, string>();
+        const give = (a: StockAnswer) => {
+          const json = JSON.stringify(a);
+          if (given.get(a.sku) === json) return;
+          given.set(a.sku, json);
+          cb(a);
+        };
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        /** When the stream was last heard from, and the heartbeat it announced (0: none yet). */
+        let heard = 0;
+        let beat = 0;
         // EventSource sends no headers: the publishable key (not a secret) rides in the URL.
         const es = net.eventSource(
           `${endpoint}/v1/stock/stream?${query({ key: o.publishableKey, skus, ...near })}`,
         );
+        const stop = () => {
+          watching.delete(stop);
+          clearTimeout(timer);
+          es.close();
+        };
+        /**
+         * Asks for each sku once; a refusal (not retryable) ends the watch. An answer is dropped
+         * if the stream spoke meanwhile: it came back, with answers as new or newer.
+         */
+        const poll = async () => {
+          for (const sku of skus) {
+            const before = heard;
+            try {
+              const answer = await catalog.stock.near({ sku, ...near });
+              if (watching.has(stop) && heard === before) give(answer);
+            } catch (e) {
+              if (!watching.has(stop)) return;
+              onError?.(e as OmniError);
+              if (!(e as OmniError).retryable) return stop();
+            }
+          }
+        };
+        /** One chain of timers; `busy` while its poll runs. */
+        let busy = false;
+        const tick = (ms = pollMs) => {
+          clearTimeout(timer);
+          timer = setTimeout(async () => {
+            if (!(es.readyState < 2 && beat && performance.now() - heard < 2 * beat)) {
+              busy = true;
+              await poll();
+              busy = false;
+            }
+            if (watching.has(stop)) tick();
+          }, ms);
+        };
+        es.addEventListener('heartbeat', (e) => {
+          heard = performance.now();
+          beat = +(e as MessageEvent<string>).data;
+        });
         es.addEventListener('stock', (e) => {
+          heard = performance.now();
           let answer: StockAnswer;
           try {
             answer = JSON.parse((e as MessageEvent<string>).data) as StockAnswer;
@@ -136,24 +200,25 @@ export function createCatalog(source: ConnectionOptions | OmniClient): Catalog {
           } catch (cause) {
             return onError?.(new OmniError('internal', 'malformed stock answer', { cause }));
           }
-          cb(answer);
+          give(answer);
         });
         es.addEventListener('error', () => {
-          const closed = es.readyState === 2;
-          if (closed) watching.delete(es);
-          onError?.(
-            new OmniError(
-              'network',
-              closed ? 'the stock stream was refused' : 'the stock stream was lost, reconnecting',
-              { retryable: !closed },
-            ),
-          );
+          // Closed: the server answered with an error (refused, or too many streams from this
+          // address), or something between gave up. The polls ask at once (unless one runs)
+          // and go on; they report a refusal.
+          if (es.readyState === 2) {
+            if (!busy) tick(0);
+          } else {
+            onError?.(
+              new OmniError('network', 'the stock stream was lost, reconnecting', {
+                retryable: true,
+              }),
+            );
+          }
         });
-        watching.add(es);
-        return () => {
-          watching.delete(es);
-          es.close();
-        };
+        watching.add(stop);
+        tick();
+        return stop;
       },
     },
     close() {
@@ -161,8 +226,7 @@ export function createCatalog(source: ConnectionOptions | OmniClient): Catalog {
       // createCatalog(client) starts afresh.
       closing.abort();
       if (client && shared.get(client) === catalog) shared.delete(client);
-      watching.forEach((es) => es.close());
-      watching.clear();
+      watching.forEach((stop) => stop());
     },
   };
   if (client) {

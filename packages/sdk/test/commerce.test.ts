@@ -194,24 +194,45 @@ describe('stock.near', () => {
   });
 });
 
-describe('stock.watch', () => {
-  /** A queue of the answers a watch delivers, to await one by one. */
-  function answers() {
-    const queue: StockAnswer[] = [];
-    const waiting: ((a: StockAnswer) => void)[] = [];
-    return {
-      push(a: StockAnswer) {
-        const w = waiting.shift();
-        if (w) w(a);
-        else queue.push(a);
-      },
-      next(): Promise<StockAnswer> {
-        const a = queue.shift();
-        return a ? Promise.resolve(a) : new Promise((resolve) => waiting.push(resolve));
-      },
-    };
-  }
+/** A queue of the answers a watch delivers, to await one by one; `all`: every one so far. */
+function answers() {
+  const all: StockAnswer[] = [];
+  const queue: StockAnswer[] = [];
+  const waiting: ((a: StockAnswer) => void)[] = [];
+  return {
+    all,
+    push(a: StockAnswer) {
+      all.push(a);
+      const w = waiting.shift();
+      if (w) w(a);
+      else queue.push(a);
+    },
+    next(): Promise<StockAnswer> {
+      const a = queue.shift();
+      return a ? Promise.resolve(a) : new Promise((resolve) => waiting.push(resolve));
+    },
+  };
+}
 
+/** How many `GET /v1/stock` (a watch's polls) the network sent. */
+const polls = (net: TestNetwork) => net.requests.filter((p) => p === '/v1/stock').length;
+
+/** Resolves once the network sent its `n`th `GET /v1/stock` (and that request was answered). */
+function polled(net: TestNetwork, n: number): Promise<void> {
+  const fetchOf = net.fetch.bind(net);
+  return new Promise((resolve) => {
+    net.fetch = async (input, init) => {
+      const res = await fetchOf(input, init);
+      if (polls(net) >= n) resolve();
+      return res;
+    };
+  });
+}
+
+/** Lets `ms` pass: only to show that something did not happen in that time. */
+const idle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('stock.watch', () => {
   it('sends the current answer, then each change a POS makes through the admin API', async () => {
     const net = testNetwork();
     const c = shopper({ network: net });
@@ -258,6 +279,105 @@ describe('stock.watch', () => {
     expect(opened[1]!.readyState).to.not.equal(EventSource.CLOSED);
     await c.close();
     expect(opened[1]!.readyState).to.equal(EventSource.CLOSED);
+  });
+});
+
+describe('stock.watch without a live stream', () => {
+  /**
+   * A network whose stock streams never speak: `silent` ones open and hold (as behind a site's
+   * service worker that holds event streams), `refused` ones fail at once (closed).
+   */
+  function streamsThat(kind: 'hold' | 'refuse'): TestNetwork {
+    const net = testNetwork();
+    net.eventSource = (url) => {
+      net.urls.push(url);
+      const es = Object.assign(new EventTarget(), {
+        readyState: kind === 'hold' ? 1 : 2,
+        close() {},
+      }) as unknown as EventSource;
+      if (kind === 'refuse') queueMicrotask(() => es.dispatchEvent(new Event('error')));
+      return es;
+    };
+    return net;
+  }
+
+  it('asks stock.near every pollMs while the stream holds, and gives each change once', async () => {
+    const net = streamsThat('hold');
+    const got = answers();
+    const stop = createCatalog(shopper({ network: net })).stock.watch(
+      ['POLL-1'],
+      (a) => got.push(a),
+      { near: { postal: 'BS1 4ST' }, pollMs: 30, onError: (e) => expect.fail(e.message) },
+    );
+    const first = await got.next();
+    expect(first.sku).to.equal('POLL-1');
+    expect(bandOf(first, 'london').availability).to.deep.equal({ band: 'out_of_stock' });
+
+    const res = await admin('PUT', '/v1/admin/stock', {
+      location: 'london',
+      sku: 'POLL-1',
+      qty: 2,
+      updatedAt: Date.now(),
+    });
+    expect(res.status).to.equal(200);
+    const second = await got.next();
+    expect(bandOf(second, 'london').availability).to.deep.equal({ band: 'low_stock', count: 2 });
+
+    // Three more polls find nothing new: nothing more is given.
+    await polled(net, polls(net) + 3);
+    expect(got.all).to.have.length(2);
+    stop();
+    const sent = polls(net);
+    await idle(150);
+    expect(polls(net), 'no poll after the unsubscribe').to.equal(sent);
+  });
+
+  it('asks at once when the stream is refused, and ends when the polls are refused', async () => {
+    const net = streamsThat('refuse');
+    const catalog = createCatalog(shopper({ network: net }));
+    const got = answers();
+    // A minute between polls: the first answer can only come from the poll the refusal asks.
+    catalog.stock.watch(['MUG-1'], (a) => got.push(a), { pollMs: 60_000 });
+    expect((await got.next()).sku).to.equal('MUG-1');
+    expect(polls(net)).to.equal(1);
+
+    const errors: OmniError[] = [];
+    const refused = new Promise<void>((resolve) =>
+      catalog.stock.watch(['NOPE-1'], () => expect.fail('no answer for an unknown sku'), {
+        pollMs: 20,
+        onError: (e) => (errors.push(e), resolve()),
+      }),
+    );
+    await refused;
+    expect(errors.map((e) => [e.code, e.retryable])).to.deep.equal([['not_found', false]]);
+    const sent = polls(net);
+    await idle(150);
+    expect(polls(net), 'the refused watch asks no more').to.equal(sent);
+  });
+
+  it('does not poll while the stream beats', async () => {
+    const net = testNetwork();
+    const open = net.eventSource.bind(net);
+    let beat!: Promise<unknown>;
+    net.eventSource = (url) => {
+      const es = open(url);
+      beat = new Promise((resolve) => es.addEventListener('heartbeat', resolve, { once: true }));
+      return es;
+    };
+    const got = answers();
+    const stop = createCatalog(shopper({ network: net })).stock.watch(
+      ['MUG-1'],
+      (a) => got.push(a),
+      { pollMs: 20 },
+    );
+    // Polls may run until the stream first beats (it may take longer than 20 ms to open).
+    await beat;
+    await got.next();
+    const sent = polls(net);
+    await idle(150);
+    expect(polls(net), 'polls while the stream is live').to.equal(sent);
+    expect(got.all).to.have.length(1);
+    stop();
   });
 });
 
