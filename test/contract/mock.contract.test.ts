@@ -81,6 +81,20 @@ describe('@omnikit/mock switches and helpers', () => {
     assert.equal((await pull()).status, 200);
   });
 
+  it('beats every 15 s on a live stream, as the server does', async (ctx) => {
+    ctx.mock.timers.enable({ apis: ['setInterval'] });
+    const stream = await t.stream(`/v1/stock/stream?key=${site.publishableKey}&skus=22423`);
+    try {
+      assert.equal(await stream.next('heartbeat'), 15_000);
+      await stream.next('stock');
+      // A stream that never beat again would have the SDK pull, and a stock watch poll.
+      ctx.mock.timers.tick(15_000);
+      assert.equal(await stream.next('heartbeat'), 15_000);
+    } finally {
+      stream.close();
+    }
+  });
+
   it('answers unknown routes with the server error shape', async () => {
     const res = await fetch('https://api.omnikit.test/v1/nope', { method: 'POST' });
     assert.equal(res.status, 404);

@@ -100,7 +100,8 @@ function client(base: string): Pick<Target, 'call' | 'stream' | 'token'> {
         async next<T>(event: string, test: (data: T) => boolean = () => true) {
           const e = await reader.next((x) => x.event === event && test(JSON.parse(x.data) as T));
           const data = JSON.parse(e.data) as T;
-          checkEvent(pathname, data);
+          // A heartbeat's data is its interval (ms); the document describes the other events.
+          if (event !== 'heartbeat') checkEvent(pathname, data);
           return data;
         },
         ended: () => reader.ended(),

@@ -411,8 +411,8 @@ export function createMock(options: MockOptions): OmniMock {
   /** When a long-poll sync stream of each device last answered, and what it had sent. */
   const answeredAt = new Map<string, { at: number; profileId: string | null; last?: number }>();
   /**
-   * As on the server, every answer starts with a heartbeat event (the SDK falls back to pulling
-   * on a stream that never beats). The mock sends no periodic beats.
+   * As on the server, every answer starts with a heartbeat event, and a live one beats every
+   * 15 s (the SDK pulls, and a stock watch polls, while a stream has not beaten or missed two).
    */
   const heartbeat = (extra = '') => `event: heartbeat\n${extra}data: 15000\n\n`;
 
@@ -431,9 +431,13 @@ export function createMock(options: MockOptions): OmniMock {
             close();
           }
         };
+        const beats = setInterval(() => write(heartbeat()), 15_000);
+        // In Node, a stream a test left open must not keep the process alive.
+        (beats as unknown as { unref?(): void }).unref?.();
         close = () => {
           if (closed) return;
           closed = true;
+          clearInterval(beats);
           open.delete(close);
           stop();
           try {
