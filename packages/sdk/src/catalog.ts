@@ -2,7 +2,7 @@
 // endpoint and the publishable key: `createCatalog({ endpoint, publishableKey })`, or
 // `createCatalog(client)` to share the client's connection and teach its cart the prices.
 import { OmniError, skuPattern, type Product, type StockAnswer } from '@omnikit/protocol';
-import { field, query } from './core.js';
+import { field, query, retryAfter } from './core.js';
 import { browserNetwork, request } from './http.js';
 import type { ConnectionOptions, OmniClient } from './types.js';
 
@@ -136,6 +136,8 @@ export function createCatalog(source: ConnectionOptions | OmniClient): Catalog {
         get(`/v1/stock?${query(q)}`, (b) => (field(b, 'stores', Array.isArray), b as StockAnswer)),
       watch(skus, cb, { near, onError, pollMs = 15_000 } = {}) {
         checked(skus);
+        if (!(pollMs > 0)) throw new OmniError('invalid_argument', 'pollMs must be above 0');
+        const url = `${endpoint}/v1/stock/stream?${query({ key: o.publishableKey, skus, ...near })}`;
         /** The last answer given, by sku (as JSON): a poll that finds no change is not one. */
         const given = new Map<string, string>();
         const give = (a: StockAnswer) => {
@@ -144,80 +146,110 @@ export function createCatalog(source: ConnectionOptions | OmniClient): Catalog {
           given.set(a.sku, json);
           cb(a);
         };
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        /** When the stream was last heard from, and the heartbeat it announced (0: none yet). */
+        let es: EventSource;
+        /** When the stream opened, and was last heard from; its heartbeat (ms; 0: none yet). */
+        let opened = 0;
         let heard = 0;
         let beat = 0;
-        // EventSource sends no headers: the publishable key (not a secret) rides in the URL.
-        const es = net.eventSource(
-          `${endpoint}/v1/stock/stream?${query({ key: o.publishableKey, skus, ...near })}`,
-        );
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        /** When the last poll started; `busy` while it runs. */
+        let polledAt = -Infinity;
+        let busy = false;
+        const live = () => watching.has(stop);
         const stop = () => {
           watching.delete(stop);
           clearTimeout(timer);
           es.close();
         };
         /**
-         * Asks for each sku once; a refusal (not retryable) ends the watch. An answer is dropped
-         * if the stream spoke meanwhile: it came back, with answers as new or newer.
+         * Asks for each sku; an answer is dropped if the stream spoke meanwhile (it came back,
+         * with answers as new or newer). Stops at an error, reported once: a refusal (not
+         * retryable) ends the watch; else resolves with the wait the server asked for, if any.
          */
         const poll = async () => {
+          polledAt = performance.now();
           for (const sku of skus) {
+            if (!live()) return;
             const before = heard;
+            let answer: StockAnswer;
             try {
-              const answer = await catalog.stock.near({ sku, ...near });
-              if (watching.has(stop) && heard === before) give(answer);
+              answer = await catalog.stock.near({ sku, ...near });
             } catch (e) {
-              if (!watching.has(stop)) return;
+              if (!live()) return;
+              if (!(e as OmniError).retryable) stop();
               onError?.(e as OmniError);
-              if (!(e as OmniError).retryable) return stop();
+              return retryAfter(e);
             }
+            if (live() && heard === before) give(answer);
           }
         };
-        /** One chain of timers; `busy` while its poll runs. */
-        let busy = false;
+        /**
+         * One chain of timers. While the stream is not live (it has not beaten, was silent for
+         * two beats, or closed) each turn polls; and replaces a stream that old and silent, or
+         * closed (at most one new stream a turn), as the sync's poke stream is replaced.
+         */
         const tick = (ms = pollMs) => {
           clearTimeout(timer);
           timer = setTimeout(async () => {
-            if (!(es.readyState < 2 && beat && performance.now() - heard < 2 * beat)) {
-              busy = true;
-              await poll();
+            let wait: number | undefined;
+            try {
+              const now = performance.now();
+              const closed = es.readyState === 2;
+              if (closed || !beat || now - heard >= 2 * beat) {
+                busy = true;
+                wait = await poll();
+                if (!live()) return;
+                if (closed ? now - opened >= pollMs : now - heard >= Math.max(pollMs, 2 * beat)) {
+                  es.close();
+                  open();
+                }
+              }
+            } finally {
               busy = false;
+              if (live()) tick(Math.max(pollMs, wait ?? 0));
             }
-            if (watching.has(stop)) tick();
           }, ms);
         };
-        es.addEventListener('heartbeat', (e) => {
-          heard = performance.now();
-          beat = +(e as MessageEvent<string>).data;
-        });
-        es.addEventListener('stock', (e) => {
-          heard = performance.now();
-          let answer: StockAnswer;
-          try {
-            answer = JSON.parse((e as MessageEvent<string>).data) as StockAnswer;
-            field(answer, 'stores', Array.isArray);
-          } catch (cause) {
-            return onError?.(new OmniError('internal', 'malformed stock answer', { cause }));
-          }
-          give(answer);
-        });
-        es.addEventListener('error', () => {
-          // Closed: the server answered with an error (refused, or too many streams from this
-          // address), or something between gave up. The polls ask at once (unless one runs)
-          // and go on; they report a refusal.
-          if (es.readyState === 2) {
-            if (!busy) tick(0);
-          } else {
-            onError?.(
-              new OmniError('network', 'the stock stream was lost, reconnecting', {
-                retryable: true,
-              }),
-            );
-          }
-        });
+        const open = () => {
+          const s = (es = net.eventSource(url));
+          opened = heard = performance.now();
+          beat = 0;
+          // EventSource sends no headers: the publishable key (not a secret) rides in the URL.
+          s.addEventListener('heartbeat', (e) => {
+            if (es !== s) return;
+            heard = performance.now();
+            beat = +(e as MessageEvent<string>).data;
+          });
+          s.addEventListener('stock', (e) => {
+            if (es !== s) return;
+            heard = performance.now();
+            let answer: StockAnswer;
+            try {
+              answer = JSON.parse((e as MessageEvent<string>).data) as StockAnswer;
+              field(answer, 'stores', Array.isArray);
+            } catch (cause) {
+              return onError?.(new OmniError('internal', 'malformed stock answer', { cause }));
+            }
+            give(answer);
+          });
+          s.addEventListener('error', () => {
+            if (es !== s) return;
+            // Closed: the server answered with an error (an unknown sku, or too many streams
+            // from this address), or something between gave up. Polls ask at once, unless one
+            // ran a turn ago, and report a refusal.
+            if (s.readyState !== 2) {
+              onError?.(
+                new OmniError('network', 'the stock stream was lost, reconnecting', {
+                  retryable: true,
+                }),
+              );
+            } else if (!busy && performance.now() - polledAt >= pollMs) tick(0);
+          });
+        };
+        open();
         watching.add(stop);
-        tick();
+        // A live stream beats at once: a first poll soon, should it not (a held stream).
+        tick(Math.min(pollMs, 3000));
         return stop;
       },
     },

@@ -284,11 +284,14 @@ describe('stock.watch', () => {
 
 describe('stock.watch without a live stream', () => {
   /**
-   * A network whose stock streams never speak: `silent` ones open and hold (as behind a site's
-   * service worker that holds event streams), `refused` ones fail at once (closed).
+   * A network whose stock streams never speak unless the test makes them: `hold` ones open and
+   * stay silent (as behind a site's service worker that holds event streams), `refuse` ones
+   * fail at once (closed). `streams`: each one made, in order; `made(n)` resolves at the nth.
    */
-  function streamsThat(kind: 'hold' | 'refuse'): TestNetwork {
+  function streamsThat(kind: 'hold' | 'refuse') {
     const net = testNetwork();
+    const streams: EventSource[] = [];
+    const waiting: [number, () => void][] = [];
     net.eventSource = (url) => {
       net.urls.push(url);
       const es = Object.assign(new EventTarget(), {
@@ -296,9 +299,43 @@ describe('stock.watch without a live stream', () => {
         close() {},
       }) as unknown as EventSource;
       if (kind === 'refuse') queueMicrotask(() => es.dispatchEvent(new Event('error')));
+      streams.push(es);
+      waiting.filter(([n]) => streams.length >= n).forEach(([, resolve]) => resolve());
       return es;
     };
-    return net;
+    const made = (n: number) =>
+      new Promise<void>((resolve) =>
+        streams.length >= n ? resolve() : waiting.push([n, resolve]),
+      );
+    return Object.assign(net, { streams, made });
+  }
+
+  /**
+   * Holds each `GET /v1/stock` of `net` until the test lets it go: `arrived(n)` resolves once
+   * the nth is held, `release()` lets every held one go on (and the later ones, with `all`).
+   */
+  function holdPolls(net: TestNetwork) {
+    const fetchOf = net.fetch.bind(net);
+    const gates: (() => void)[] = [];
+    const waiting: [number, () => void][] = [];
+    let count = 0;
+    let open = false;
+    net.fetch = async (input, init) => {
+      if (new URL(input).pathname === '/v1/stock' && !open) {
+        count++;
+        waiting.filter(([n]) => count >= n).forEach(([, resolve]) => resolve());
+        await new Promise<void>((resolve) => gates.push(resolve));
+      }
+      return fetchOf(input, init);
+    };
+    return {
+      arrived: (n: number) =>
+        new Promise<void>((resolve) => (count >= n ? resolve() : waiting.push([n, resolve]))),
+      release(all = false) {
+        open = all;
+        gates.splice(0).forEach((go) => go());
+      },
+    };
   }
 
   it('asks stock.near every pollMs while the stream holds, and gives each change once', async () => {
@@ -353,6 +390,72 @@ describe('stock.watch without a live stream', () => {
     const sent = polls(net);
     await idle(150);
     expect(polls(net), 'the refused watch asks no more').to.equal(sent);
+  });
+
+  it('ends a round of polls when unsubscribed during it', async () => {
+    const net = streamsThat('hold');
+    const held = holdPolls(net);
+    const stop = createCatalog(shopper({ network: net })).stock.watch(
+      ['MUG-1', 'TEA-1'],
+      () => expect.fail('no answer after the unsubscribe'),
+      { pollMs: 20 },
+    );
+    await held.arrived(1);
+    stop();
+    held.release(true);
+    await idle(150);
+    expect(polls(net), 'TEA-1 was not asked for').to.equal(1);
+  });
+
+  it("drops a poll's answer when the stream spoke while it was asked", async () => {
+    const net = streamsThat('hold');
+    const held = holdPolls(net);
+    const got = answers();
+    const catalog = createCatalog(shopper({ network: net }));
+    const stop = catalog.stock.watch(['MUG-1'], (a) => got.push(a), { pollMs: 20 });
+    await held.arrived(1);
+    const fromStream: StockAnswer = {
+      ...(await createCatalog({
+        endpoint: cfg.endpoint,
+        publishableKey: cfg.sites.shop.publishableKey,
+      }).stock.near({ sku: 'MUG-1' })),
+      lowStockThreshold: 99,
+    };
+    net.streams[0]!.dispatchEvent(new MessageEvent('stock', { data: JSON.stringify(fromStream) }));
+    expect(got.all).to.deep.equal([fromStream]);
+    held.release();
+    // The next round is asked: the first one's answer had its chance to be given by then.
+    await held.arrived(2);
+    expect(got.all, "the poll's older answer is not given").to.deep.equal([fromStream]);
+    held.release(true);
+    stop();
+  });
+
+  it('reports a failed round once, and replaces a closed stream a turn later', async () => {
+    const net = streamsThat('refuse');
+    net.setOnline(false);
+    const errors: OmniError[] = [];
+    let third = () => {};
+    const stop = createCatalog(shopper({ network: net })).stock.watch(
+      ['MUG-1', 'TEA-1'],
+      () => expect.fail('no answer offline'),
+      { pollMs: 20, onError: (e) => (errors.push(e), errors.length === 3 && third()) },
+    );
+    await new Promise<void>((resolve) => (third = resolve));
+    await net.made(2);
+    stop();
+    expect(errors.every((e) => e.code === 'network' && e.retryable)).to.equal(true);
+    const asked = net.urls.filter((u) => new URL(u).pathname === '/v1/stock');
+    expect(asked.every((u) => new URL(u).searchParams.get('sku') === 'MUG-1')).to.equal(true);
+  });
+
+  it('refuses a pollMs that is not above 0', () => {
+    const catalog = createCatalog(shopper());
+    for (const pollMs of [0, -1, NaN]) {
+      expect(() => catalog.stock.watch(['MUG-1'], () => {}, { pollMs }))
+        .to.throw(OmniError)
+        .with.property('code', 'invalid_argument');
+    }
   });
 
   it('does not poll while the stream beats', async () => {
