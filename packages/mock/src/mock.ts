@@ -431,9 +431,8 @@ export function createMock(options: MockOptions): OmniMock {
             close();
           }
         };
-        const beats = setInterval(() => write(heartbeat()), 15_000);
-        // In Node, a stream a test left open must not keep the process alive.
-        (beats as unknown as { unref?(): void }).unref?.();
+        // unref: in Node, a stream a test left open must not keep the process alive.
+        const beats = unref(setInterval(() => write(heartbeat()), 15_000));
         close = () => {
           if (closed) return;
           closed = true;

@@ -136,15 +136,28 @@ export function createCatalog(source: ConnectionOptions | OmniClient): Catalog {
         get(`/v1/stock?${query(q)}`, (b) => (field(b, 'stores', Array.isArray), b as StockAnswer)),
       watch(skus, cb, { near, onError, pollMs = 15_000 } = {}) {
         checked(skus);
-        if (!(pollMs > 0)) throw new OmniError('invalid_argument', 'pollMs must be above 0');
+        // A timer's delay is a 32-bit int: a longer one would fire at once.
+        if (!(pollMs > 0 && pollMs < 2 ** 31)) {
+          throw new OmniError('invalid_argument', 'pollMs must be from 1 to 2147483647');
+        }
         const url = `${endpoint}/v1/stock/stream?${query({ key: o.publishableKey, skus, ...near })}`;
+        /** Calls the page's `f`; should it throw, reports that without ending the watch. */
+        const safely = <T>(f: ((v: T) => void) | undefined, v: T) => {
+          try {
+            f?.(v);
+          } catch (e) {
+            queueMicrotask(() => {
+              throw e;
+            });
+          }
+        };
         /** The last answer given, by sku (as JSON): a poll that finds no change is not one. */
         const given = new Map<string, string>();
         const give = (a: StockAnswer) => {
           const json = JSON.stringify(a);
           if (given.get(a.sku) === json) return;
           given.set(a.sku, json);
-          cb(a);
+          safely(cb, a);
         };
         let es: EventSource;
         /** When the stream opened, and was last heard from; its heartbeat (ms; 0: none yet). */
@@ -152,8 +165,8 @@ export function createCatalog(source: ConnectionOptions | OmniClient): Catalog {
         let heard = 0;
         let beat = 0;
         let timer: ReturnType<typeof setTimeout> | undefined;
-        /** When the last poll started; `busy` while it runs. */
-        let polledAt = -Infinity;
+        /** Not before this may polls run again (performance.now()); `busy` while they run. */
+        let next = 0;
         let busy = false;
         const live = () => watching.has(stop);
         const stop = () => {
@@ -167,7 +180,6 @@ export function createCatalog(source: ConnectionOptions | OmniClient): Catalog {
          * retryable) ends the watch; else resolves with the wait the server asked for, if any.
          */
         const poll = async () => {
-          polledAt = performance.now();
           for (const sku of skus) {
             if (!live()) return;
             const before = heard;
@@ -177,7 +189,7 @@ export function createCatalog(source: ConnectionOptions | OmniClient): Catalog {
             } catch (e) {
               if (!live()) return;
               if (!(e as OmniError).retryable) stop();
-              onError?.(e as OmniError);
+              safely(onError, e as OmniError);
               return retryAfter(e);
             }
             if (live() && heard === before) give(answer);
@@ -185,28 +197,32 @@ export function createCatalog(source: ConnectionOptions | OmniClient): Catalog {
         };
         /**
          * One chain of timers. While the stream is not live (it has not beaten, was silent for
-         * two beats, or closed) each turn polls; and replaces a stream that old and silent, or
-         * closed (at most one new stream a turn), as the sync's poke stream is replaced.
+         * two beats, or closed) each turn polls; then replaces the stream if closed for a turn,
+         * or silent for one (3 s at least: time to connect), as the sync's poke stream is.
          */
-        const tick = (ms = pollMs) => {
+        const tick = (ms: number) => {
           clearTimeout(timer);
           timer = setTimeout(async () => {
             let wait: number | undefined;
             try {
-              const now = performance.now();
-              const closed = es.readyState === 2;
-              if (closed || !beat || now - heard >= 2 * beat) {
+              if (es.readyState === 2 || !beat || performance.now() - heard >= 2 * beat) {
                 busy = true;
-                wait = await poll();
-                if (!live()) return;
-                if (closed ? now - opened >= pollMs : now - heard >= Math.max(pollMs, 2 * beat)) {
+                wait = Math.max(pollMs, (await poll()) ?? 0);
+                const now = performance.now();
+                next = now + wait;
+                if (
+                  live() &&
+                  (es.readyState === 2
+                    ? now - opened >= pollMs
+                    : now - heard >= Math.max(pollMs, 2 * beat, 3000))
+                ) {
                   es.close();
                   open();
                 }
               }
             } finally {
               busy = false;
-              if (live()) tick(Math.max(pollMs, wait ?? 0));
+              if (live()) tick(wait ?? pollMs);
             }
           }, ms);
         };
@@ -235,15 +251,15 @@ export function createCatalog(source: ConnectionOptions | OmniClient): Catalog {
           s.addEventListener('error', () => {
             if (es !== s) return;
             // Closed: the server answered with an error (an unknown sku, or too many streams
-            // from this address), or something between gave up. Polls ask at once, unless one
-            // ran a turn ago, and report a refusal.
+            // from this address), or something between gave up. Polls ask at once (unless they
+            // asked less than a turn ago, or the server asked to wait) and report a refusal.
             if (s.readyState !== 2) {
               onError?.(
                 new OmniError('network', 'the stock stream was lost, reconnecting', {
                   retryable: true,
                 }),
               );
-            } else if (!busy && performance.now() - polledAt >= pollMs) tick(0);
+            } else if (!busy && live() && performance.now() >= next) tick(0);
           });
         };
         open();

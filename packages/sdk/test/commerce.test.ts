@@ -229,6 +229,12 @@ function polled(net: TestNetwork, n: number): Promise<void> {
   });
 }
 
+/** Sets a store's stock of `sku` through the admin API, as a POS does. */
+async function setStock(location: string, sku: string, qty: number) {
+  const res = await admin('PUT', '/v1/admin/stock', { location, sku, qty, updatedAt: Date.now() });
+  expect(res.status).to.equal(200);
+}
+
 /** Lets `ms` pass: only to show that something did not happen in that time. */
 const idle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -249,13 +255,7 @@ describe('stock.watch', () => {
     expect(bandOf(first, 'bristol').availability).to.deep.equal({ band: 'out_of_stock' });
     expect(ids(first)[0]).to.equal('bristol');
 
-    const res = await admin('PUT', '/v1/admin/stock', {
-      location: 'bristol',
-      sku: 'WATCH-1',
-      qty: 2,
-      updatedAt: Date.now(),
-    });
-    expect(res.status).to.equal(200);
+    await setStock('bristol', 'WATCH-1', 2);
     const second = await got.next();
     expect(bandOf(second, 'bristol').availability).to.deep.equal({ band: 'low_stock', count: 2 });
     stop();
@@ -313,24 +313,34 @@ describe('stock.watch without a live stream', () => {
   /**
    * Holds each `GET /v1/stock` of `net` until the test lets it go: `arrived(n)` resolves once
    * the nth is held, `release()` lets every held one go on (and the later ones, with `all`).
+   * Requests reach `net.requests` once let go.
    */
   function holdPolls(net: TestNetwork) {
     const fetchOf = net.fetch.bind(net);
     const gates: (() => void)[] = [];
     const waiting: [number, () => void][] = [];
+    const answering: [number, () => void][] = [];
     let count = 0;
+    let done = 0;
     let open = false;
+    const when = (list: [number, () => void][], n: number, now: number) =>
+      new Promise<void>((resolve) => (now >= n ? resolve() : list.push([n, resolve])));
     net.fetch = async (input, init) => {
-      if (new URL(input).pathname === '/v1/stock' && !open) {
-        count++;
-        waiting.filter(([n]) => count >= n).forEach(([, resolve]) => resolve());
-        await new Promise<void>((resolve) => gates.push(resolve));
+      if (new URL(input).pathname !== '/v1/stock' || open) return fetchOf(input, init);
+      count++;
+      waiting.filter(([n]) => count >= n).forEach(([, resolve]) => resolve());
+      await new Promise<void>((resolve) => gates.push(resolve));
+      try {
+        return await fetchOf(input, init);
+      } finally {
+        done++;
+        answering.filter(([n]) => done >= n).forEach(([, resolve]) => resolve());
       }
-      return fetchOf(input, init);
     };
     return {
-      arrived: (n: number) =>
-        new Promise<void>((resolve) => (count >= n ? resolve() : waiting.push([n, resolve]))),
+      arrived: (n: number) => when(waiting, n, count),
+      /** Resolves once the nth held request has its answer. */
+      answered: (n: number) => when(answering, n, done),
       release(all = false) {
         open = all;
         gates.splice(0).forEach((go) => go());
@@ -340,29 +350,25 @@ describe('stock.watch without a live stream', () => {
 
   it('asks stock.near every pollMs while the stream holds, and gives each change once', async () => {
     const net = streamsThat('hold');
+    const errors: OmniError[] = [];
     const got = answers();
     const stop = createCatalog(shopper({ network: net })).stock.watch(
       ['POLL-1'],
       (a) => got.push(a),
-      { near: { postal: 'BS1 4ST' }, pollMs: 30, onError: (e) => expect.fail(e.message) },
+      { near: { postal: 'BS1 4ST' }, pollMs: 30, onError: (e) => errors.push(e) },
     );
     const first = await got.next();
     expect(first.sku).to.equal('POLL-1');
     expect(bandOf(first, 'london').availability).to.deep.equal({ band: 'out_of_stock' });
 
-    const res = await admin('PUT', '/v1/admin/stock', {
-      location: 'london',
-      sku: 'POLL-1',
-      qty: 2,
-      updatedAt: Date.now(),
-    });
-    expect(res.status).to.equal(200);
+    await setStock('london', 'POLL-1', 2);
     const second = await got.next();
     expect(bandOf(second, 'london').availability).to.deep.equal({ band: 'low_stock', count: 2 });
 
     // Three more polls find nothing new: nothing more is given.
     await polled(net, polls(net) + 3);
     expect(got.all).to.have.length(2);
+    expect(errors).to.deep.equal([]);
     stop();
     const sent = polls(net);
     await idle(150);
@@ -373,9 +379,11 @@ describe('stock.watch without a live stream', () => {
     const net = streamsThat('refuse');
     const catalog = createCatalog(shopper({ network: net }));
     const got = answers();
-    // A minute between polls: the first answer can only come from the poll the refusal asks.
+    // A minute between polls, the first after 3 s: sooner, the answer is the refusal's poll.
+    const start = performance.now();
     catalog.stock.watch(['MUG-1'], (a) => got.push(a), { pollMs: 60_000 });
     expect((await got.next()).sku).to.equal('MUG-1');
+    expect(performance.now() - start, 'asked at once').to.be.below(2500);
     expect(polls(net)).to.equal(1);
 
     const errors: OmniError[] = [];
@@ -403,6 +411,8 @@ describe('stock.watch without a live stream', () => {
     await held.arrived(1);
     stop();
     held.release(true);
+    await held.answered(1);
+    // TEA-1 would be asked right after MUG-1's answer.
     await idle(150);
     expect(polls(net), 'TEA-1 was not asked for').to.equal(1);
   });
@@ -442,16 +452,60 @@ describe('stock.watch without a live stream', () => {
       { pollMs: 20, onError: (e) => (errors.push(e), errors.length === 3 && third()) },
     );
     await new Promise<void>((resolve) => (third = resolve));
-    await net.made(2);
+    // A new stream a turn at most (each turn's round failed once), and one at least by now.
+    expect(net.streams.length).to.be.within(2, errors.length);
     stop();
     expect(errors.every((e) => e.code === 'network' && e.retryable)).to.equal(true);
     const asked = net.urls.filter((u) => new URL(u).pathname === '/v1/stock');
     expect(asked.every((u) => new URL(u).searchParams.get('sku') === 'MUG-1')).to.equal(true);
   });
 
-  it('refuses a pollMs that is not above 0', () => {
+  it('asks first after 3 s at most behind a held stream, whatever pollMs', async () => {
+    const net = streamsThat('hold');
+    const got = answers();
+    // Not after the minute: the test would time out.
+    const stop = createCatalog(shopper({ network: net })).stock.watch(
+      ['MUG-1'],
+      (a) => got.push(a),
+      { pollMs: 60_000 },
+    );
+    expect((await got.next()).sku).to.equal('MUG-1');
+    stop();
+  });
+
+  it("waits the server's Retry-After before the next round", async () => {
+    const net = streamsThat('hold');
+    const fetchOf = net.fetch.bind(net);
+    const asked: number[] = [];
+    let answeredAt = 0;
+    net.fetch = async (input, init) => {
+      if (new URL(input).pathname !== '/v1/stock') return fetchOf(input, init);
+      asked.push(performance.now());
+      if (asked.length > 1) return fetchOf(input, init);
+      answeredAt = performance.now();
+      const body = { error: { code: 'rate_limited', message: 'slow down' } };
+      return new Response(JSON.stringify(body), {
+        status: 429,
+        headers: { 'content-type': 'application/json', 'retry-after': '1' },
+      });
+    };
+    const errors: OmniError[] = [];
+    const got = answers();
+    const stop = createCatalog(shopper({ network: net })).stock.watch(
+      ['MUG-1'],
+      (a) => got.push(a),
+      { pollMs: 20, onError: (e) => errors.push(e) },
+    );
+    await got.next();
+    stop();
+    expect(errors.map((e) => [e.code, e.retryable])).to.deep.equal([['rate_limited', true]]);
+    // A lower bound only: timers never fire early, a loaded machine makes them late.
+    expect(asked[1]! - answeredAt).to.be.at.least(990);
+  });
+
+  it('refuses a pollMs a timer cannot wait', () => {
     const catalog = createCatalog(shopper());
-    for (const pollMs of [0, -1, NaN]) {
+    for (const pollMs of [0, -1, NaN, Infinity, 2 ** 31]) {
       expect(() => catalog.stock.watch(['MUG-1'], () => {}, { pollMs }))
         .to.throw(OmniError)
         .with.property('code', 'invalid_argument');
@@ -461,10 +515,12 @@ describe('stock.watch without a live stream', () => {
   it('does not poll while the stream beats', async () => {
     const net = testNetwork();
     const open = net.eventSource.bind(net);
-    let beat!: Promise<unknown>;
+    let beaten = () => {};
+    const beat = new Promise<void>((resolve) => (beaten = resolve));
     net.eventSource = (url) => {
       const es = open(url);
-      beat = new Promise((resolve) => es.addEventListener('heartbeat', resolve, { once: true }));
+      // Any stream's: a first one slow to beat may have been replaced.
+      es.addEventListener('heartbeat', () => beaten());
       return es;
     };
     const got = answers();
