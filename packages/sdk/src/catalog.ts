@@ -2,8 +2,9 @@
 // endpoint and the publishable key: `createCatalog({ endpoint, publishableKey })`, or
 // `createCatalog(client)` to share the client's connection and teach its cart the prices.
 import { OmniError, skuPattern, type Product, type StockAnswer } from '@omnikit/protocol';
-import { field, query, retryAfter } from './core.js';
+import { field, query } from './core.js';
 import { browserNetwork, request } from './http.js';
+import { watchStock } from './stock-watch.js';
 import type { ConnectionOptions, OmniClient } from './types.js';
 
 /** Where distances are measured from: a position, or a UK postcode (full, outward or area). */
@@ -134,139 +135,20 @@ export function createCatalog(source: ConnectionOptions | OmniClient): Catalog {
     stock: {
       near: (q) =>
         get(`/v1/stock?${query(q)}`, (b) => (field(b, 'stores', Array.isArray), b as StockAnswer)),
-      watch(skus, cb, { near, onError, pollMs = 15_000 } = {}) {
+      watch(skus, cb, { near, onError, pollMs } = {}) {
         checked(skus);
-        // A timer's delay is a 32-bit int: a longer one would fire at once.
-        if (!(pollMs > 0 && pollMs < 2 ** 31)) {
-          throw new OmniError('invalid_argument', 'pollMs must be from 1 to 2147483647');
-        }
         const url = `${endpoint}/v1/stock/stream?${query({ key: o.publishableKey, skus, ...near })}`;
-        /** Calls the page's `f`; should it throw, reports that without ending the watch. */
-        const safely = <T>(f: ((v: T) => void) | undefined, v: T) => {
-          try {
-            f?.(v);
-          } catch (e) {
-            queueMicrotask(() => {
-              throw e;
-            });
-          }
-        };
-        /** The last answer given, by sku (as JSON): a poll that finds no change is not one. */
-        const given = new Map<string, string>();
-        const give = (a: StockAnswer) => {
-          const json = JSON.stringify(a);
-          if (given.get(a.sku) === json) return;
-          given.set(a.sku, json);
-          safely(cb, a);
-        };
-        let es: EventSource;
-        /** When the stream opened, and was last heard from; its heartbeat (ms; 0: none yet). */
-        let opened = 0;
-        let heard = 0;
-        let beat = 0;
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        /** Not before this may polls run again (performance.now()); `busy` while they run. */
-        let next = 0;
-        let busy = false;
-        const live = () => watching.has(stop);
-        const stop = () => {
-          watching.delete(stop);
-          clearTimeout(timer);
-          es.close();
-        };
-        /**
-         * Asks for each sku; an answer is dropped if the stream spoke meanwhile (it came back,
-         * with answers as new or newer). Stops at an error, reported once: a refusal (not
-         * retryable) ends the watch; else resolves with the wait the server asked for, if any.
-         */
-        const poll = async () => {
-          for (const sku of skus) {
-            if (!live()) return;
-            const before = heard;
-            let answer: StockAnswer;
-            try {
-              answer = await catalog.stock.near({ sku, ...near });
-            } catch (e) {
-              if (!live()) return;
-              if (!(e as OmniError).retryable) stop();
-              safely(onError, e as OmniError);
-              return retryAfter(e);
-            }
-            if (live() && heard === before) give(answer);
-          }
-        };
-        /**
-         * One chain of timers. While the stream is not live (it has not beaten, was silent for
-         * two beats, or closed) each turn polls; then replaces the stream if closed for a turn,
-         * or silent for one (3 s at least: time to connect), as the sync's poke stream is.
-         */
-        const tick = (ms: number) => {
-          clearTimeout(timer);
-          timer = setTimeout(async () => {
-            let wait: number | undefined;
-            try {
-              if (es.readyState === 2 || !beat || performance.now() - heard >= 2 * beat) {
-                busy = true;
-                wait = Math.max(pollMs, (await poll()) ?? 0);
-                const now = performance.now();
-                next = now + wait;
-                if (
-                  live() &&
-                  (es.readyState === 2
-                    ? now - opened >= pollMs
-                    : now - heard >= Math.max(pollMs, 2 * beat, 3000))
-                ) {
-                  es.close();
-                  open();
-                }
-              }
-            } finally {
-              busy = false;
-              if (live()) tick(wait ?? pollMs);
-            }
-          }, ms);
-        };
-        const open = () => {
-          const s = (es = net.eventSource(url));
-          opened = heard = performance.now();
-          beat = 0;
-          // EventSource sends no headers: the publishable key (not a secret) rides in the URL.
-          s.addEventListener('heartbeat', (e) => {
-            if (es !== s) return;
-            heard = performance.now();
-            beat = +(e as MessageEvent<string>).data;
-          });
-          s.addEventListener('stock', (e) => {
-            if (es !== s) return;
-            heard = performance.now();
-            let answer: StockAnswer;
-            try {
-              answer = JSON.parse((e as MessageEvent<string>).data) as StockAnswer;
-              field(answer, 'stores', Array.isArray);
-            } catch (cause) {
-              return onError?.(new OmniError('internal', 'malformed stock answer', { cause }));
-            }
-            give(answer);
-          });
-          s.addEventListener('error', () => {
-            if (es !== s) return;
-            // Closed: the server answered with an error (an unknown sku, or too many streams
-            // from this address), or something between gave up. Polls ask at once (unless they
-            // asked less than a turn ago, or the server asked to wait) and report a refusal.
-            if (s.readyState !== 2) {
-              onError?.(
-                new OmniError('network', 'the stock stream was lost, reconnecting', {
-                  retryable: true,
-                }),
-              );
-            } else if (!busy && live() && performance.now() >= next) tick(0);
-          });
-        };
-        open();
-        watching.add(stop);
-        // A live stream beats at once: a first poll soon, should it not (a held stream).
-        tick(Math.min(pollMs, 3000));
-        return stop;
+        return watchStock(
+          {
+            // EventSource sends no headers: the publishable key (not a secret) rides in the URL.
+            stream: () => net.eventSource(url),
+            ask: (sku) => catalog.stock.near({ sku, ...near }),
+            watching,
+          },
+          skus,
+          cb,
+          { onError, pollMs },
+        );
       },
     },
     close() {
