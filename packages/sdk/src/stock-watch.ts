@@ -25,7 +25,7 @@ export function watchStock(
   { onError, pollMs = 15_000 }: Omit<StockWatchOptions, 'near'>,
 ): () => void {
   // A timer's delay is a 32-bit int: a longer one would fire at once.
-  if (!(pollMs > 0 && pollMs < 2 ** 31)) {
+  if (!(pollMs >= 1 && pollMs < 2 ** 31)) {
     throw new OmniError('invalid_argument', 'pollMs must be from 1 to 2147483647');
   }
   /** Calls the page's `f`; should it throw, reports that without ending the watch. */
@@ -94,7 +94,8 @@ export function watchStock(
       try {
         if (es.readyState === 2 || !beat || performance.now() - heard >= 2 * beat) {
           busy = true;
-          wait = Math.max(pollMs, (await poll()) ?? 0);
+          // The server's Retry-After too may be longer than a timer can wait.
+          wait = Math.min(Math.max(pollMs, (await poll()) ?? 0), 2 ** 31 - 1);
           const now = performance.now();
           next = now + wait;
           if (
@@ -130,7 +131,7 @@ export function watchStock(
         answer = JSON.parse((e as MessageEvent<string>).data) as StockAnswer;
         field(answer, 'stores', Array.isArray);
       } catch (cause) {
-        return onError?.(new OmniError('internal', 'malformed stock answer', { cause }));
+        return safely(onError, new OmniError('internal', 'malformed stock answer', { cause }));
       }
       give(answer);
     });
@@ -140,10 +141,9 @@ export function watchStock(
       // from this address), or something between gave up. Polls ask at once (unless they
       // asked less than a turn ago, or the server asked to wait) and report a refusal.
       if (s.readyState !== 2) {
-        onError?.(
-          new OmniError('network', 'the stock stream was lost, reconnecting', {
-            retryable: true,
-          }),
+        safely(
+          onError,
+          new OmniError('network', 'the stock stream was lost, reconnecting', { retryable: true }),
         );
       } else if (!busy && live() && performance.now() >= next) tick(0);
     });

@@ -348,10 +348,32 @@ describe('stock.watch without a live stream', () => {
     };
   }
 
+  /**
+   * Answers the first `GET /v1/stock` of `net` with 429 and `Retry-After: 1`, the others as they
+   * come; `asked`: when each was asked, `answeredAt`: when the 429 went back.
+   */
+  function rateLimitedOnce(net: TestNetwork) {
+    const fetchOf = net.fetch.bind(net);
+    const limited = { asked: [] as number[], answeredAt: 0 };
+    net.fetch = async (input, init) => {
+      if (new URL(input).pathname !== '/v1/stock') return fetchOf(input, init);
+      limited.asked.push(performance.now());
+      if (limited.asked.length > 1) return fetchOf(input, init);
+      limited.answeredAt = performance.now();
+      const body = { error: { code: 'rate_limited', message: 'slow down' } };
+      return new Response(JSON.stringify(body), {
+        status: 429,
+        headers: { 'content-type': 'application/json', 'retry-after': '1' },
+      });
+    };
+    return limited;
+  }
+
   it('asks stock.near every pollMs while the stream holds, and gives each change once', async () => {
     const net = streamsThat('hold');
     const errors: OmniError[] = [];
     const got = answers();
+    const start = performance.now();
     const stop = createCatalog(shopper({ network: net })).stock.watch(
       ['POLL-1'],
       (a) => got.push(a),
@@ -369,6 +391,9 @@ describe('stock.watch without a live stream', () => {
     await polled(net, polls(net) + 3);
     expect(got.all).to.have.length(2);
     expect(errors).to.deep.equal([]);
+    // A stream never heard from is given 3 s to connect before it is replaced, not a turn.
+    const turns3s = Math.floor((performance.now() - start) / 3000);
+    expect(net.streams.length).to.be.at.most(1 + turns3s);
     stop();
     const sent = polls(net);
     await idle(150);
@@ -475,20 +500,7 @@ describe('stock.watch without a live stream', () => {
 
   it("waits the server's Retry-After before the next round", async () => {
     const net = streamsThat('hold');
-    const fetchOf = net.fetch.bind(net);
-    const asked: number[] = [];
-    let answeredAt = 0;
-    net.fetch = async (input, init) => {
-      if (new URL(input).pathname !== '/v1/stock') return fetchOf(input, init);
-      asked.push(performance.now());
-      if (asked.length > 1) return fetchOf(input, init);
-      answeredAt = performance.now();
-      const body = { error: { code: 'rate_limited', message: 'slow down' } };
-      return new Response(JSON.stringify(body), {
-        status: 429,
-        headers: { 'content-type': 'application/json', 'retry-after': '1' },
-      });
-    };
+    const limited = rateLimitedOnce(net);
     const errors: OmniError[] = [];
     const got = answers();
     const stop = createCatalog(shopper({ network: net })).stock.watch(
@@ -500,12 +512,72 @@ describe('stock.watch without a live stream', () => {
     stop();
     expect(errors.map((e) => [e.code, e.retryable])).to.deep.equal([['rate_limited', true]]);
     // A lower bound only: timers never fire early, a loaded machine makes them late.
-    expect(asked[1]! - answeredAt).to.be.at.least(990);
+    expect(limited.asked[1]! - limited.answeredAt).to.be.at.least(990);
+  });
+
+  it("waits the server's Retry-After when the stream closes meanwhile", async () => {
+    const net = streamsThat('hold');
+    const limited = rateLimitedOnce(net);
+    const got = answers();
+    const stop = createCatalog(shopper({ network: net })).stock.watch(
+      ['MUG-1'],
+      (a) => got.push(a),
+      {
+        pollMs: 20,
+        // Once the round has ended (a task later), the stream closes: it must not ask at once.
+        onError: () =>
+          setTimeout(() => {
+            const es = net.streams[0]!;
+            Object.assign(es, { readyState: 2 });
+            es.dispatchEvent(new Event('error'));
+          }),
+      },
+    );
+    await got.next();
+    stop();
+    expect(limited.asked[1]! - limited.answeredAt).to.be.at.least(990);
+  });
+
+  it('keeps asking after a callback that throws, and rethrows its error for the page', async () => {
+    const net = streamsThat('hold');
+    const thrown: string[] = [];
+    // The SDK rethrows a callback's error in a microtask, for the page to hear as uncaught.
+    // Uncaught here, mocha and the runner would fail on it: the microtasks of this test catch
+    // what they throw instead, and keep it.
+    const queue = globalThis.queueMicrotask;
+    globalThis.queueMicrotask = (f) =>
+      queue(() => {
+        try {
+          f();
+        } catch (e) {
+          thrown.push(String(e));
+        }
+      });
+    try {
+      const got = answers();
+      const stop = createCatalog(shopper({ network: net })).stock.watch(
+        ['MUG-1', 'TEA-1'],
+        (a) => {
+          got.push(a);
+          throw new Error(`a page's bug on ${a.sku}`);
+        },
+        { pollMs: 20 },
+      );
+      expect([(await got.next()).sku, (await got.next()).sku]).to.deep.equal(['MUG-1', 'TEA-1']);
+      stop();
+      await idle(0); // the second error's report is a microtask behind the answer's
+      expect(thrown).to.deep.equal([
+        "Error: a page's bug on MUG-1",
+        "Error: a page's bug on TEA-1",
+      ]);
+    } finally {
+      globalThis.queueMicrotask = queue;
+    }
   });
 
   it('refuses a pollMs a timer cannot wait', () => {
     const catalog = createCatalog(shopper());
-    for (const pollMs of [0, -1, NaN, Infinity, 2 ** 31]) {
+    for (const pollMs of [0, 0.5, -1, NaN, Infinity, 2 ** 31]) {
       expect(() => catalog.stock.watch(['MUG-1'], () => {}, { pollMs }))
         .to.throw(OmniError)
         .with.property('code', 'invalid_argument');
