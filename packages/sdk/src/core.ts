@@ -209,6 +209,19 @@ export async function consented(c: Core) {
   return c.token();
 }
 
+/**
+ * Calls a page's callback: one that throws must not break the others or the sync (or a stock
+ * watch's round); it is reported like an event listener's.
+ */
+export function safely(f: () => void) {
+  try {
+    f();
+  } catch (e) {
+    if (typeof reportError === 'function') reportError(e);
+    else setTimeout(() => Promise.reject(e));
+  }
+}
+
 export const retryAfter = (e: unknown) =>
   ((e as OmniError).details as { retryAfterMs?: number } | undefined)?.retryAfterMs;
 

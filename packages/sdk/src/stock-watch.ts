@@ -3,7 +3,7 @@
 // asks for each sku every `pollMs`, as the sync's poke stream falls back to pulls (stream.ts).
 import { OmniError, type StockAnswer } from '@omnikit/protocol';
 import type { StockWatchOptions } from './catalog.js';
-import { field, retryAfter } from './core.js';
+import { field, retryAfter, safely } from './core.js';
 
 export interface StockWatchDeps {
   /** Opens the server's stream of the watched skus. */
@@ -28,23 +28,15 @@ export function watchStock(
   if (!(pollMs >= 1 && pollMs < 2 ** 31)) {
     throw new OmniError('invalid_argument', 'pollMs must be from 1 to 2147483647');
   }
-  /** Calls the page's `f`; should it throw, reports that without ending the watch. */
-  const safely = <T>(f: ((v: T) => void) | undefined, v: T) => {
-    try {
-      f?.(v);
-    } catch (e) {
-      queueMicrotask(() => {
-        throw e;
-      });
-    }
-  };
+  /** Tells the page's `onError`; should it throw, the watch goes on. */
+  const report = (e: OmniError) => safely(() => onError?.(e));
   /** The last answer given, by sku (as JSON): a poll that finds no change is not one. */
   const given = new Map<string, string>();
   const give = (a: StockAnswer) => {
     const json = JSON.stringify(a);
     if (given.get(a.sku) === json) return;
     given.set(a.sku, json);
-    safely(cb, a);
+    safely(() => cb(a));
   };
   let es: EventSource;
   /** When the stream opened, and was last heard from; its heartbeat (ms; 0: none yet). */
@@ -76,7 +68,7 @@ export function watchStock(
       } catch (e) {
         if (!live()) return;
         if (!(e as OmniError).retryable) stop();
-        safely(onError, e as OmniError);
+        report(e as OmniError);
         return retryAfter(e);
       }
       if (live() && heard === before) give(answer);
@@ -90,28 +82,26 @@ export function watchStock(
   const tick = (ms: number) => {
     clearTimeout(timer);
     timer = setTimeout(async () => {
-      let wait: number | undefined;
-      try {
-        if (es.readyState === 2 || !beat || performance.now() - heard >= 2 * beat) {
-          busy = true;
-          // The server's Retry-After too may be longer than a timer can wait.
-          wait = Math.min(Math.max(pollMs, (await poll()) ?? 0), 2 ** 31 - 1);
-          const now = performance.now();
-          next = now + wait;
-          if (
-            live() &&
-            (es.readyState === 2
-              ? now - opened >= pollMs
-              : now - heard >= Math.max(pollMs, 2 * beat, 3000))
-          ) {
-            es.close();
-            open();
-          }
-        }
-      } finally {
+      let wait = pollMs;
+      if (es.readyState === 2 || !beat || performance.now() - heard >= 2 * beat) {
+        // poll() never throws: its errors and the page's callbacks are caught.
+        busy = true;
+        // The server's Retry-After too may be longer than a timer can wait.
+        wait = Math.min(Math.max(pollMs, (await poll()) ?? 0), 2 ** 31 - 1);
         busy = false;
-        if (live()) tick(wait ?? pollMs);
+        const now = performance.now();
+        next = now + wait;
+        if (
+          live() &&
+          (es.readyState === 2
+            ? now - opened >= pollMs
+            : now - heard >= Math.max(pollMs, 2 * beat, 3000))
+        ) {
+          es.close();
+          open();
+        }
       }
+      if (live()) tick(wait);
     }, ms);
   };
   const open = () => {
@@ -131,7 +121,7 @@ export function watchStock(
         answer = JSON.parse((e as MessageEvent<string>).data) as StockAnswer;
         field(answer, 'stores', Array.isArray);
       } catch (cause) {
-        return safely(onError, new OmniError('internal', 'malformed stock answer', { cause }));
+        return report(new OmniError('internal', 'malformed stock answer', { cause }));
       }
       give(answer);
     });
@@ -141,8 +131,7 @@ export function watchStock(
       // from this address), or something between gave up. Polls ask at once (unless they
       // asked less than a turn ago, or the server asked to wait) and report a refusal.
       if (s.readyState !== 2) {
-        safely(
-          onError,
+        report(
           new OmniError('network', 'the stock stream was lost, reconnecting', { retryable: true }),
         );
       } else if (!busy && live() && performance.now() >= next) tick(0);

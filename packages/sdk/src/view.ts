@@ -2,7 +2,7 @@
 // rebuilt from the base snapshot (setBase) and the changes not yet acknowledged, and the two
 // ways to hear about it: `subscribe` (a selected part of the state) and `on` (typed events).
 import { emptyState, rebase, type Mutation } from '@omnikit/protocol';
-import { behind, same, withTimeout, type Core } from './core.js';
+import { behind, safely, same, withTimeout, type Core } from './core.js';
 import type {
   CartState,
   ClientEvent,
@@ -11,16 +11,6 @@ import type {
   IdentityState,
   LineView,
 } from './types.js';
-
-/** A throwing listener must not break the others or the sync: it is reported like an event's. */
-function safely(f: () => void) {
-  try {
-    f();
-  } catch (e) {
-    if (typeof reportError === 'function') reportError(e);
-    else setTimeout(() => Promise.reject(e));
-  }
-}
 
 /** Fills in the view part of `c`; returns the public `subscribe` and `on`. */
 export function view(c: Core) {
